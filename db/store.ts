@@ -1,0 +1,100 @@
+import type { ActionType, AppRow, DatasetCopy, EventRow, FeedbackRow, ImpactRow, LinkRow, NewRun, NodeRow, RunRow } from '../model/types.js';
+import type { Scenario } from '../model/scenario.js';
+
+/** An event as written by the app that acted; the store fills id, active, sums. */
+export interface NewEvent {
+  appId: number;
+  datasetId: number;
+  actionLabel: string;
+  actionType: ActionType;
+  createdAtMs: number;
+  closesAtMs: number;
+  explored: boolean;
+}
+
+/** What closing an overdue event yields; computed by pure logic (nodes/decision) and applied atomically. */
+export interface EventClosure {
+  globalFeedback: number;
+  /** +1, -1 or 0; the counter never goes below zero */
+  counterDelta: number;
+}
+
+export interface Page {
+  limit?: number;
+  offset?: number;
+}
+
+/**
+ * Every read and write the system makes on the shared SQL store.
+ * Two implementations: SqliteStore (embedded, one WAL file shared by the node processes)
+ * and MySqlStore (MySQL 8 / MariaDB). test/db/store.contract.test.ts runs against both.
+ *
+ * Placement changes are optimistic: each commit* call names the version it read and throws
+ * ConflictError (model/errors.ts) when another app changed that copy first; the placement
+ * change and its event are written in one transaction, so every action leaves exactly one event.
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'mysql';
+  /** Creates or upgrades the schema (versioned migrations; applying twice is harmless). */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Seeds nodes, links, apps (idempotent: existing rows are updated, nothing duplicated). Does not create data set copies. */
+  seedScenario(s: Scenario): Promise<void>;
+
+  listNodes(): Promise<NodeRow[]>;
+  getNode(id: number): Promise<NodeRow | undefined>;
+  upsertNode(n: NodeRow): Promise<void>;
+  updateNode(id: number, patch: Partial<Pick<NodeRow, 'availability' | 'storage' | 'name'>>): Promise<NodeRow | undefined>;
+
+  listLinks(): Promise<LinkRow[]>;
+  /** Sets the latency both ways (from->to and to->from). */
+  setLink(from: number, to: number, latencyMs: number): Promise<void>;
+  /** Latency between two nodes; 0 to itself; undefined when no link is known. */
+  getLatency(a: number, b: number): Promise<number | undefined>;
+
+  listApps(): Promise<(AppRow & { datasetId: number | null })[]>;
+  upsertApp(a: AppRow): Promise<void>;
+  /** The copy an app reads, or undefined when it has none yet. */
+  getAppReference(appId: number): Promise<DatasetCopy | undefined>;
+  setAppReference(appId: number, datasetId: number): Promise<void>;
+
+  /** Copies of one family, or every copy. */
+  listCopies(familyId?: number): Promise<DatasetCopy[]>;
+  getCopy(id: number): Promise<DatasetCopy | undefined>;
+  /** A first copy starts a new family (familyId = its id) unless a family is named. */
+  createCopy(c: { familyId?: number; nodeId: number; bucket: string; objectKey: string; createdAtMs: number }): Promise<DatasetCopy>;
+  /** Number of apps referencing each copy id. */
+  referenceCounts(): Promise<Map<number, number>>;
+
+  /** Move: the copy row now points at the target node's bucket; version+1. Throws ConflictError on a stale version. */
+  commitMove(a: { copyId: number; expectedVersion: number; toNode: number; bucket: string; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }>;
+  /** Copy: a new row in the source's family, referenced by the app. Throws ConflictError when the source changed since it was read. */
+  commitCopy(a: { sourceCopyId: number; expectedVersion: number; toNode: number; bucket: string; objectKey: string; appId: number; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }>;
+  /** Change reference: the app now reads another existing copy. Throws ConflictError when that copy changed since it was read. */
+  commitChangeRef(a: { appId: number; toCopyId: number; expectedVersion: number; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }>;
+
+  listEvents(q?: Page & { appId?: number; active?: boolean }): Promise<EventRow[]>;
+  getEvent(id: number): Promise<EventRow | undefined>;
+  /** Open events (active, closesAtMs > now) of apps other than `excludeAppId` on copies of `familyId`. */
+  listOpenEvents(nowMs: number, familyId: number, excludeAppId: number): Promise<EventRow[]>;
+  /** Adds feedback once per (event, app) and adds it to the event's sum. False when that app already gave feedback. */
+  addFeedback(f: FeedbackRow): Promise<boolean>;
+  listFeedback(eventId?: number): Promise<FeedbackRow[]>;
+  /**
+   * Closes every active event with closesAtMs <= now, in one transaction each: sets global
+   * feedback, applies the counter change (floored at zero), marks it inactive. Safe to call
+   * from any node or the controller at once: each event closes exactly once.
+   */
+  closeDueEvents(nowMs: number, close: (e: EventRow) => EventClosure): Promise<EventRow[]>;
+
+  getCounters(): Promise<Record<string, number>>;
+  /** Adds delta to the counter of a label, never below zero; returns the new value. */
+  adjustCounter(label: string, delta: number): Promise<number>;
+
+  listImpacts(appId?: number): Promise<ImpactRow[]>;
+  upsertImpact(r: ImpactRow): Promise<void>;
+
+  insertRun(r: NewRun): Promise<number>;
+  listRuns(q?: Page & { appId?: number; afterId?: number }): Promise<RunRow[]>;
+  countRuns(appId?: number): Promise<number>;
+}

@@ -1,0 +1,338 @@
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { METRICS, type Metric } from './metrics.js';
+import { UserError } from './errors.js';
+import type { Goal } from './types.js';
+
+/*
+ * The scenario model: one YAML file describes nodes, links, apps and goals, the data set,
+ * timings and every decision parameter of DESIGN.md section 7 (with its defaults).
+ * Validation reports every problem with a path such as `apps[0].goal.all[1].metric`.
+ */
+
+const int = (min: number) => z.number().int().min(min);
+const ms = z.number().min(0);
+
+const metricSet = (def: Record<Metric, number>) =>
+  z
+    .object(Object.fromEntries(METRICS.map((m) => [m, z.number().positive().default(def[m])])) as Record<Metric, z.ZodDefault<z.ZodNumber>>)
+    .strict()
+    .default(def);
+
+const nodeSchema = z
+  .object({
+    id: int(1),
+    name: z.string().min(1).optional(),
+    availability: z.number().min(0).max(100),
+    storage: z.boolean().default(true),
+  })
+  .strict();
+
+const linkSchema = z.object({ from: int(1), to: int(1), latencyMs: ms }).strict();
+
+const appSchema = z
+  .object({
+    id: int(1),
+    node: int(1),
+    goal: z.unknown(),
+  })
+  .strict();
+
+const datasetSchema = z
+  .object({
+    /** records of the generated data set (ignored when `file` is given) */
+    records: int(1).default(20_000),
+    seed: z.number().int().default(1),
+    /** an existing JSON data set (plain or .gz) to load instead of generating one */
+    file: z.string().min(1).optional(),
+    /** node whose bucket holds the first copy */
+    node: int(1),
+    objectKey: z.string().min(1).default('bloodtests.json'),
+  })
+  .strict();
+
+const timingSchema = z
+  .object({
+    /** time between two runs of an app: normal draw */
+    arrivalMeanMs: ms.default(2_000),
+    arrivalSdMs: ms.default(200),
+    /** T: how long an event stays open for feedback */
+    feedbackWindowMs: z.number().positive().default(20_000),
+    /** repairs (act, re-run, check) in one cycle before waiting for the next arrival */
+    maxRepairs: int(0).default(2),
+    /** sd of the per-run latency draw around the link latency */
+    latencySdMs: ms.default(7),
+  })
+  .strict()
+  .default({ arrivalMeanMs: 2_000, arrivalSdMs: 200, feedbackWindowMs: 20_000, maxRepairs: 2, latencySdMs: 7 });
+
+const defaultRho: Record<Metric, number> = {
+  responseTime: 1_000,
+  executionTime: 200,
+  throughput: 100_000,
+  latency: 1_000,
+  availability: 10,
+  consistency: 0.5,
+};
+
+const decisionSchema = z
+  .object({
+    weightViolated: z.number().min(0).default(0.7),
+    weightSatisfied: z.number().min(0).default(0.3),
+    costMove: z.number().positive().default(1.5),
+    costCopy: z.number().positive().default(1.8),
+    costChangeRef: z.number().positive().default(1),
+    costNone: z.number().positive().default(1),
+    /** b: global score = score * (1 - b * counter) */
+    counterPenalty: z.number().min(0).default(0.33),
+    epsilon: z.number().min(0).max(1).default(0.1),
+    learningRate: z.number().min(0).max(1).default(0.5),
+    /** global feedback at or above this counts the action as harmful */
+    feedbackThreshold: z.number().default(0.3),
+    /** k: maximum copies of a data set family */
+    maxCopies: int(1).default(2),
+    /** rho: normalisation constant of the impact function, per metric */
+    rho: metricSet(defaultRho),
+  })
+  .strict()
+  .default({} as never);
+
+const trainingSchema = z
+  .object({ iterations: int(1).default(5) })
+  .strict()
+  .default({ iterations: 5 });
+
+const convergenceSchema = z
+  .object({
+    /** converged: over the last `windowRuns` runs of every app, goal met and no action */
+    windowRuns: int(1).default(3),
+  })
+  .strict()
+  .default({ windowRuns: 3 });
+
+const scenarioSchema = z
+  .object({
+    name: z.string().min(1).default('scenario'),
+    seed: z.number().int().default(1),
+    nodes: z.array(nodeSchema).min(1),
+    links: z.array(linkSchema).default([]),
+    dataset: datasetSchema,
+    apps: z.array(appSchema).min(1),
+    timing: timingSchema,
+    decision: decisionSchema,
+    training: trainingSchema,
+    convergence: convergenceSchema,
+  })
+  .strict();
+
+type Parsed = z.infer<typeof scenarioSchema>;
+
+export interface ScenarioNode {
+  id: number;
+  name: string;
+  availability: number;
+  storage: boolean;
+}
+export interface ScenarioApp {
+  id: number;
+  node: number;
+  goal: Goal;
+}
+export type DecisionParams = Parsed['decision'];
+export type TimingParams = Parsed['timing'];
+
+export interface Scenario extends Omit<Parsed, 'nodes' | 'apps'> {
+  nodes: ScenarioNode[];
+  apps: ScenarioApp[];
+  /** the file it came from, when it came from one */
+  source?: string;
+}
+
+/** Path as users read it: `apps[0].goal.all[1].metric`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out || '(root)';
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = formatPath(issue.path);
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined
+        ? `${path}: required; expected ${issue.expected}`
+        : `${path}: expected ${issue.expected}, got ${JSON.stringify(issue.input)}`;
+    case 'too_small':
+      return `${path}: must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}${issue.origin === 'array' ? ' item(s)' : ''}`;
+    case 'too_big':
+      return `${path}: must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
+    case 'unrecognized_keys':
+      return `${path}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove or correct them`;
+    default:
+      return `${path}: ${issue.message}`;
+  }
+}
+
+const GOAL_HINT = 'a goal is {metric, min} or {metric, max}, or {all: [...]} / {any: [...]} of goals';
+
+/** Validates a goal expression, pushing path-precise errors; returns the typed goal when valid. */
+export function parseGoal(raw: unknown, path: string, errors: string[]): Goal | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    errors.push(`${path}: expected an object; ${GOAL_HINT}`);
+    return undefined;
+  }
+  const obj = raw as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  for (const combinator of ['all', 'any'] as const) {
+    if (combinator in obj) {
+      const extra = keys.filter((k) => k !== combinator);
+      if (extra.length) errors.push(`${path}: unexpected field(s) ${extra.map((k) => `"${k}"`).join(', ')} beside "${combinator}"`);
+      const list = obj[combinator];
+      if (!Array.isArray(list) || list.length === 0) {
+        errors.push(`${path}.${combinator}: expected a non-empty list of goals`);
+        return undefined;
+      }
+      const parts = list.map((g, i) => parseGoal(g, `${path}.${combinator}[${i}]`, errors));
+      if (parts.some((p) => p === undefined)) return undefined;
+      return combinator === 'all' ? { all: parts as Goal[] } : { any: parts as Goal[] };
+    }
+  }
+  const before = errors.length;
+  const metric = obj.metric;
+  if (typeof metric !== 'string' || !(METRICS as readonly string[]).includes(metric)) {
+    errors.push(
+      metric === undefined
+        ? `${path}.metric: required; ${GOAL_HINT}`
+        : `${path}.metric: unknown metric ${JSON.stringify(metric)}; expected one of ${METRICS.join(', ')}`,
+    );
+  }
+  const hasMin = 'min' in obj;
+  const hasMax = 'max' in obj;
+  if (hasMin === hasMax) errors.push(`${path}: give exactly one of "min" or "max"`);
+  const bound = hasMin ? obj.min : obj.max;
+  if ((hasMin || hasMax) && (typeof bound !== 'number' || !Number.isFinite(bound))) {
+    errors.push(`${path}.${hasMin ? 'min' : 'max'}: expected a number, got ${JSON.stringify(bound)}`);
+  }
+  const extra = keys.filter((k) => !['metric', 'min', 'max'].includes(k));
+  if (extra.length) errors.push(`${path}: unknown field(s) ${extra.map((k) => `"${k}"`).join(', ')}; ${GOAL_HINT}`);
+  if (errors.length > before) return undefined;
+  if ((metric === 'availability' && ((bound as number) < 0 || (bound as number) > 100)) || (metric === 'consistency' && ((bound as number) < 0 || (bound as number) > 1))) {
+    errors.push(`${path}.${hasMin ? 'min' : 'max'}: ${metric} is ${metric === 'availability' ? 'a percentage (0-100)' : 'a ratio (0-1)'}, got ${bound}`);
+    return undefined;
+  }
+  if ((bound as number) < 0) {
+    errors.push(`${path}.${hasMin ? 'min' : 'max'}: must be >= 0, got ${bound}`);
+    return undefined;
+  }
+  return hasMin ? { metric: metric as Metric, min: bound as number } : { metric: metric as Metric, max: bound as number };
+}
+
+function duplicates(ids: number[]): number[] {
+  const seen = new Set<number>();
+  const dup = new Set<number>();
+  for (const id of ids) (seen.has(id) ? dup : seen).add(id);
+  return [...dup];
+}
+
+/**
+ * Validates a plain object as a scenario. Throws a UserError listing every problem
+ * (`details`), each naming its path; returns the scenario with every default filled.
+ */
+export function parseScenario(raw: unknown, source?: string): Scenario {
+  const errors: string[] = [];
+  const result = scenarioSchema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) errors.push(describeIssue(issue));
+    // goals are checked even when other fields fail, so one pass shows every problem
+    if (raw && typeof raw === 'object' && Array.isArray((raw as { apps?: unknown }).apps)) {
+      (raw as { apps: unknown[] }).apps.forEach((a, i) => {
+        if (a && typeof a === 'object' && 'goal' in a) parseGoal((a as { goal: unknown }).goal, `apps[${i}].goal`, errors);
+      });
+    }
+    throw scenarioError(errors, source);
+  }
+  const s = result.data;
+  const nodeIds = s.nodes.map((n) => n.id);
+  const known = new Set(nodeIds);
+  for (const d of duplicates(nodeIds)) errors.push(`nodes: duplicate node id ${d}; every node needs its own id`);
+  for (const d of duplicates(s.apps.map((a) => a.id))) errors.push(`apps: duplicate app id ${d}; every app needs its own id`);
+
+  const pairs = new Map<string, number>();
+  s.links.forEach((l, i) => {
+    if (!known.has(l.from)) errors.push(`links[${i}].from: node ${l.from} does not exist; known nodes: ${nodeIds.join(', ')}`);
+    if (!known.has(l.to)) errors.push(`links[${i}].to: node ${l.to} does not exist; known nodes: ${nodeIds.join(', ')}`);
+    if (l.from === l.to) errors.push(`links[${i}]: a link joins two different nodes (latency to itself is 0)`);
+    const key = `${l.from}-${l.to}`;
+    if (pairs.has(key)) errors.push(`links[${i}]: duplicate link ${l.from} -> ${l.to} (also links[${pairs.get(key)}])`);
+    pairs.set(key, i);
+  });
+  for (const a of nodeIds) {
+    for (const b of nodeIds) {
+      if (a < b && !pairs.has(`${a}-${b}`) && !pairs.has(`${b}-${a}`)) {
+        errors.push(`links: no latency between nodes ${a} and ${b}; add {from: ${a}, to: ${b}, latencyMs: ...}`);
+      }
+    }
+  }
+
+  const apps: ScenarioApp[] = [];
+  s.apps.forEach((a, i) => {
+    if (!known.has(a.node)) errors.push(`apps[${i}].node: node ${a.node} does not exist; known nodes: ${nodeIds.join(', ')}`);
+    const goal = parseGoal(a.goal, `apps[${i}].goal`, errors);
+    if (goal) apps.push({ id: a.id, node: a.node, goal });
+  });
+
+  if (!known.has(s.dataset.node)) errors.push(`dataset.node: node ${s.dataset.node} does not exist; known nodes: ${nodeIds.join(', ')}`);
+  else if (!s.nodes.find((n) => n.id === s.dataset.node)!.storage) errors.push(`dataset.node: node ${s.dataset.node} has storage: false and cannot host the data set`);
+  if (s.decision.epsilon > 0 && s.nodes.filter((n) => n.storage).length === 0) errors.push('nodes: at least one node needs storage: true');
+
+  if (errors.length) throw scenarioError(errors, source);
+  return {
+    ...s,
+    nodes: s.nodes.map((n) => ({ ...n, name: n.name ?? `node${n.id}` })),
+    apps,
+    source,
+  };
+}
+
+function scenarioError(errors: string[], source?: string): UserError {
+  const where = source ? ` ${source}` : '';
+  return new UserError(`invalid scenario${where}: ${errors.length} problem(s)\n${errors.map((e) => `  ${e}`).join('\n')}`, errors);
+}
+
+/** Parses YAML text; syntax errors name the line and column. */
+export function parseScenarioYaml(text: string, source?: string): Scenario {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length) {
+    const errs = doc.errors.map((e) => {
+      const pos = e.linePos?.[0];
+      return `${pos ? `line ${pos.line}, column ${pos.col}` : 'YAML'}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
+    });
+    throw scenarioError(errs, source);
+  }
+  return parseScenario(doc.toJS(), source);
+}
+
+export function loadScenario(file: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read scenario ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; check the path`);
+  }
+  return parseScenarioYaml(text, file);
+}
+
+/** Symmetric latency lookup; 0 to itself. */
+export function linkLatency(s: Pick<Scenario, 'links'>, a: number, b: number): number {
+  if (a === b) return 0;
+  const l = s.links.find((x) => (x.from === a && x.to === b) || (x.from === b && x.to === a));
+  return l ? l.latencyMs : 0;
+}
+
+export function summarizeScenario(s: Scenario): string {
+  return `${s.name}: ${s.nodes.length} nodes, ${s.links.length} links, ${s.apps.length} apps, data set on node ${s.dataset.node}, T=${s.timing.feedbackWindowMs} ms, seed ${s.seed}`;
+}

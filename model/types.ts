@@ -1,0 +1,88 @@
+import type { ImpactVector, Metric } from './metrics.js';
+
+export interface NodeRow {
+  id: number;
+  name: string;
+  storage: boolean;
+  /** percent, 0..100 */
+  availability: number;
+}
+
+export interface LinkRow {
+  from: number;
+  to: number;
+  latencyMs: number;
+}
+
+export type GoalTerm = { metric: Metric; min: number; max?: undefined } | { metric: Metric; max: number; min?: undefined };
+export type Goal = GoalTerm | { all: Goal[] } | { any: Goal[] };
+
+export interface AppRow {
+  id: number;
+  nodeId: number;
+  goal: Goal;
+}
+
+/** One physical copy of the data set, in the bucket of the node that hosts it. */
+export interface DatasetCopy {
+  id: number;
+  familyId: number;
+  nodeId: number;
+  bucket: string;
+  objectKey: string;
+  version: number;
+  createdAtMs: number;
+}
+
+export type ActionType = 'move' | 'copy' | 'changeRef' | 'none';
+
+export interface EventRow {
+  id: number;
+  appId: number;
+  datasetId: number;
+  actionLabel: string;
+  actionType: ActionType;
+  createdAtMs: number;
+  closesAtMs: number;
+  active: boolean;
+  explored: boolean;
+  sumFeedback: number;
+  globalFeedback: number | null;
+}
+
+export interface FeedbackRow {
+  eventId: number;
+  appId: number;
+  value: number;
+  createdAtMs: number;
+}
+
+export type ImpactSource = 'training' | 'online' | 'import';
+
+export interface ImpactRow {
+  appId: number;
+  actionLabel: string;
+  vector: ImpactVector;
+  source: ImpactSource;
+  updatedAtMs: number;
+}
+
+export interface RunRow {
+  id: number;
+  appId: number;
+  datasetId: number | null;
+  dataNode: number | null;
+  startedAtMs: number;
+  rtMs: number;
+  etMs: number;
+  throughput: number;
+  latencyMs: number;
+  availability: number;
+  consistency: number;
+  goalMet: boolean;
+  /** the action taken after this run (NA when the goal was met or nothing was chosen) */
+  actionLabel: string | null;
+  error: string | null;
+}
+
+export type NewRun = Omit<RunRow, 'id'>;

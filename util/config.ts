@@ -1,0 +1,39 @@
+/**
+ * Infrastructure settings from the environment. A role with no setting uses its embedded default.
+ */
+export interface InfraConfig {
+  /** mysql://user:pass@host:port/db — unset: embedded SQLite file */
+  mysqlUrl?: string;
+  sqlitePath: string;
+  /** http://host:port of MinIO (with access/secret keys) — unset: embedded S3 server */
+  s3Endpoint?: string;
+  s3AccessKey: string;
+  s3SecretKey: string;
+  /** http://host:port of Toxiproxy's API — unset: embedded Toxiproxy-compatible server */
+  toxiproxyUrl?: string;
+  /** host the proxies listen on / the proxy reaches the object store at, when they differ (containers) */
+  proxyHost: string;
+  /** comma-separated brokers — unset: IPC through the controller */
+  kafkaBrokers?: string[];
+  kafkaPartitions: number;
+  kafkaReplication: number;
+  /** working folder for embedded state (SQLite file, S3 data, data sets) */
+  dataDir: string;
+}
+
+export function readInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConfig {
+  const dataDir = env.FOGSIM_DATA_DIR ?? '.fogsim';
+  return {
+    mysqlUrl: env.FOGSIM_MYSQL_URL || undefined,
+    sqlitePath: env.FOGSIM_SQLITE_PATH ?? `${dataDir}/fogsim.db`,
+    s3Endpoint: env.FOGSIM_S3_ENDPOINT || undefined,
+    s3AccessKey: env.FOGSIM_S3_ACCESS_KEY ?? 'fogsim',
+    s3SecretKey: env.FOGSIM_S3_SECRET_KEY ?? 'fogsim-secret',
+    toxiproxyUrl: env.FOGSIM_TOXIPROXY_URL || undefined,
+    proxyHost: env.FOGSIM_PROXY_HOST ?? '127.0.0.1',
+    kafkaBrokers: env.FOGSIM_KAFKA_BROKERS ? env.FOGSIM_KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    kafkaPartitions: Number(env.FOGSIM_KAFKA_PARTITIONS ?? 3),
+    kafkaReplication: Number(env.FOGSIM_KAFKA_REPLICATION ?? 1),
+    dataDir,
+  };
+}
