@@ -18,7 +18,7 @@ const metricSet = (def: Record<Metric, number>) =>
   z
     .object(Object.fromEntries(METRICS.map((m) => [m, z.number().positive().default(def[m])])) as Record<Metric, z.ZodDefault<z.ZodNumber>>)
     .strict()
-    .default(def);
+    .prefault({});
 
 const nodeSchema = z
   .object({
@@ -65,7 +65,7 @@ const timingSchema = z
     latencySdMs: ms.default(7),
   })
   .strict()
-  .default({ arrivalMeanMs: 2_000, arrivalSdMs: 200, feedbackWindowMs: 20_000, maxRepairs: 2, latencySdMs: 7 });
+  .prefault({});
 
 const defaultRho: Record<Metric, number> = {
   responseTime: 1_000,
@@ -96,12 +96,12 @@ const decisionSchema = z
     rho: metricSet(defaultRho),
   })
   .strict()
-  .default({} as never);
+  .prefault({});
 
 const trainingSchema = z
   .object({ iterations: int(1).default(5) })
   .strict()
-  .default({ iterations: 5 });
+  .prefault({});
 
 const convergenceSchema = z
   .object({
@@ -109,7 +109,7 @@ const convergenceSchema = z
     windowRuns: int(1).default(3),
   })
   .strict()
-  .default({ windowRuns: 3 });
+  .prefault({});
 
 const scenarioSchema = z
   .object({
@@ -244,7 +244,7 @@ function duplicates(ids: number[]): number[] {
  */
 export function parseScenario(raw: unknown, source?: string): Scenario {
   const errors: string[] = [];
-  const result = scenarioSchema.safeParse(raw);
+  const result = scenarioSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     for (const issue of result.error.issues) errors.push(describeIssue(issue));
     // goals are checked even when other fields fail, so one pass shows every problem

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { loadScenario, parseScenario, parseScenarioYaml, linkLatency } from '../../model/scenario.js';
+import { UserError } from '../../model/errors.js';
+
+const thesisText = readFileSync('scenarios/thesis.yaml', 'utf8');
+const thesis = () => parse(thesisText) as Record<string, any>;
+
+function problems(raw: unknown): string[] {
+  try {
+    parseScenario(raw);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    return (e as UserError).details;
+  }
+  throw new Error('expected the scenario to be rejected');
+}
+
+describe('scenario model', () => {
+  it('loads the default scenario with the original topology and fills defaults', () => {
+    const s = loadScenario('scenarios/thesis.yaml');
+    expect(s.nodes.map((n) => [n.id, n.availability])).toEqual([[1, 97], [2, 80], [3, 85]]);
+    expect(linkLatency(s, 1, 3)).toBe(1500);
+    expect(linkLatency(s, 3, 2)).toBe(1200);
+    expect(linkLatency(s, 2, 2)).toBe(0);
+    expect(s.dataset.node).toBe(3);
+    expect(s.decision.rho.responseTime).toBeGreaterThan(0);
+    expect(s.nodes.every((n) => n.storage)).toBe(true);
+    expect(s.apps[2].goal).toEqual({ any: [{ metric: 'consistency', min: 0.7 }, { metric: 'latency', max: 1300 }] });
+  });
+
+  it('keeps the original timings in the second scenario', () => {
+    const s = loadScenario('scenarios/thesis-original.yaml');
+    expect(s.timing.arrivalMeanMs).toBe(15000);
+    expect(s.timing.feedbackWindowMs).toBe(210000);
+  });
+
+  it('fills every decision parameter of DESIGN.md section 7 when absent', () => {
+    const raw = thesis();
+    delete raw.decision;
+    delete raw.timing;
+    const s = parseScenario(raw);
+    expect(s.decision).toMatchObject({ weightViolated: 0.7, weightSatisfied: 0.3, costMove: 1.5, costCopy: 1.8, costChangeRef: 1, costNone: 1, counterPenalty: 0.33, epsilon: 0.1, learningRate: 0.5, feedbackThreshold: 0.3, maxCopies: 2 });
+    expect(s.timing.latencySdMs).toBe(7);
+  });
+
+  it('names the path of an unknown metric and lists the known ones', () => {
+    const raw = thesis();
+    raw.apps[1].goal = { all: [{ metric: 'throughput', min: 1 }, { metric: 'rt', max: 3 }] };
+    expect(problems(raw)).toContain('apps[1].goal.all[1].metric: unknown metric "rt"; expected one of responseTime, executionTime, throughput, latency, availability, consistency');
+  });
+
+  it('rejects out-of-range values with their paths', () => {
+    const raw = thesis();
+    raw.nodes[0].availability = 120;
+    raw.links[1].latencyMs = -5;
+    const p = problems(raw);
+    expect(p).toContain('nodes[0].availability: must be <= 100');
+    expect(p).toContain('links[1].latencyMs: must be >= 0');
+  });
+
+  it('rejects references to missing nodes, duplicate ids and missing links', () => {
+    const raw = thesis();
+    raw.apps[0].node = 9;
+    raw.apps[2].id = 2;
+    raw.nodes.push({ id: 2, availability: 50 });
+    raw.links = raw.links.slice(0, 2);
+    const p = problems(raw);
+    expect(p).toContain('apps[0].node: node 9 does not exist; known nodes: 1, 2, 3, 2');
+    expect(p).toContain('apps: duplicate app id 2; every app needs its own id');
+    expect(p).toContain('nodes: duplicate node id 2; every node needs its own id');
+    expect(p.some((x) => x.startsWith('links: no latency between nodes 2 and 3'))).toBe(true);
+  });
+
+  it('checks nested goals, bounds and combinators', () => {
+    const raw = thesis();
+    raw.apps[0].goal = { any: [{ all: [{ metric: 'availability', min: 150 }] }, { metric: 'latency' }, {}] };
+    const p = problems(raw);
+    expect(p).toContain('apps[0].goal.any[0].all[0].min: availability is a percentage (0-100), got 150');
+    expect(p).toContain('apps[0].goal.any[1]: give exactly one of "min" or "max"');
+    expect(p.some((x) => x.startsWith('apps[0].goal.any[2].metric: required'))).toBe(true);
+    raw.apps[0].goal = { all: [] };
+    expect(problems(raw)).toContain('apps[0].goal.all: expected a non-empty list of goals');
+  });
+
+  it('reports goal errors together with schema errors in one pass', () => {
+    const raw = thesis();
+    raw.nodes[1].availability = 'high';
+    raw.apps[0].goal = { metric: 'speed', max: 1 };
+    const p = problems(raw);
+    expect(p.some((x) => x.startsWith('nodes[1].availability: expected number'))).toBe(true);
+    expect(p.some((x) => x.startsWith('apps[0].goal.metric: unknown metric "speed"'))).toBe(true);
+  });
+
+  it('refuses a data set on a node without storage and unknown fields', () => {
+    const raw = thesis();
+    raw.nodes[2].storage = false;
+    raw.dataset.color = 'red';
+    const p = problems(raw);
+    expect(p).toContain('dataset: unknown field(s) "color"; remove or correct them');
+    delete raw.dataset.color;
+    expect(problems(raw)).toContain('dataset.node: node 3 has storage: false and cannot host the data set');
+  });
+
+  it('gives the line of a YAML syntax error', () => {
+    expect(() => parseScenarioYaml('nodes: [\n  - a: 1\n', 'x.yaml')).toThrow(/line 2, column 3/);
+  });
+
+  it('says which file cannot be read', () => {
+    expect(() => loadScenario('does/not/exist.yaml')).toThrow('cannot read scenario does/not/exist.yaml: ENOENT');
+  });
+});
