@@ -1,0 +1,60 @@
+import type { MetricValues } from '../../model/metrics.js';
+import type { Goal, GoalTerm } from '../../model/types.js';
+
+export interface TermResult {
+  term: GoalTerm;
+  value: number;
+  satisfied: boolean;
+}
+
+export interface GoalCheck {
+  /** the whole expression (all = and, any = or), evaluated as a boolean */
+  met: boolean;
+  /** every leaf term in document order with its own verdict */
+  terms: TermResult[];
+  satisfied: GoalTerm[];
+  violated: GoalTerm[];
+}
+
+export function isTerm(g: Goal): g is GoalTerm {
+  return 'metric' in g;
+}
+
+export function termSatisfied(t: GoalTerm, v: MetricValues): boolean {
+  const x = v[t.metric];
+  if (!Number.isFinite(x)) return false; // a failed measurement never satisfies a goal
+  return t.min !== undefined ? x >= t.min : x <= (t.max as number);
+}
+
+/** Leaf terms of a goal expression, in document order. */
+export function goalTerms(g: Goal): GoalTerm[] {
+  if (isTerm(g)) return [g];
+  return ('all' in g ? g.all : g.any).flatMap(goalTerms);
+}
+
+function evalExpr(g: Goal, v: MetricValues): boolean {
+  if (isTerm(g)) return termSatisfied(g, v);
+  // every() / some() over the whole list: no short-circuit concerns, terms are pure
+  return 'all' in g ? g.all.map((x) => evalExpr(x, v)).every(Boolean) : g.any.map((x) => evalExpr(x, v)).some(Boolean);
+}
+
+/** Checks a goal against measured values; the per-term lists feed the scoring of DESIGN 7.4. */
+export function evaluateGoal(g: Goal, v: MetricValues): GoalCheck {
+  const terms = goalTerms(g).map((term) => ({ term, value: v[term.metric], satisfied: termSatisfied(term, v) }));
+  return {
+    met: evalExpr(g, v),
+    terms,
+    satisfied: terms.filter((t) => t.satisfied).map((t) => t.term),
+    violated: terms.filter((t) => !t.satisfied).map((t) => t.term),
+  };
+}
+
+export function formatTerm(t: GoalTerm): string {
+  return t.min !== undefined ? `${t.metric} >= ${t.min}` : `${t.metric} <= ${t.max}`;
+}
+
+export function formatGoal(g: Goal): string {
+  if (isTerm(g)) return formatTerm(g);
+  const parts = ('all' in g ? g.all : g.any).map((x) => (isTerm(x) ? formatGoal(x) : `(${formatGoal(x)})`));
+  return parts.join('all' in g ? ' AND ' : ' OR ');
+}

@@ -1,0 +1,10 @@
+// The decision system of DESIGN.md section 7: pure functions over plain data, no I/O.
+export * from './actions.js';
+export * from './impact.js';
+export * from './goal.js';
+export * from './candidates.js';
+export * from './scoring.js';
+export * from './choose.js';
+export * from './feedback.js';
+export * from './consistency.js';
+export * from './decide.js';
