@@ -1,0 +1,122 @@
+/*
+ * Row <-> model mapping shared by both stores. Both drivers return plain objects keyed by column;
+ * numbers come back as JS numbers (BIGINT epoch ms fits in 2^53), booleans as 0/1.
+ */
+import { ConflictError, UserError } from '../model/errors.js';
+import type { EventClosure } from './store.js';
+import type { ActionType, AppRow, DatasetCopy, EventRow, FeedbackRow, Goal, ImpactRow, ImpactSource, NodeRow, RunRow } from '../model/types.js';
+
+export type Row = Record<string, unknown>;
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+const bool = (v: unknown): boolean => num(v) !== 0;
+
+export function toNode(r: Row): NodeRow {
+  return { id: num(r.id), name: String(r.name), storage: bool(r.storage), availability: num(r.availability) };
+}
+
+export function toApp(r: Row): AppRow & { datasetId: number | null } {
+  return { id: num(r.id), nodeId: num(r.node_id), goal: JSON.parse(String(r.goal)) as Goal, datasetId: numOrNull(r.dataset_id) };
+}
+
+export function toCopy(r: Row): DatasetCopy {
+  return {
+    id: num(r.id),
+    familyId: num(r.family_id),
+    nodeId: num(r.node_id),
+    bucket: String(r.bucket),
+    objectKey: String(r.object_key),
+    version: num(r.version),
+    createdAtMs: num(r.created_at_ms),
+  };
+}
+
+export function toEvent(r: Row): EventRow {
+  return {
+    id: num(r.id),
+    appId: num(r.app_id),
+    datasetId: num(r.dataset_id),
+    actionLabel: String(r.action_label),
+    actionType: String(r.action_type) as ActionType,
+    createdAtMs: num(r.created_at_ms),
+    closesAtMs: num(r.closes_at_ms),
+    active: bool(r.active),
+    explored: bool(r.explored),
+    sumFeedback: num(r.sum_feedback),
+    globalFeedback: numOrNull(r.global_feedback),
+  };
+}
+
+export function toFeedback(r: Row): FeedbackRow {
+  return { eventId: num(r.event_id), appId: num(r.app_id), value: num(r.value), createdAtMs: num(r.created_at_ms) };
+}
+
+export function toImpact(r: Row): ImpactRow {
+  return {
+    appId: num(r.app_id),
+    actionLabel: String(r.action_label),
+    vector: {
+      responseTime: num(r.rt),
+      executionTime: num(r.et),
+      throughput: num(r.x),
+      latency: num(r.nl),
+      availability: num(r.av),
+      consistency: num(r.dc),
+    },
+    source: String(r.source) as ImpactSource,
+    updatedAtMs: num(r.updated_at_ms),
+  };
+}
+
+export function toRun(r: Row): RunRow {
+  return {
+    id: num(r.id),
+    appId: num(r.app_id),
+    datasetId: numOrNull(r.dataset_id),
+    dataNode: numOrNull(r.data_node),
+    startedAtMs: num(r.started_at_ms),
+    rtMs: num(r.rt_ms),
+    etMs: num(r.et_ms),
+    throughput: num(r.throughput),
+    latencyMs: num(r.latency_ms),
+    availability: num(r.availability),
+    consistency: num(r.consistency),
+    goalMet: bool(r.goal_met),
+    actionLabel: r.action_label === null || r.action_label === undefined ? null : String(r.action_label),
+    error: r.error === null || r.error === undefined ? null : String(r.error),
+  };
+}
+
+/** Paging bounds, validated: a bad limit/offset is the caller's input (REST query, CLI flag). */
+export function pageBounds(q: { limit?: number; offset?: number } | undefined): { limit: number; offset: number } {
+  const limit = q?.limit ?? 1_000_000_000;
+  const offset = q?.offset ?? 0;
+  if (!Number.isInteger(limit) || limit < 0) throw new UserError(`limit: expected an integer >= 0, got ${String(q?.limit)}`);
+  if (!Number.isInteger(offset) || offset < 0) throw new UserError(`offset: expected an integer >= 0, got ${String(q?.offset)}`);
+  return { limit, offset };
+}
+
+/** Timestamps and ids must be integers to round-trip through BIGINT columns. */
+export function checkInt(name: string, v: number): number {
+  if (!Number.isSafeInteger(v)) throw new UserError(`${name}: expected an integer (epoch ms or id), got ${String(v)}`);
+  return v;
+}
+
+export function staleError(copyId: number, expected: number, actual: number): ConflictError {
+  return new ConflictError(`data set copy ${copyId} changed (read version ${expected}, now ${actual}): another app changed the placement first; re-read and decide again`);
+}
+
+export function checkLink(from: number, to: number, latencyMs: number): void {
+  if (from === to) throw new UserError(`link ${from} -> ${to}: a link joins two different nodes (latency to itself is 0)`);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new UserError(`link ${from} -> ${to}: latencyMs must be a number >= 0, got ${String(latencyMs)}`);
+}
+
+export function checkDelta(delta: number): void {
+  if (!Number.isInteger(delta)) throw new Error(`counter delta must be an integer, got ${String(delta)}`);
+}
+
+export function checkClosure(c: EventClosure): void {
+  if (!Number.isFinite(c.globalFeedback)) throw new Error(`event closure: globalFeedback must be a finite number, got ${String(c.globalFeedback)}`);
+  checkDelta(c.counterDelta);
+}
