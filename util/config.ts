@@ -11,8 +11,14 @@ export interface InfraConfig {
   s3SecretKey: string;
   /** http://host:port of Toxiproxy's API — unset: embedded Toxiproxy-compatible server */
   toxiproxyUrl?: string;
-  /** host the proxies listen on / the proxy reaches the object store at, when they differ (containers) */
+  /** host the nodes reach the app proxies at (the Toxiproxy host; `toxiproxy` in compose) */
   proxyHost: string;
+  /** address the app proxies listen on inside the proxy server (0.0.0.0 in containers) */
+  proxyListenHost: string;
+  /** host:port the proxy server reaches the object store at, when it differs from the S3 endpoint the controller uses (`minio:9000` in compose) */
+  s3Upstream?: string;
+  /** first port of the app proxies (app N listens on proxyBasePort + N) */
+  proxyBasePort: number;
   /** comma-separated brokers — unset: IPC through the controller */
   kafkaBrokers?: string[];
   kafkaPartitions: number;
@@ -31,6 +37,9 @@ export function readInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConf
     s3SecretKey: env.FOGSIM_S3_SECRET_KEY ?? 'fogsim-secret',
     toxiproxyUrl: env.FOGSIM_TOXIPROXY_URL || undefined,
     proxyHost: env.FOGSIM_PROXY_HOST ?? '127.0.0.1',
+    proxyListenHost: env.FOGSIM_PROXY_LISTEN_HOST ?? env.FOGSIM_PROXY_HOST ?? '127.0.0.1',
+    s3Upstream: env.FOGSIM_S3_UPSTREAM || undefined,
+    proxyBasePort: Number(env.FOGSIM_PROXY_BASE_PORT ?? 0),
     kafkaBrokers: env.FOGSIM_KAFKA_BROKERS ? env.FOGSIM_KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
     kafkaPartitions: Number(env.FOGSIM_KAFKA_PARTITIONS ?? 3),
     kafkaReplication: Number(env.FOGSIM_KAFKA_REPLICATION ?? 1),

@@ -1,0 +1,104 @@
+import type { Store } from '../../db/store.js';
+import type { Scenario } from '../../model/scenario.js';
+import type { RunRow } from '../../model/types.js';
+
+export interface ExperimentReport {
+  scenario: string;
+  seed: number;
+  converged: boolean;
+  /** seconds from the start to the first moment the convergence window held; null if never */
+  convergedAtS: number | null;
+  durationS: number;
+  runs: number;
+  apps: { id: number; node: number; goalMet: boolean; runs: number; violations: number; actions: string[] }[];
+  events: {
+    id: number;
+    appId: number;
+    action: string;
+    actionType: string;
+    explored: boolean;
+    createdAtS: number;
+    feedback: { appId: number; value: number }[];
+    globalFeedback: number | null;
+  }[];
+  placements: { id: number; familyId: number; node: number; bucket: string; objectKey: string; version: number; referencedBy: number[] }[];
+  counters: Record<string, number>;
+}
+
+/** All runs of the store, oldest first (the store pages them). */
+export async function allRuns(store: Store): Promise<RunRow[]> {
+  const out: RunRow[] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await store.listRuns({ limit: 1000, offset });
+    out.push(...page);
+    if (page.length < 1000) break;
+  }
+  return out.sort((a, b) => a.id - b.id);
+}
+
+export async function buildReport(store: Store, scenario: Scenario, t: { startedAtMs: number; endedAtMs: number; convergedAtMs: number | null }): Promise<ExperimentReport> {
+  const [runs, events, feedback, copies, apps, counters] = await Promise.all([
+    allRuns(store),
+    store.listEvents({ limit: 100_000 }),
+    store.listFeedback(),
+    store.listCopies(),
+    store.listApps(),
+    store.getCounters(),
+  ]);
+  const s = (ms: number) => Math.round((ms - t.startedAtMs)) / 1000;
+  const inExperiment = runs.filter((r) => r.startedAtMs >= t.startedAtMs);
+  return {
+    scenario: scenario.name,
+    seed: scenario.seed,
+    converged: t.convergedAtMs !== null,
+    convergedAtS: t.convergedAtMs === null ? null : s(t.convergedAtMs),
+    durationS: s(t.endedAtMs),
+    runs: inExperiment.length,
+    apps: scenario.apps.map((a) => {
+      const mine = inExperiment.filter((r) => r.appId === a.id);
+      return {
+        id: a.id,
+        node: a.node,
+        goalMet: mine.length > 0 && mine[mine.length - 1].goalMet,
+        runs: mine.length,
+        violations: mine.filter((r) => !r.goalMet).length,
+        actions: mine.map((r) => r.actionLabel).filter((l): l is string => !!l && l !== 'NA'),
+      };
+    }),
+    events: events
+      .filter((e) => e.createdAtMs >= t.startedAtMs)
+      .sort((a, b) => a.id - b.id)
+      .map((e) => ({
+        id: e.id,
+        appId: e.appId,
+        action: e.actionLabel,
+        actionType: e.actionType,
+        explored: e.explored,
+        createdAtS: s(e.createdAtMs),
+        feedback: feedback.filter((f) => f.eventId === e.id).map((f) => ({ appId: f.appId, value: f.value })),
+        globalFeedback: e.globalFeedback,
+      })),
+    placements: copies.map((c) => ({
+      id: c.id,
+      familyId: c.familyId,
+      node: c.nodeId,
+      bucket: c.bucket,
+      objectKey: c.objectKey,
+      version: c.version,
+      referencedBy: apps.filter((a) => a.datasetId === c.id).map((a) => a.id),
+    })),
+    counters,
+  };
+}
+
+const CSV_COLUMNS = ['id', 'appId', 'startedAtMs', 'dataNode', 'datasetId', 'rtMs', 'etMs', 'throughput', 'latencyMs', 'availability', 'consistency', 'goalMet', 'actionLabel', 'error'] as const;
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function runsToCsv(runs: RunRow[]): string {
+  return [CSV_COLUMNS.join(','), ...runs.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
+}

@@ -1,0 +1,118 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { NodeRuntime, NodeSpec, NodeStatus } from './runtime.js';
+
+/** The compiled node entry; tests running from TypeScript pass their own (with tsx). */
+export const defaultNodeEntry = fileURLToPath(new URL('../../nodes/main.js', import.meta.url));
+
+interface Managed {
+  spec: NodeSpec;
+  child?: ChildProcess;
+  status: NodeStatus;
+  stopping: boolean;
+  restartTimer?: NodeJS.Timeout;
+  crashTimes: number[];
+}
+
+export interface ProcessRuntimeOptions {
+  entry?: string;
+  execArgv?: string[];
+  /** delay before bringing a crashed node back */
+  restartDelayMs?: number;
+  /** a node that crashes this many times within `crashWindowMs` is given up on */
+  maxCrashes?: number;
+  crashWindowMs?: number;
+  /** how long a node gets to exit after SIGTERM before SIGKILL */
+  stopGraceMs?: number;
+}
+
+/** Each app is a child process of the controller, with an IPC channel for telemetry. */
+export class ProcessRuntime extends EventEmitter implements NodeRuntime {
+  readonly kind = 'process' as const;
+  private readonly nodes = new Map<number, Managed>();
+  private readonly opts: Required<ProcessRuntimeOptions>;
+
+  constructor(opts: ProcessRuntimeOptions = {}) {
+    super();
+    this.opts = {
+      entry: opts.entry ?? defaultNodeEntry,
+      execArgv: opts.execArgv ?? [],
+      restartDelayMs: opts.restartDelayMs ?? 1000,
+      maxCrashes: opts.maxCrashes ?? 5,
+      crashWindowMs: opts.crashWindowMs ?? 60_000,
+      stopGraceMs: opts.stopGraceMs ?? 5000,
+    };
+  }
+
+  async start(spec: NodeSpec): Promise<void> {
+    if (this.nodes.get(spec.appId)?.child) throw new Error(`node of app ${spec.appId} is already running`);
+    const m: Managed = { spec, status: { appId: spec.appId, state: 'starting', restarts: 0 }, stopping: false, crashTimes: [] };
+    this.nodes.set(spec.appId, m);
+    this.spawn(m);
+  }
+
+  private spawn(m: Managed): void {
+    const child = fork(this.opts.entry, [], {
+      env: { ...process.env, ...m.spec.env },
+      execArgv: this.opts.execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    m.child = child;
+    m.status.handle = String(child.pid);
+    m.status.state = 'running';
+    child.on('message', (msg) => this.emit('telemetry', msg, m.spec.appId));
+    child.on('exit', (code, signal) => {
+      m.child = undefined;
+      m.status.lastExit = { code, signal, atMs: Date.now() };
+      if (m.stopping) {
+        m.status.state = 'stopped';
+        return;
+      }
+      // an exit we did not ask for is a crash: report it and bring the node back
+      const now = Date.now();
+      m.crashTimes = m.crashTimes.filter((t) => now - t < this.opts.crashWindowMs).concat(now);
+      if (m.crashTimes.length >= this.opts.maxCrashes) {
+        m.status.state = 'failed';
+        this.emit('crash', { ...m.status }, true);
+        return;
+      }
+      m.status.state = 'restarting';
+      this.emit('crash', { ...m.status }, false);
+      m.restartTimer = setTimeout(() => {
+        if (m.stopping) return;
+        m.status.restarts += 1;
+        this.spawn(m);
+        this.emit('restart', { ...m.status });
+      }, this.opts.restartDelayMs);
+    });
+  }
+
+  async stop(appId: number): Promise<void> {
+    const m = this.nodes.get(appId);
+    if (!m) return;
+    m.stopping = true;
+    clearTimeout(m.restartTimer);
+    const child = m.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      m.status.state = 'stopped';
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), this.opts.stopGraceMs);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.nodes.keys()].map((id) => this.stop(id)));
+  }
+
+  list(): NodeStatus[] {
+    return [...this.nodes.values()].map((m) => ({ ...m.status }));
+  }
+}
