@@ -1,0 +1,1 @@
+export { startEmbeddedS3, type EmbeddedS3, type EmbeddedS3Options } from './server.js';

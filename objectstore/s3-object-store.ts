@@ -1,0 +1,230 @@
+import { Readable } from 'node:stream';
+import * as Minio from 'minio';
+import { UserError } from '../model/errors.js';
+import type { ObjectInfo, ObjectStore } from './object-store.js';
+
+/** The object (or its bucket) does not exist. A UserError: usually a wrong name or a moved copy. */
+export class ObjectNotFoundError extends UserError {
+  constructor(readonly bucket: string, readonly key: string | undefined, what: 'object' | 'bucket') {
+    super(what === 'object' ? `object s3://${bucket}/${key} not found: no such key in bucket "${bucket}"` : `bucket "${bucket}" not found${key !== undefined ? ` (looking for s3://${bucket}/${key})` : ''}: create it first (ensureBucket) or check the name`);
+    this.name = 'ObjectNotFoundError';
+  }
+}
+
+export interface S3ObjectStoreOptions {
+  host: string;
+  port: number;
+  useSSL?: boolean;
+  accessKey: string;
+  secretKey: string;
+  region?: string;
+  /**
+   * Objects up to this size go up in one PUT, larger ones as a multipart upload of parts this big
+   * (each part is held in memory once). Minimum 5 MiB (S3's smallest part).
+   */
+  partSize?: number;
+  /** where the endpoint came from, for error messages (e.g. "FOGSIM_S3_ENDPOINT") */
+  source?: string;
+}
+
+const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
+const MAX_PARTS = 10_000;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
+
+type S3LikeError = Error & { code?: string; cause?: unknown };
+
+/** ObjectStore over the minio client: one code path for the embedded S3 server and for MinIO. */
+export class S3ObjectStore implements ObjectStore {
+  readonly client: Minio.Client;
+  readonly partSize: number;
+
+  constructor(readonly options: S3ObjectStoreOptions) {
+    this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
+    this.client = new Minio.Client({
+      endPoint: options.host,
+      port: options.port,
+      useSSL: options.useSSL ?? false,
+      accessKey: options.accessKey,
+      secretKey: options.secretKey,
+      // A fixed region spares a GetBucketLocation round trip before each first request to a bucket.
+      region: options.region ?? 'us-east-1',
+      partSize: this.partSize,
+      pathStyle: true,
+    });
+  }
+
+  get endpoint(): { host: string; port: number } {
+    return { host: this.options.host, port: this.options.port };
+  }
+
+  get url(): string {
+    return `${this.options.useSSL ? 'https' : 'http'}://${this.options.host}:${this.options.port}`;
+  }
+
+  /** The same store, same credentials, reached at another address (the app's latency proxy in front of it). */
+  viaEndpoint(host: string, port: number): S3ObjectStore {
+    return new S3ObjectStore({ ...this.options, host, port, source: `${this.options.source ?? 'object store'} via ${host}:${port}` });
+  }
+
+  /** Turns client failures into errors that say what is missing or which server is down. */
+  private fail(err: unknown, bucket?: string, key?: string): never {
+    const e = err as S3LikeError;
+    const code = e?.code ?? (e?.cause as S3LikeError | undefined)?.code;
+    if (code && NETWORK_CODES.has(code)) {
+      const via = this.options.source ? ` (${this.options.source})` : '';
+      throw new UserError(
+        `object store at ${this.url}${via} is not reachable (${code}): start the S3 server there, or set FOGSIM_S3_ENDPOINT=http://host:port to a running MinIO (scripts/real/minio.sh start), or unset it to use the embedded server`,
+      );
+    }
+    if (code === 'NoSuchBucket') throw new ObjectNotFoundError(bucket ?? '?', key, 'bucket');
+    if (code === 'NoSuchKey' || (code === 'NotFound' && key !== undefined)) throw new ObjectNotFoundError(bucket ?? '?', key, 'object');
+    if (code === 'NotFound') throw new ObjectNotFoundError(bucket ?? '?', key, 'bucket');
+    if (code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || code === 'AccessDenied') {
+      throw new UserError(`object store at ${this.url} refused the credentials (${code}): check FOGSIM_S3_ACCESS_KEY and FOGSIM_S3_SECRET_KEY`);
+    }
+    if (e instanceof Error && /Invalid bucket name/i.test(e.message)) {
+      throw new UserError(`invalid bucket name "${bucket}": use 3-63 lower-case letters, digits, dots or hyphens (e.g. node-3)`);
+    }
+    throw err;
+  }
+
+  async ensureBucket(bucket: string): Promise<void> {
+    try {
+      if (await this.client.bucketExists(bucket)) return;
+      await this.client.makeBucket(bucket);
+    } catch (err) {
+      const code = (err as S3LikeError).code;
+      // Another node created it between our check and our create.
+      if (code === 'BucketAlreadyOwnedByYou' || code === 'BucketAlreadyExists') return;
+      this.fail(err, bucket);
+    }
+  }
+
+  /** Deletes an empty bucket (tests and clean-up; not part of the role interface). */
+  async deleteBucket(bucket: string): Promise<void> {
+    try {
+      await this.client.removeBucket(bucket);
+    } catch (err) {
+      this.fail(err, bucket);
+    }
+  }
+
+  async listBuckets(): Promise<string[]> {
+    try {
+      return (await this.client.listBuckets()).map((b) => b.name);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  async putFile(bucket: string, key: string, path: string): Promise<void> {
+    try {
+      await this.client.fPutObject(bucket, key, path, { 'Content-Type': 'application/octet-stream' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (err as NodeJS.ErrnoException).path === path) {
+        throw new UserError(`cannot upload ${path}: file not found`);
+      }
+      this.fail(err, bucket, key);
+    }
+  }
+
+  async putObject(bucket: string, key: string, body: Buffer | Readable, size?: number): Promise<void> {
+    try {
+      if (Buffer.isBuffer(body) || size !== undefined) {
+        // Size known: the client does one PUT up to partSize, multipart beyond.
+        await this.client.putObject(bucket, key, body, size ?? (body as Buffer).length);
+        return;
+      }
+      // Size unknown: buffer up to one part. A short stream goes up in one PUT; a long one is
+      // declared as the largest object that still keeps parts at partSize, so memory stays bounded
+      // (the client would otherwise size parts for a 5 TiB object).
+      const head: Buffer[] = [];
+      let buffered = 0;
+      const it = body[Symbol.asyncIterator]();
+      let done = false;
+      while (buffered <= this.partSize) {
+        const next = await it.next();
+        if (next.done) {
+          done = true;
+          break;
+        }
+        const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+        head.push(chunk);
+        buffered += chunk.length;
+      }
+      if (done) {
+        await this.client.putObject(bucket, key, Buffer.concat(head));
+        return;
+      }
+      const rest = Readable.from(
+        (async function* () {
+          yield* head;
+          for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+        })(),
+      );
+      await this.client.putObject(bucket, key, rest, this.partSize * MAX_PARTS - 1);
+    } catch (err) {
+      this.fail(err, bucket, key);
+    }
+  }
+
+  async getObject(bucket: string, key: string): Promise<Readable> {
+    try {
+      return await this.client.getObject(bucket, key);
+    } catch (err) {
+      this.fail(err, bucket, key);
+    }
+  }
+
+  async statObject(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const st = await this.client.statObject(bucket, key);
+      return { key, size: st.size, etag: st.etag };
+    } catch (err) {
+      const code = (err as S3LikeError).code;
+      if (code === 'NotFound' || code === 'NoSuchKey' || code === 'NoSuchBucket') return undefined;
+      this.fail(err, bucket, key);
+    }
+  }
+
+  async copyObject(srcBucket: string, srcKey: string, dstBucket: string, dstKey: string): Promise<void> {
+    try {
+      await this.client.copyObject(
+        new Minio.CopySourceOptions({ Bucket: srcBucket, Object: srcKey }),
+        new Minio.CopyDestinationOptions({ Bucket: dstBucket, Object: dstKey }),
+      );
+    } catch (err) {
+      const code = (err as S3LikeError).code;
+      // Say which side is missing: the source object, or the destination bucket.
+      if (code === 'NoSuchKey') throw new ObjectNotFoundError(srcBucket, srcKey, 'object');
+      if (code === 'NoSuchBucket') {
+        const bucket = (err as S3LikeError & { bucketname?: string }).bucketname ?? dstBucket;
+        throw new ObjectNotFoundError(bucket, bucket === srcBucket ? srcKey : dstKey, 'bucket');
+      }
+      this.fail(err, dstBucket, dstKey);
+    }
+  }
+
+  /** Deleting a missing key succeeds (S3 semantics); a missing bucket does not. */
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    try {
+      await this.client.removeObject(bucket, key);
+    } catch (err) {
+      this.fail(err, bucket, key);
+    }
+  }
+
+  async listObjects(bucket: string, prefix = ''): Promise<ObjectInfo[]> {
+    try {
+      const out: ObjectInfo[] = [];
+      // V1 listing: its XML parser keeps keys such as "0123" as strings.
+      for await (const item of this.client.listObjects(bucket, prefix, true)) {
+        const it = item as Minio.BucketItem;
+        if (it.name !== undefined) out.push({ key: String(it.name), size: Number(it.size), etag: it.etag });
+      }
+      return out;
+    } catch (err) {
+      this.fail(err, bucket);
+    }
+  }
+}
