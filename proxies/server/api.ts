@@ -1,0 +1,260 @@
+/**
+ * The embedded Toxiproxy-compatible server: Toxiproxy v2's HTTP API (same routes, JSON shapes
+ * and status codes) over net TCP proxies, so toxiproxy-node-client, curl scripts written for
+ * Toxiproxy and the original project's calls work unchanged.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger } from '../../util/logger.js';
+import { ApiError, proxyExists, proxyNotFound, toxicExists, toxicNotFound } from './errors.js';
+import { normalizeListen, parseHostPort, ProxyInstance } from './proxy.js';
+import { decodeAttributes, decodeNewToxic, decodeToxicity } from './toxics.js';
+
+/** The Toxiproxy release whose API this server follows. */
+export const TOXIPROXY_API_VERSION = '2.12.0';
+export const EMBEDDED_VERSION = `${TOXIPROXY_API_VERSION}-fogsim-embedded`;
+
+export interface ProxyServerOptions {
+  host?: string;
+  /** 0 = ephemeral (tests); default 8474, Toxiproxy's port */
+  port?: number;
+}
+
+export interface RunningProxyServer {
+  /** http://host:port of the API */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+type Json = unknown;
+interface Reply {
+  status: number;
+  body?: Json;
+}
+
+const log = createLogger('proxy-server');
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function parseBody(text: string): unknown {
+  if (text.trim() === '') throw new ApiError('bad request body: EOF', 400);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ApiError(`bad request body: ${(e as Error).message}`, 400);
+  }
+}
+
+/** Fields of a proxy body: name/upstream required (Toxiproxy's messages), listen/enabled optional. */
+function proxyFields(body: unknown, where = ''): { name: string; listen: string; upstream: string; enabled: boolean | undefined } {
+  if (!isObject(body)) throw new ApiError('bad request body: expected a JSON object', 400);
+  for (const k of ['name', 'listen', 'upstream'] as const) {
+    if (body[k] !== undefined && typeof body[k] !== 'string') throw new ApiError(`bad request body: ${k} must be a string`, 400);
+  }
+  if (body.enabled !== undefined && typeof body.enabled !== 'boolean') throw new ApiError('bad request body: enabled must be true or false', 400);
+  const name = (body.name as string | undefined) ?? '';
+  const upstream = (body.upstream as string | undefined) ?? '';
+  if (!name) throw new ApiError(`missing required field: name${where}`, 400);
+  if (!upstream) throw new ApiError(`missing required field: upstream${where}`, 400);
+  parseHostPort(upstream, 'upstream');
+  const listen = (body.listen as string | undefined) || '127.0.0.1:0';
+  parseHostPort(listen, 'listen');
+  return { name, listen, upstream, enabled: body.enabled as boolean | undefined };
+}
+
+export class ProxyApi {
+  readonly proxies = new Map<string, ProxyInstance>();
+  /** API calls run one at a time, as Toxiproxy's collection locks make them */
+  private lock: Promise<unknown> = Promise.resolve();
+
+  private get(name: string): ProxyInstance {
+    const p = this.proxies.get(name);
+    if (!p) throw proxyNotFound();
+    return p;
+  }
+
+  async handle(method: string, path: string, bodyText: string): Promise<Reply> {
+    const run = this.lock.then(() => this.route(method, path, bodyText));
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async route(method: string, path: string, bodyText: string): Promise<Reply> {
+    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const [a, b, c, d] = parts;
+    const m = method === 'PATCH' ? 'POST' : method; // Toxiproxy takes PATCH and (deprecated) POST for updates
+    if (parts.length === 1 && a === 'version' && m === 'GET') return { status: 200, body: { version: EMBEDDED_VERSION } };
+    if (parts.length === 1 && a === 'reset' && m === 'POST') return this.reset();
+    if (parts.length === 1 && a === 'populate' && m === 'POST') return this.populate(bodyText);
+    if (a === 'proxies') {
+      if (parts.length === 1) {
+        if (m === 'GET') return { status: 200, body: Object.fromEntries([...this.proxies].map(([k, p]) => [k, p.toJSON()])) };
+        if (method === 'POST') return this.createProxy(parseBody(bodyText));
+      } else if (parts.length === 2) {
+        if (m === 'GET') return { status: 200, body: this.get(b!).toJSON() };
+        if (m === 'POST') return this.updateProxy(this.get(b!), parseBody(bodyText));
+        if (m === 'DELETE') {
+          const p = this.get(b!);
+          await p.stop();
+          this.proxies.delete(b!);
+          log.info({ proxy: b }, 'proxy deleted');
+          return { status: 204 };
+        }
+      } else if (parts.length === 3 && c === 'toxics') {
+        const p = this.get(b!);
+        if (m === 'GET') return { status: 200, body: p.toxicArray() };
+        if (method === 'POST') {
+          const spec = decodeNewToxic(parseBody(bodyText));
+          if (p.toxics.some((t) => t.name === spec.name)) throw toxicExists();
+          p.addToxic(spec);
+          return { status: 200, body: spec };
+        }
+      } else if (parts.length === 4 && c === 'toxics') {
+        const p = this.get(b!);
+        const t = p.toxics.find((x) => x.name === d);
+        if (!t) throw toxicNotFound();
+        if (m === 'GET') return { status: 200, body: t };
+        if (m === 'POST') {
+          const body = parseBody(bodyText);
+          if (!isObject(body)) throw new ApiError('bad request body: expected a JSON object', 400);
+          const spec = { ...t, attributes: decodeAttributes(t.type, body.attributes, t.attributes), toxicity: decodeToxicity(body.toxicity, t.toxicity) };
+          p.updateToxic(spec);
+          return { status: 200, body: spec };
+        }
+        if (m === 'DELETE') {
+          p.removeToxic(t.name);
+          return { status: 204 };
+        }
+      }
+      if (parts.length <= 4 && (parts.length !== 3 || c === 'toxics') && (parts.length !== 4 || c === 'toxics')) {
+        throw new ApiError(`method ${method} not allowed on ${path}`, 405);
+      }
+    }
+    throw new ApiError(`404 page not found: ${method} ${path}`, 404);
+  }
+
+  private async createProxy(body: unknown): Promise<Reply> {
+    const f = proxyFields(body);
+    if (this.proxies.has(f.name)) throw proxyExists();
+    const p = new ProxyInstance(f.name, f.listen, f.upstream);
+    if (f.enabled ?? true) await p.start();
+    else p.listen = normalizeListen(f.listen);
+    this.proxies.set(f.name, p);
+    log.info({ proxy: f.name, listen: p.listen, upstream: p.upstream }, 'proxy created');
+    return { status: 201, body: p.toJSON() };
+  }
+
+  /** As Toxiproxy: a new listen or upstream restarts the listener; then enabled is applied. */
+  private async updateProxy(p: ProxyInstance, body: unknown): Promise<Reply> {
+    if (!isObject(body)) throw new ApiError('bad request body: expected a JSON object', 400);
+    const merged = proxyFields({ listen: p.listen, upstream: p.upstream, enabled: p.enabled, ...body, name: p.name });
+    if (normalizeListen(merged.listen) !== p.listen || merged.upstream !== p.upstream) {
+      await p.stop();
+      p.listen = merged.listen;
+      p.upstream = merged.upstream;
+    }
+    if (merged.enabled !== p.enabled) {
+      if (merged.enabled) await p.start();
+      else await p.stop();
+    }
+    return { status: 200, body: p.toJSON() };
+  }
+
+  /** Creates or replaces proxies; one whose listen and upstream did not change keeps its state. */
+  private async populate(bodyText: string): Promise<Reply> {
+    const done: ProxyInstance[] = [];
+    try {
+      const body = parseBody(bodyText);
+      if (!Array.isArray(body)) throw new ApiError('bad request body: expected a JSON array of proxies', 400);
+      const inputs = body.map((x, i) => proxyFields(x, ` at proxy ${i + 1}`));
+      for (const f of inputs) {
+        const existing = this.proxies.get(f.name);
+        if (existing && normalizeListen(f.listen) === existing.listen && f.upstream === existing.upstream) {
+          done.push(existing);
+          continue;
+        }
+        if (existing) await existing.stop();
+        const p = new ProxyInstance(f.name, f.listen, f.upstream);
+        if (f.enabled ?? true) await p.start();
+        else p.listen = normalizeListen(f.listen);
+        this.proxies.set(f.name, p);
+        done.push(p);
+      }
+      return { status: 201, body: { proxies: done.map((p) => p.toJSON()) } };
+    } catch (e) {
+      const err = e instanceof ApiError ? e : new ApiError((e as Error).message, 500);
+      return { status: err.status, body: { ...err.toJSON(), proxies: done.length ? done.map((p) => p.toJSON()) : null } };
+    }
+  }
+
+  /** Re-enables every proxy and removes every toxic. */
+  private async reset(): Promise<Reply> {
+    for (const p of this.proxies.values()) {
+      await p.start();
+      for (const t of [...p.toxics]) p.removeToxic(t.name);
+    }
+    return { status: 204 };
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.proxies.values()].map((p) => p.stop()));
+    this.proxies.clear();
+  }
+}
+
+/** Starts the API on host:port (default 127.0.0.1:8474; port 0 = ephemeral). */
+export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<RunningProxyServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const port = opts.port ?? 8474;
+  const api = new ProxyApi();
+  const server = http.createServer((req, res) => {
+    // Toxiproxy refuses browsers, so a web page cannot drive the API behind the user's back
+    if ((req.headers['user-agent'] ?? '').startsWith('Mozilla/')) {
+      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end('User agent not allowed\n');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      api
+        .handle(req.method ?? 'GET', path, Buffer.concat(chunks).toString('utf8'))
+        .catch((e: unknown) => {
+          if (e instanceof ApiError) return { status: e.status, body: e.toJSON() };
+          log.error({ err: e }, 'proxy API failure');
+          return { status: 500, body: { error: (e as Error).message, status: 500 } };
+        })
+        .then((r) => {
+          if (r.body === undefined) {
+            res.writeHead(r.status).end();
+          } else {
+            const text = JSON.stringify(r.body);
+            res.writeHead(r.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+          }
+        });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => resolve());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  log.info({ host, port: actual }, 'embedded Toxiproxy-compatible server listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${actual}`,
+    port: actual,
+    close: () =>
+      (closing ??= (async () => {
+        await api.closeAll();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      })()),
+  };
+}
