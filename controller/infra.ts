@@ -1,0 +1,131 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { openStore } from '../db/open.js';
+import type { Store } from '../db/store.js';
+import type { ObjectStore } from '../objectstore/object-store.js';
+import { openObjectStore, parseS3Endpoint } from '../objectstore/open.js';
+import { startEmbeddedS3 } from '../objectstore/embedded-s3/index.js';
+import { startProxyServer } from '../proxies/server/index.js';
+import { openLatencyControl } from '../proxies/toxiproxy-control.js';
+import type { LatencyControl } from '../proxies/latency-control.js';
+import type { InfraConfig } from '../util/config.js';
+
+/**
+ * The infrastructure of one fogsim session: every role on its real server when the environment
+ * names one (FOGSIM_MYSQL_URL, FOGSIM_S3_ENDPOINT, FOGSIM_TOXIPROXY_URL), else its embedded
+ * default started here. `up`, `run` and `train` share it; `close()` stops only what it started.
+ */
+export interface Infra {
+  cfg: InfraConfig;
+  store: Store;
+  /** the object store as the controller reaches it */
+  objects: ObjectStore;
+  latency: LatencyControl;
+  /** host:port the proxies forward to (the S3 server as the proxy server reaches it) */
+  s3Upstream: string;
+  toxiproxyUrl: string;
+  s3Url: string;
+  /** one line per role, for the start-up banner */
+  describe: string[];
+  /** the environment a node process needs to reach the same servers */
+  nodeEnv(): Record<string, string>;
+  close(): Promise<void>;
+}
+
+export interface InfraOptions {
+  /** port of the embedded proxy API; default 8474 when free, else any */
+  proxyPort?: number;
+  /** port of the embedded S3 server; default any free port */
+  s3Port?: number;
+  /** skip the SQL store (a caller that brings its own) */
+  store?: Store;
+}
+
+export async function startInfra(cfg: InfraConfig, opts: InfraOptions = {}): Promise<Infra> {
+  const stops: (() => Promise<void>)[] = [];
+  const describe: string[] = [];
+  const closeAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    mkdirSync(cfg.dataDir, { recursive: true });
+    const store = opts.store ?? (await openStore(cfg));
+    if (!opts.store) stops.push(() => store.close());
+    describe.push(cfg.mysqlUrl ? `SQL store: MySQL ${redact(cfg.mysqlUrl)}` : `SQL store: embedded SQLite ${resolve(cfg.sqlitePath)}`);
+
+    let s3Url: string;
+    let objects: ObjectStore;
+    if (cfg.s3Endpoint) {
+      objects = openObjectStore(cfg);
+      s3Url = cfg.s3Endpoint;
+      describe.push(`object store: ${s3Url}`);
+    } else {
+      const dir = join(cfg.dataDir, 's3');
+      const s3 = await startEmbeddedS3({ host: '127.0.0.1', port: opts.s3Port ?? 0, dir, credentials: { accessKey: cfg.s3AccessKey, secretKey: cfg.s3SecretKey } });
+      stops.push(() => s3.close());
+      objects = openObjectStore(cfg, s3.endpoint);
+      s3Url = s3.url;
+      describe.push(`object store: embedded S3 ${s3Url} (data in ${resolve(dir)})`);
+    }
+    const s3 = parseS3Endpoint(s3Url);
+    const s3Upstream = cfg.s3Upstream ?? `${s3.host}:${s3.port}`;
+
+    let toxiproxyUrl: string;
+    if (cfg.toxiproxyUrl) {
+      toxiproxyUrl = cfg.toxiproxyUrl;
+      describe.push(`latency proxy: Toxiproxy ${toxiproxyUrl}`);
+    } else {
+      const proxy = await startEmbeddedProxy(opts.proxyPort);
+      stops.push(() => proxy.close());
+      toxiproxyUrl = proxy.url;
+      describe.push(`latency proxy: embedded Toxiproxy-compatible server ${toxiproxyUrl}`);
+    }
+    const latency = await openLatencyControl({ ...cfg, toxiproxyUrl });
+
+    return {
+      cfg,
+      store,
+      objects,
+      latency,
+      s3Upstream,
+      toxiproxyUrl,
+      s3Url,
+      describe,
+      nodeEnv: () => ({
+        FOGSIM_DATA_DIR: resolve(cfg.dataDir),
+        ...(cfg.mysqlUrl ? { FOGSIM_MYSQL_URL: cfg.mysqlUrl } : { FOGSIM_SQLITE_PATH: resolve(cfg.sqlitePath) }),
+        FOGSIM_S3_ENDPOINT: s3Url,
+        FOGSIM_S3_UPSTREAM: s3Upstream,
+        FOGSIM_S3_ACCESS_KEY: cfg.s3AccessKey,
+        FOGSIM_S3_SECRET_KEY: cfg.s3SecretKey,
+        FOGSIM_TOXIPROXY_URL: toxiproxyUrl,
+        FOGSIM_PROXY_HOST: cfg.proxyHost,
+        FOGSIM_PROXY_LISTEN_HOST: cfg.proxyListenHost,
+        FOGSIM_PROXY_BASE_PORT: String(cfg.proxyBasePort),
+        ...(cfg.kafkaBrokers ? { FOGSIM_KAFKA_BROKERS: cfg.kafkaBrokers.join(',') } : {}),
+      }),
+      close: closeAll,
+    };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
+
+/** Toxiproxy's port when free (so scripts written for Toxiproxy work), else any free port. */
+async function startEmbeddedProxy(port?: number) {
+  if (port !== undefined) return startProxyServer({ host: '127.0.0.1', port });
+  try {
+    return await startProxyServer({ host: '127.0.0.1', port: 8474 });
+  } catch {
+    return startProxyServer({ host: '127.0.0.1', port: 0 });
+  }
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+export function ensureParent(file: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+}
