@@ -1,0 +1,179 @@
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { timingSafeEqual } from 'node:crypto';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Store } from '../db/store.js';
+import { UserError } from '../model/errors.js';
+import type { Scenario } from '../model/scenario.js';
+import type { TelemetrySubscriber } from '../telemetry/bus.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import type { AddedNode } from './add-node.js';
+import { errorHandler } from './api/errors.js';
+import { apiRoutes } from './api/routes.js';
+import { LiveFeed, type ConvergenceState } from './api/stream.js';
+
+export interface ControllerOptions {
+  store: Store;
+  scenario?: Scenario;
+  telemetry?: TelemetrySubscriber;
+  /** when set, every write (POST/PUT/PATCH/DELETE) needs `Authorization: Bearer <token>` */
+  token?: string;
+  /** convergence as the orchestrator judges it; default: computed from the store (DESIGN.md section 9) */
+  convergence?: () => ConvergenceState | Promise<ConvergenceState>;
+  /** called after POST /api/nodes wrote a node: the orchestrator starts its app process */
+  onNodeAdded?: (added: AddedNode) => void | Promise<void>;
+  /** store polling period of the live stream */
+  pollMs?: number;
+  logger?: Logger;
+}
+
+export interface ControllerApp extends Express {
+  /** the live feed behind /api/stream; `close()` ends every open stream */
+  feed: LiveFeed;
+}
+
+/** The folder holding index.html: controller/ui beside the sources, also when running from dist/. */
+function findUiDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  if (existsSync(join(dir, 'ui', 'index.html'))) return join(dir, 'ui');
+  for (let i = 0; i < 4; i++) {
+    dir = dirname(dir);
+    const candidate = join(dir, 'controller', 'ui');
+    if (existsSync(join(candidate, 'index.html'))) return candidate;
+  }
+  throw new Error('controller/ui/index.html not found beside the controller; is the package complete?');
+}
+
+function chartJsDir(): string {
+  // chart.js's exports map hides the UMD file from resolution, so resolve the package and step to dist/.
+  const require = createRequire(import.meta.url);
+  return dirname(require.resolve('chart.js'));
+}
+
+/**
+ * Converged (DESIGN.md section 9): over the last `windowRuns` runs of every app, every goal met
+ * and no action other than NA. Apps without enough runs yet are not converged.
+ */
+export function storeConvergence(store: Store, windowRuns: number): () => Promise<ConvergenceState> {
+  return async () => {
+    const apps = await store.listApps();
+    const perApp = await Promise.all(
+      apps.map(async (a) => {
+        const total = await store.countRuns(a.id);
+        const runs = await store.listRuns({ appId: a.id, offset: Math.max(0, total - windowRuns), limit: windowRuns });
+        const recent = [...runs].sort((x, y) => x.id - y.id).slice(-windowRuns);
+        const ok = recent.length >= windowRuns && recent.every((r) => r.goalMet && (r.actionLabel === null || r.actionLabel === 'NA') && !r.error);
+        return { appId: a.id, runs: total, window: recent.length, converged: ok };
+      }),
+    );
+    return { converged: perApp.length > 0 && perApp.every((p) => p.converged), windowRuns, apps: perApp };
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function createControllerApp(o: ControllerOptions): ControllerApp {
+  const log = o.logger ?? createLogger('controller');
+  const windowRuns = o.scenario?.convergence.windowRuns ?? 3;
+  const fromStore = storeConvergence(o.store, windowRuns);
+  const convergence = async (): Promise<ConvergenceState> => (o.convergence ? await o.convergence() : await fromStore());
+  const feed = new LiveFeed(o.store, convergence, log, o.telemetry, o.pollMs ?? 500);
+  // Started lazily on the first request so that creating the app stays synchronous.
+  let ready: Promise<void> | undefined;
+
+  const app = express() as unknown as ControllerApp;
+  app.feed = feed;
+  app.disable('x-powered-by');
+  app.set('json spaces', 0);
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (!o.token || req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
+    const auth = req.get('authorization') ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(auth);
+    if (!m || !sameToken(m[1].trim(), o.token)) {
+      res.status(401).json({ error: 'authorization: this controller needs a token for writes; send Authorization: Bearer <FOGSIM_ADMIN_TOKEN>' });
+      return;
+    }
+    next();
+  });
+
+  app.use('/api', (_req, _res, next) => {
+    ready ??= feed.start().catch((e: unknown) => {
+      ready = undefined;
+      throw e;
+    });
+    ready.then(() => next(), next);
+  });
+  app.use('/api', express.json({ limit: '256kb' }));
+  app.use(
+    '/api',
+    apiRoutes({ store: o.store, feed, convergence, scenarioName: o.scenario?.name, onNodeAdded: o.onNodeAdded, startedAtMs: Date.now() }),
+  );
+
+  const ui = findUiDir();
+  app.use('/vendor', express.static(chartJsDir(), { maxAge: '1h', index: false }));
+  app.get('/dashboard', (_req, res) => res.sendFile(join(ui, 'dashboard.html')));
+  app.use(express.static(ui, { index: 'index.html' }));
+  app.use(errorHandler(log));
+  return app;
+}
+
+export interface StartOptions extends ControllerOptions {
+  /** default 127.0.0.1; any other address needs a token */
+  host?: string;
+  /** 0 picks a free port */
+  port: number;
+}
+
+export interface RunningController {
+  url: string;
+  port: number;
+  app: ControllerApp;
+  close(): Promise<void>;
+}
+
+/** Starts the controller's HTTP server; a port in use or a public address without a token is a UserError. */
+export async function startControllerServer(o: StartOptions): Promise<RunningController> {
+  const host = o.host ?? '127.0.0.1';
+  const token = o.token ?? (process.env.FOGSIM_ADMIN_TOKEN || undefined);
+  if (!isLoopback(host) && !token) {
+    throw new UserError(`--host ${host}: the controller would accept writes from the network; set FOGSIM_ADMIN_TOKEN to a secret token (writes then need Authorization: Bearer <token>) or bind 127.0.0.1`);
+  }
+  const app = createControllerApp({ ...o, token });
+  const server: Server = await new Promise((resolveServer, reject) => {
+    const s = app.listen(o.port, host);
+    s.once('listening', () => resolveServer(s));
+    s.once('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE') reject(new UserError(`--port ${o.port}: port ${o.port} on ${host} is already in use (another fogsim up?); stop it or pick another port`));
+      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new UserError(`--host ${host}: not an address of this machine`));
+      else if (e.code === 'EACCES') reject(new UserError(`--port ${o.port}: not allowed to listen there; pick a port above 1023`));
+      else reject(e);
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    app,
+    close: () =>
+      new Promise<void>((done) => {
+        app.feed.close();
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
+}
+
