@@ -1,0 +1,101 @@
+/*
+ * Wiring of one fog node process: the real store, object store, latency proxy and telemetry
+ * from the environment (util/config.ts), assembled into the NodeDeps of the loop.
+ */
+import { openStore } from '../db/open.js';
+import type { Store } from '../db/store.js';
+import { UserError } from '../model/errors.js';
+import type { Scenario } from '../model/scenario.js';
+import { openObjectStore } from '../objectstore/open.js';
+import type { S3ObjectStore } from '../objectstore/s3-object-store.js';
+import { proxyNameForApp, type LatencyControl } from '../proxies/latency-control.js';
+import { openLatencyControl } from '../proxies/toxiproxy-control.js';
+import type { TelemetryPublisher } from '../telemetry/bus.js';
+import { IpcTelemetryPublisher } from '../telemetry/ipc-bus.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { InfraConfig } from '../util/config.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { appSeed, createRng } from '../util/rng.js';
+import { runJobOnObject } from './job/job.js';
+import type { NodeDeps, RunJobFn } from './node.js';
+
+/**
+ * The app's proxy in front of the object store, and a client that reads through it: every byte
+ * of the job pays the latency injected on that proxy.
+ */
+export async function proxiedJob(appId: number, objects: S3ObjectStore, latency: LatencyControl, cfg: Pick<InfraConfig, 'proxyHost' | 'proxyListenHost' | 'proxyBasePort' | 's3Upstream'>): Promise<RunJobFn> {
+  const upstream = cfg.s3Upstream ?? `${objects.endpoint.host}:${objects.endpoint.port}`;
+  // a fixed port per app when a base port is set (containers publish it), else any free port
+  const port = cfg.proxyBasePort > 0 ? cfg.proxyBasePort + appId : 0;
+  const addr = await latency.ensureProxy(proxyNameForApp(appId), `${cfg.proxyListenHost}:${port}`, upstream);
+  // a proxy listening on every interface is reached at the proxy server's host
+  const host = cfg.proxyListenHost === cfg.proxyHost ? addr.host : cfg.proxyHost;
+  const via = objects.viaEndpoint(host, addr.port);
+  return (copy) => runJobOnObject(via, copy.bucket, copy.objectKey);
+}
+
+/**
+ * Telemetry seam: IPC when the controller started us as a child process; Kafka when brokers
+ * are configured; otherwise none (the store holds every run anyway). The Kafka publisher is
+ * loaded lazily by path so that a node without Kafka never loads kafkajs.
+ */
+export async function openTelemetry(cfg: Pick<InfraConfig, 'kafkaBrokers'>, log: Logger): Promise<TelemetryPublisher | undefined> {
+  if (typeof process.send === 'function') return new IpcTelemetryPublisher({ logger: log });
+  if (cfg.kafkaBrokers?.length) {
+    const path = '../telemetry/kafka-bus.js';
+    try {
+      const mod = (await import(path)) as Record<string, unknown>;
+      const Ctor = (mod.KafkaTelemetryPublisher ?? mod.KafkaPublisher) as (new (o: { brokers: string[]; logger?: Logger }) => TelemetryPublisher) | undefined;
+      if (Ctor) return new Ctor({ brokers: cfg.kafkaBrokers, logger: log });
+      log.warn('telemetry/kafka-bus.js has no KafkaTelemetryPublisher; running without telemetry');
+    } catch (e) {
+      log.warn({ err: e }, 'Kafka telemetry unavailable; running without telemetry');
+    }
+  }
+  return undefined;
+}
+
+export interface BuiltDeps {
+  deps: NodeDeps;
+  close(): Promise<void>;
+}
+
+export async function buildNodeDeps(o: { scenario: Scenario; appId: number; cfg: InfraConfig; signal: AbortSignal; clock?: Clock; log?: Logger }): Promise<BuiltDeps> {
+  const { scenario, appId, cfg, signal } = o;
+  const log = o.log ?? createLogger(`node-${appId}`);
+  if (!scenario.apps.some((a) => a.id === appId)) {
+    throw new UserError(`FOGSIM_APP_ID=${appId}: no app ${appId} in scenario ${scenario.source ?? scenario.name}; known apps: ${scenario.apps.map((a) => a.id).join(', ')}`);
+  }
+  if (!cfg.s3Endpoint) throw new UserError('FOGSIM_S3_ENDPOINT is not set: a node reads the data through the object store the controller started; set it to http://host:port');
+  if (!cfg.toxiproxyUrl) throw new UserError('FOGSIM_TOXIPROXY_URL is not set: a node injects latency through the proxy the controller started; set it to http://host:port');
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch((e) => log.warn({ err: e }, 'close failed'));
+  };
+  try {
+    const store: Store = await openStore(cfg);
+    closers.push(() => store.close());
+    const objects = openObjectStore(cfg);
+    const latency = await openLatencyControl(cfg);
+    const runJob = await proxiedJob(appId, objects, latency, cfg);
+    const telemetry = await openTelemetry(cfg, log);
+    if (telemetry) closers.push(() => telemetry.close());
+    const deps: NodeDeps = {
+      store,
+      objects,
+      latency,
+      telemetry,
+      clock: o.clock ?? systemClock,
+      rng: createRng(appSeed(scenario.seed, appId)),
+      scenario,
+      appId,
+      runJob,
+      signal,
+      log,
+    };
+    return { deps, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
