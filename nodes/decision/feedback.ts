@@ -22,7 +22,11 @@ export interface ClosureParams {
  * up by one when the community judged it harmful (>= threshold), else down by one. The floor
  * at zero is applied by the store with `applyCounter` semantics, atomically with the close.
  */
-export function closeEvent(e: Pick<EventRow, 'sumFeedback'>, p: ClosureParams): EventClosure {
+export function closeEvent(e: Pick<EventRow, 'sumFeedback'>, params: ClosureParams): EventClosure;
+/** The same, with the app count and the scenario's decision parameters given apart. */
+export function closeEvent(e: Pick<EventRow, 'sumFeedback'>, appCount: number, decision: { feedbackThreshold: number }): EventClosure;
+export function closeEvent(e: Pick<EventRow, 'sumFeedback'>, a: ClosureParams | number, decision?: { feedbackThreshold: number }): EventClosure {
+  const p: ClosureParams = typeof a === 'number' ? { appCount: a, feedbackThreshold: decision!.feedbackThreshold } : a;
   const others = p.appCount - 1;
   const globalFeedback = others > 0 ? e.sumFeedback / others : 0;
   return { globalFeedback, counterDelta: globalFeedback >= p.feedbackThreshold ? 1 : -1 };

@@ -28,6 +28,10 @@ describe('event closure: global = sum / (apps - 1); counter +1 if >= threshold e
     expect(closeEvent({ sumFeedback: 0.5 }, { appCount: 3, feedbackThreshold: 0.3 })).toEqual({ globalFeedback: 0.25, counterDelta: -1 });
     expect(closeEvent({ sumFeedback: 0 }, { appCount: 3, feedbackThreshold: 0.3 })).toEqual({ globalFeedback: 0, counterDelta: -1 });
   });
+  it('also takes the app count and the decision parameters apart', () => {
+    expect(closeEvent({ sumFeedback: 0.95 }, 3, { feedbackThreshold: 0.3 }).counterDelta).toBe(1);
+    expect(closeEvent({ sumFeedback: 0.95 }, 3, { feedbackThreshold: 0.5 })).toEqual({ globalFeedback: 0.475, counterDelta: -1 });
+  });
   it('a single app has nobody to give feedback: global 0', () => {
     expect(closeEvent({ sumFeedback: 0 }, { appCount: 1, feedbackThreshold: 0.3 })).toEqual({ globalFeedback: 0, counterDelta: -1 });
   });
