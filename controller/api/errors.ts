@@ -24,15 +24,16 @@ function pathOf(path: ReadonlyArray<PropertyKey>, prefix: string): string {
 }
 
 /** One readable sentence per zod issue, each naming the field and what it should be. */
-export function describeZodError(err: z.ZodError, prefix = ''): string {
+export function describeZodError(err: z.ZodError, prefix = '', input?: unknown): string {
   return err.issues
     .map((issue) => {
       const field = pathOf(issue.path, prefix);
       switch (issue.code) {
-        case 'invalid_type':
-          return issue.input === undefined
-            ? `${field}: required; expected ${issue.expected}`
-            : `${field}: expected ${issue.expected}, got ${JSON.stringify(issue.input)}`;
+        case 'invalid_type': {
+          // zod 4 leaves the offending input out of issues by default: look it up ourselves.
+          const got = issue.input !== undefined ? issue.input : valueAt(input, issue.path);
+          return got === undefined ? `${field}: required; expected ${issue.expected}` : `${field}: expected ${issue.expected}, got ${JSON.stringify(got)}`;
+        }
         case 'too_small':
           return `${field}: must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
         case 'too_big':
@@ -46,10 +47,19 @@ export function describeZodError(err: z.ZodError, prefix = ''): string {
     .join('; ');
 }
 
+function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let v: unknown = root;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
 /** Parses with a schema or throws a 400 naming every bad field. */
 export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, prefix = ''): T {
   const r = schema.safeParse(value);
-  if (!r.success) throw badRequest(describeZodError(r.error, prefix));
+  if (!r.success) throw badRequest(describeZodError(r.error, prefix, value));
   return r.data;
 }
 
