@@ -1,8 +1,169 @@
 import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import Table from 'cli-table3';
+import { loadScenario, type Scenario } from '../../model/scenario.js';
+import { UserError } from '../../model/errors.js';
+import { METRICS, vectorToArray } from '../../model/metrics.js';
+import { readInfraConfig } from '../../util/config.js';
+import { trainScenario, type TrainingEvent, type TrainResult } from '../../training/train.js';
+import { importVectors } from '../../training/import.js';
+import { openTrainingStore } from '../../training/infra.js';
 
-// PLACEHOLDER: replaced by the part that owns this command.
-export function registerTrain(program: Command): void {
-  program.command('train').description('(not built yet)').allowUnknownOption().action(() => {
-    throw new Error('fogsim train is not built yet');
+interface TrainFlags {
+  scenario?: string;
+  iterations?: string;
+  app?: string;
+  out?: string;
+  concurrency?: string;
+  import?: string;
+  fresh?: boolean;
+}
+
+function wholeNumber(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag}: expected a whole number >= ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function appList(v: string | undefined): number[] | undefined {
+  if (v === undefined) return undefined;
+  return v.split(',').map((x) => {
+    const n = Number(x.trim());
+    if (!Number.isInteger(n) || n < 1) throw new UserError(`--app: expected an app id (or a comma-separated list), got ${JSON.stringify(x)}`);
+    return n;
   });
+}
+
+const fmt = (v: number) => (v >= 0 ? ' ' : '') + v.toFixed(3);
+
+/** Progress on a terminal: one bar with ETA; elsewhere (CI, pipes): one plain line per event. */
+function progressReporter(tty: boolean): { onEvent: (e: TrainingEvent) => void; stop: () => void } {
+  let bar: cliProgress.SingleBar | undefined;
+  const say = (line: string) => {
+    if (!bar) return console.log(line);
+    // clear the bar's line, print above it, draw the bar again
+    process.stdout.write(`\r\x1b[2K${line}\n`);
+    bar.render();
+  };
+  return {
+    onEvent(e) {
+      switch (e.kind) {
+        case 'info':
+          say(e.message);
+          break;
+        case 'start':
+          say(`training apps ${e.apps.join(', ')}: ${e.totalPairs} pair(s) to train, ${e.skippedPairs} already done, ${e.totalMeasurements} job run(s) to measure`);
+          if (tty && e.totalMeasurements > 0) {
+            bar = new cliProgress.SingleBar(
+              { format: 'training |{bar}| {percentage}% | {value}/{total} runs | ETA {eta_formatted} | {last}', etaBuffer: 12, hideCursor: true, clearOnComplete: false },
+              cliProgress.Presets.shades_classic,
+            );
+            bar.start(e.totalMeasurements, 0, { last: '' });
+          }
+          break;
+        case 'measured': {
+          const last = `app ${e.appId} data on ${e.node} it ${e.iteration + 1}: RT ${e.metrics.responseTime.toFixed(0)} ms`;
+          if (bar) bar.update(e.done, { last });
+          else console.log(`[${e.done}/${e.total}] ${last} (latency ${e.latencyMs.toFixed(0)} ms)`);
+          break;
+        }
+        case 'pair':
+          if (!bar) console.log(`app ${e.appId}: M${e.pair.x}_${e.pair.y} = ${vectorToArray(e.move).map(fmt).join(',')} (${e.pairsDone}/${e.totalPairs} pairs)`);
+          break;
+        case 'app':
+          say(`app ${e.appId}: done, ${e.vectors} vectors`);
+          break;
+      }
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}
+
+function printSummary(r: TrainResult, tty: boolean): void {
+  // compact rows; colours only on a terminal (pipes and CI logs get plain text)
+  const style = { compact: true, ...(tty ? {} : { head: [] as string[], border: [] as string[] }) };
+  const apps = new Table({ style, head: ['app', 'node', 'pairs trained', 'pairs already done', 'runs', 'mean RT by data node (ms)', 'time (s)', 'state'] });
+  for (const a of r.apps) {
+    const rts = Object.entries(a.meanRtMs).map(([n, v]) => `${n}: ${v.toFixed(0)}`).join(', ');
+    apps.push([a.appId, a.node, a.pairsTrained, a.pairsSkipped, a.measurements, rts || '-', (a.wallMs / 1000).toFixed(1), a.finished ? 'done' : 'interrupted']);
+  }
+  console.log(apps.toString());
+  const vectors = new Table({ style, head: ['app', 'action', ...METRICS.map((m) => ({ responseTime: 'RT', executionTime: 'ET', throughput: 'X', latency: 'NL', availability: 'A', consistency: 'DC' })[m])] });
+  for (const a of r.apps) {
+    for (const [label, v] of Object.entries(a.vectors).sort(([x], [y]) => x.localeCompare(y, 'en', { numeric: true }))) {
+      vectors.push([a.appId, label, ...vectorToArray(v).map(fmt)]);
+    }
+  }
+  if (vectors.length) console.log(vectors.toString());
+  console.log(
+    `${r.interrupted ? 'interrupted' : 'trained'}: ${r.pairsTrained} pair(s) in ${(r.wallMs / 1000).toFixed(1)} s, ${r.measurements} run(s), N = ${r.iterations}` +
+      (r.outDir ? `; files in ${r.outDir}/app-<id>/` : ''),
+  );
+}
+
+async function runImport(flags: TrainFlags): Promise<void> {
+  const scenario: Scenario | undefined = flags.scenario ? loadScenario(flags.scenario) : undefined;
+  const apps = appList(flags.app);
+  if (apps && apps.length > 1) throw new UserError('--app: give one app id with --import');
+  const store = await openTrainingStore(readInfraConfig());
+  try {
+    const got = await importVectors({ dir: flags.import!, store, scenario, appId: apps?.[0] });
+    const perApp = new Map<number, number>();
+    for (const v of got) perApp.set(v.appId, (perApp.get(v.appId) ?? 0) + 1);
+    console.log(`imported ${got.length} vector(s) from ${flags.import}: ${[...perApp].map(([a, n]) => `app ${a}: ${n}`).join(', ')}`);
+  } finally {
+    await store.close();
+  }
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('offline training: measure every move/copy of the data set per app and write the impact vectors (resumable)')
+    .option('--scenario <file>', 'scenario YAML file')
+    .option('--iterations <n>', 'N: runs per node and pair (default: the scenario\'s training.iterations)')
+    .option('--app <id>', 'train (or import) only this app; a comma-separated list for several')
+    .option('--out <dir>', 'folder for the per-app IM/IC/ICR files (default: <FOGSIM_DATA_DIR>/training)')
+    .option('--concurrency <k>', 'apps trained at once (default: number of apps)')
+    .option('--import <dir>', 'import vector files in the original format (app-<id>/IM{x}_{y}.txt, ...) instead of training')
+    .option('--fresh', 'retrain everything instead of resuming from what is stored')
+    .action(async (flags: TrainFlags) => {
+      if (flags.import) return runImport(flags);
+      if (!flags.scenario) throw new UserError('--scenario: required (e.g. fogsim train --scenario scenarios/thesis.yaml), or --import DIR to import vector files');
+      const scenario = loadScenario(flags.scenario);
+      const ac = new AbortController();
+      let interrupts = 0;
+      const onSigint = () => {
+        interrupts++;
+        if (interrupts > 1) process.exit(130);
+        process.stderr.write('\nstopping: the current runs finish, nothing half-done is stored (Ctrl-C again to quit at once)\n');
+        ac.abort();
+      };
+      process.on('SIGINT', onSigint);
+      const progress = progressReporter(!!process.stdout.isTTY);
+      let result: TrainResult;
+      try {
+        result = await trainScenario({
+          scenario,
+          iterations: wholeNumber('--iterations', flags.iterations, 1),
+          appIds: appList(flags.app),
+          outDir: flags.out,
+          concurrency: wholeNumber('--concurrency', flags.concurrency, 1),
+          fresh: flags.fresh,
+          signal: ac.signal,
+          onEvent: progress.onEvent,
+        });
+      } finally {
+        progress.stop();
+        process.off('SIGINT', onSigint);
+      }
+      printSummary(result, !!process.stdout.isTTY);
+      if (result.interrupted) {
+        console.log(`finished pairs are stored; rerun \`fogsim train --scenario ${flags.scenario}\` to resume`);
+        process.exitCode = 130;
+      }
+    });
 }
