@@ -640,7 +640,7 @@ export class CholesterolScanner {
       case ST_COLON:
         return "after a key (expected ':')";
       default:
-        return `with ${this.depth} bracket(s) still open (the closing ']' of the data set is missing)`;
+        return this.depth === 1 ? "(the closing ']' of the data set array is missing)" : `inside record ${this.records}, with ${this.depth} bracket(s) still open`;
     }
   }
 

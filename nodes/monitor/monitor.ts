@@ -1,0 +1,47 @@
+import type { MetricValues } from '../../model/metrics.js';
+import type { Rng } from '../../util/rng.js';
+import type { JobResult } from '../job/job.js';
+
+/*
+ * The monitor (DESIGN.md section 6): turns one run of the job plus what is known about the
+ * placement into the six QoS metrics. Pure: the caller reads the latency back from the proxy
+ * and the availability and copy count from the store.
+ */
+
+export interface RunInput {
+  job: Pick<JobResult, 'rtMs' | 'etMs' | 'throughput'>;
+  /** latency in force on the app's proxy during the run (read back from the proxy API), ms */
+  latencyMs: number;
+  /** availability of the node hosting the reference copy, percent */
+  dataNodeAvailability: number;
+  /** copies of the data set family, the reference copy included */
+  copiesInFamily: number;
+  /** k: the number of copies the consistency metric is normalised by (scenario, default 2) */
+  maxCopies: number;
+}
+
+export function measureRun(input: RunInput): MetricValues {
+  const { job, latencyMs, dataNodeAvailability, copiesInFamily, maxCopies } = input;
+  if (!(maxCopies >= 1)) throw new RangeError(`maxCopies must be >= 1, got ${maxCopies}`);
+  if (!(copiesInFamily >= 1)) throw new RangeError(`copiesInFamily must be >= 1 (the reference copy itself), got ${copiesInFamily}`);
+  return {
+    responseTime: job.rtMs,
+    executionTime: job.etMs,
+    throughput: job.throughput,
+    latency: latencyMs,
+    availability: dataNodeAvailability,
+    consistency: consistency(copiesInFamily, maxCopies),
+  };
+}
+
+/** DC = 1 - extra copies / k, extra = copies - 1, clamped to [0, 1]. */
+export function consistency(copiesInFamily: number, maxCopies: number): number {
+  const extra = copiesInFamily - 1;
+  return Math.min(1, Math.max(0, 1 - extra / maxCopies));
+}
+
+/** The latency for one run: a normal draw around the link's mean (sd 7 ms by default), floored at 0. */
+export function drawLatency(rng: Rng, meanMs: number, sdMs: number): number {
+  if (meanMs === 0) return 0; // an app reading its own node's copy: no network in between
+  return Math.max(0, rng.normal(meanMs, sdMs));
+}
