@@ -11,7 +11,7 @@ import type { S3ObjectStore } from '../objectstore/s3-object-store.js';
 import { proxyNameForApp, type LatencyControl } from '../proxies/latency-control.js';
 import { openLatencyControl } from '../proxies/toxiproxy-control.js';
 import type { TelemetryPublisher } from '../telemetry/bus.js';
-import { IpcTelemetryPublisher } from '../telemetry/ipc-bus.js';
+import { openTelemetry } from '../telemetry/open.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { InfraConfig } from '../util/config.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -35,24 +35,14 @@ export async function proxiedJob(appId: number, objects: S3ObjectStore, latency:
 }
 
 /**
- * Telemetry seam: IPC when the controller started us as a child process; Kafka when brokers
- * are configured; otherwise none (the store holds every run anyway). The Kafka publisher is
- * loaded lazily by path so that a node without Kafka never loads kafkajs.
+ * Telemetry: Kafka when brokers are configured (telemetry/open.ts decides), else IPC when the
+ * controller started us as a child process; a node started by hand publishes nothing (the store
+ * holds every run anyway).
  */
-export async function openTelemetry(cfg: Pick<InfraConfig, 'kafkaBrokers'>, log: Logger): Promise<TelemetryPublisher | undefined> {
-  if (typeof process.send === 'function') return new IpcTelemetryPublisher({ logger: log });
-  if (cfg.kafkaBrokers?.length) {
-    const path = '../telemetry/kafka-bus.js';
-    try {
-      const mod = (await import(path)) as Record<string, unknown>;
-      const Ctor = (mod.KafkaTelemetryPublisher ?? mod.KafkaPublisher) as (new (o: { brokers: string[]; logger?: Logger }) => TelemetryPublisher) | undefined;
-      if (Ctor) return new Ctor({ brokers: cfg.kafkaBrokers, logger: log });
-      log.warn('telemetry/kafka-bus.js has no KafkaTelemetryPublisher; running without telemetry');
-    } catch (e) {
-      log.warn({ err: e }, 'Kafka telemetry unavailable; running without telemetry');
-    }
-  }
-  return undefined;
+export function openNodeTelemetry(cfg: InfraConfig, log: Logger): TelemetryPublisher | undefined {
+  const t = openTelemetry(cfg, { logger: log, clientId: 'fogsim-node' });
+  if (t.kind === 'ipc' && typeof process.send !== 'function') return undefined;
+  return t.publisher();
 }
 
 export interface BuiltDeps {
@@ -78,7 +68,7 @@ export async function buildNodeDeps(o: { scenario: Scenario; appId: number; cfg:
     const objects = openObjectStore(cfg);
     const latency = await openLatencyControl(cfg);
     const runJob = await proxiedJob(appId, objects, latency, cfg);
-    const telemetry = await openTelemetry(cfg, log);
+    const telemetry = openNodeTelemetry(cfg, log);
     if (telemetry) closers.push(() => telemetry.close());
     const deps: NodeDeps = {
       store,
