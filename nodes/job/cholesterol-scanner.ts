@@ -52,6 +52,7 @@ const MAX_RAW_KEY = 6 * 32;
 /** a numeric field value longer than this is refused rather than buffered without bound */
 const MAX_NUMBER_TEXT = 4096;
 
+const BOM = [0xef, 0xbb, 0xbf];
 const LITERALS = [Buffer.from('true'), Buffer.from('false'), Buffer.from('null')];
 const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
@@ -372,8 +373,10 @@ export class CholesterolScanner {
               i++;
             } else if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
               i++;
-            } else if (c === 0xef && this.base + i === 0 && n >= 3 && buf[1] === 0xbb && buf[2] === 0xbf) {
-              i += 3; // UTF-8 byte order mark written by some editors
+            } else if (this.base + i === this.bom && this.bom < 3 && c === BOM[this.bom]) {
+              // a UTF-8 byte order mark written by some editors (byte by byte: it may be split)
+              this.bom++;
+              i++;
             } else {
               throw this.unexpected(buf, i, "'[': the data set must be a JSON array of records");
             }
@@ -413,6 +416,8 @@ export class CholesterolScanner {
     };
   }
 
+  /** bytes of a leading byte order mark seen so far */
+  private bom = 0;
   /** state the fast path stopped in */
   private fastState = ST_KEY;
 

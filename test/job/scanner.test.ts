@@ -1,0 +1,214 @@
+import { describe, expect, it } from 'vitest';
+import { CholesterolScanner, type ScanResult } from '../../nodes/job/cholesterol-scanner.js';
+import { DatasetError } from '../../nodes/job/errors.js';
+import { UserError } from '../../model/errors.js';
+import { datasetText } from '../../dataset/generate.js';
+import { createRng } from '../../util/rng.js';
+
+/** Feeds `text` to a scanner in chunks of `size` bytes (0: one chunk). */
+function scan(text: string | Buffer, size = 0): ScanResult {
+  const buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  const s = new CholesterolScanner();
+  if (size <= 0) s.write(buf);
+  else for (let i = 0; i < buf.length; i += size) s.write(buf.subarray(i, i + size));
+  return s.end();
+}
+
+/** What the job must say, computed the slow obvious way. Throws when JSON.parse does or the top level is not an array. */
+function reference(text: string): { records: number; skipped: number; avg: number | null } {
+  const v: unknown = JSON.parse(text);
+  if (!Array.isArray(v)) throw new Error('not an array');
+  let sum = 0;
+  let counted = 0;
+  for (const r of v) {
+    const c = r !== null && typeof r === 'object' && !Array.isArray(r) ? (r as Record<string, unknown>).cholesterol : undefined;
+    if (typeof c === 'number') {
+      sum += c;
+      counted++;
+    }
+  }
+  return { records: v.length, skipped: v.length - counted, avg: counted ? sum / counted : null };
+}
+
+function expectAgrees(text: string, sizes = [0, 1, 2, 3, 7, 64]): void {
+  const ref = reference(text);
+  for (const size of sizes) {
+    const r = scan(text, size);
+    expect({ records: r.records, skipped: r.skipped, avg: r.avg }, `chunk size ${size}`).toEqual(ref);
+  }
+}
+
+function expectMalformed(text: string | Buffer, sizes = [0, 1, 5]): DatasetError {
+  let first: DatasetError | undefined;
+  for (const size of sizes) {
+    let err: unknown;
+    try {
+      scan(text, size);
+    } catch (e) {
+      err = e;
+    }
+    expect(err, `chunk size ${size}: ${JSON.stringify(String(text))}`).toBeInstanceOf(DatasetError);
+    if (first) expect((err as DatasetError).offset, 'the offset does not depend on chunking').toBe(first.offset);
+    first ??= err as DatasetError;
+  }
+  return first!;
+}
+
+describe('CholesterolScanner on generated data sets', () => {
+  it('agrees with JSON.parse on generated files, whatever the chunking', () => {
+    for (const [records, seed] of [[1, 1], [5, 2], [40, 3]] as const) {
+      const text = [...datasetText(records, seed)].join('');
+      expectAgrees(text, [0, 1, 13, 4096]);
+    }
+  });
+
+  it('counts bytes and records of a 2000-record file fed in random chunk sizes', () => {
+    const buf = Buffer.from([...datasetText(2000, 9)].join(''));
+    const rng = createRng(4);
+    const s = new CholesterolScanner();
+    for (let i = 0; i < buf.length; ) {
+      const n = 1 + rng.int(300);
+      s.write(buf.subarray(i, i + n));
+      i += n;
+    }
+    const r = s.end();
+    expect(r.bytes).toBe(buf.length);
+    expect(r.records).toBe(2000);
+    expect(r.avg).toBe(reference(buf.toString()).avg);
+  });
+});
+
+describe('CholesterolScanner: valid but unusual JSON', () => {
+  const cases: Record<string, string> = {
+    'empty array': '[]',
+    'empty array with whitespace': ' \t\r\n[ \r\n ] \n',
+    'one record': '[{"cholesterol":180.5}]',
+    'missing cholesterol is skipped': '[{"cholesterol":100},{"HDL cholesterol":50},{"cholesterol":200}]',
+    'string cholesterol is skipped': '[{"cholesterol":"180"},{"cholesterol":120}]',
+    'null/true/false cholesterol skipped': '[{"cholesterol":null},{"cholesterol":true},{"cholesterol":false},{"cholesterol":1}]',
+    'object/array cholesterol skipped': '[{"cholesterol":{"value":1}},{"cholesterol":[1,2]},{"cholesterol":3}]',
+    'only skipped records: avg null': '[{"a":1},{"cholesterol":"x"}]',
+    'non-object elements are skipped records': '[1,"a",null,[{"cholesterol":5}],{"cholesterol":7}]',
+    'nested cholesterol keys do not count': '[{"lab":{"cholesterol":999},"list":[{"cholesterol":999}],"cholesterol":100}]',
+    'duplicate key: the last wins, as in JSON.parse': '[{"cholesterol":100,"cholesterol":"bad"},{"cholesterol":"bad","cholesterol":50}]',
+    'escaped key equal to the field': '[{"chol\\u0065sterol":123.25},{"cholesterol\\n":1}]',
+    'unicode escapes and escaped quotes in strings': '[{"name":"A\\u00e9\\"\\\\\\/\\b\\f\\n\\r\\t\\uD83D\\uDE00","cholesterol":150}]',
+    'utf-8 text in strings and keys': '[{"nom":"Zoë – 東京","clé":"✓","cholesterol":150.5}]',
+    'numbers of every shape': '[{"cholesterol":-0},{"cholesterol":1e2},{"cholesterol":1.5E-3},{"cholesterol":-12.75e+1},{"cholesterol":0.1},{"cholesterol":123456789012345678901234567890},{"cholesterol":0.30000000000000004}]',
+    'deep nesting inside a record': '[{"a":[[[[{"b":[{"c":{"d":[true,false,null,-1.5e-7,"s"]}}]}]]]],"cholesterol":88}]',
+    'whitespace everywhere': '[ { "cholesterol" : 10 , "x" : [ 1 , 2 ] } ,\n\t{ "cholesterol":20 } ]',
+  };
+  for (const [name, text] of Object.entries(cases)) {
+    it(name, () => expectAgrees(text));
+  }
+
+  it('reports skipped records and never averages them', () => {
+    const r = scan('[{"cholesterol":100},{"cholesterol":"180"},{},{"cholesterol":null},{"cholesterol":300}]');
+    expect(r).toMatchObject({ records: 5, skipped: 3, counted: 2, avg: 200 });
+  });
+
+  it('empty array: no records, avg null', () => {
+    expect(scan('[]')).toMatchObject({ records: 0, skipped: 0, avg: null, bytes: 2 });
+  });
+
+  it('accepts a UTF-8 byte order mark', () => {
+    const r = scan(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('[{"cholesterol":5}]')]), 1);
+    expect(r.avg).toBe(5);
+  });
+});
+
+describe('CholesterolScanner: malformed input', () => {
+  const bad: Record<string, string> = {
+    'empty input': '',
+    'only whitespace': ' \r\n ',
+    'top level object': '{"cholesterol":1}',
+    'top level number': '42',
+    'missing comma between records': '[{"cholesterol":1}{"cholesterol":2}]',
+    'trailing comma in object': '[{"cholesterol":1,}]',
+    'trailing comma in array': '[{"cholesterol":1},]',
+    'missing colon': '[{"cholesterol" 1}]',
+    'unquoted key': '[{cholesterol:1}]',
+    'single quotes': "[{'cholesterol':1}]",
+    'mismatched bracket': '[{"cholesterol":1]]',
+    'leading zero': '[{"cholesterol":0123}]',
+    'bare minus': '[{"cholesterol":-}]',
+    'dot without digits': '[{"cholesterol":1.}]',
+    'leading dot': '[{"cholesterol":.5}]',
+    'exponent without digits': '[{"cholesterol":1e}]',
+    'plus sign': '[{"cholesterol":+1}]',
+    'NaN': '[{"cholesterol":NaN}]',
+    'bad literal': '[{"cholesterol":nul}]',
+    'literal with extra letters': '[{"x":truex,"cholesterol":1}]',
+    'bad escape': '[{"a":"\\x41","cholesterol":1}]',
+    'short unicode escape': '[{"a":"\\u12G4","cholesterol":1}]',
+    'raw newline in a string': '[{"a":"line\nbreak","cholesterol":1}]',
+    'raw tab in a key': '[{"a\tb":1}]',
+    'trailing garbage': '[{"cholesterol":1}] x',
+    'two arrays': '[][]',
+    'truncated in a string': '[{"cholesterol":1,"name":"abc',
+    'truncated in a number': '[{"cholesterol":1.',
+    'truncated after a number': '[{"cholesterol":12',
+    'truncated record': '[{"cholesterol":12}',
+    'missing closing bracket': '[{"cholesterol":12},',
+    'truncated in an escape': '[{"a":"\\u00',
+    'truncated in a literal': '[{"a":tr',
+  };
+  for (const [name, text] of Object.entries(bad)) {
+    it(name, () => {
+      // the reference agrees that these are not a data set
+      expect(() => reference(text)).toThrow();
+      const e = expectMalformed(text);
+      expect(e).toBeInstanceOf(UserError);
+      expect(e.message).toMatch(/byte \d+|empty|whitespace/);
+    });
+  }
+
+  it('gives the byte offset of the bad token', () => {
+    const text = '[{"cholesterol":1},\r\n{"cholesterol":2,}]';
+    const e = expectMalformed(text);
+    expect(e.offset).toBe(text.indexOf(',}') + 1);
+    expect(e.message).toContain(`byte ${e.offset}`);
+    expect(e.message).toContain("expected a key string after ',' in an object");
+  });
+
+  it('says truncated, with the length, when the data ends early', () => {
+    const text = [...datasetText(3, 1)].join('');
+    const e = expectMalformed(text.slice(0, 1000));
+    expect(e.message).toMatch(/truncated: it ended at byte 1000/);
+    expect(e.offset).toBe(1000);
+  });
+
+  it('rejects every proper prefix of a data set (no average from half a file)', () => {
+    const text = [...datasetText(2, 5)].join('');
+    for (let cut = 0; cut < text.length; cut++) {
+      expect(() => scan(text.slice(0, cut), 7), `cut at ${cut}`).toThrow(DatasetError);
+    }
+    expect(scan(text).records).toBe(2);
+  });
+
+  it('agrees with JSON.parse on 400 random one-byte corruptions', () => {
+    const base = [...datasetText(2, 11)].join('') ;
+    const text = base.replace('"gender":"F"', '"gender":"F\\u00e9","n":[1,{"x":null}]');
+    const rng = createRng(99);
+    const alphabet = '{}[]":,.-+eE0123456789 \\utrfnalsx\n';
+    for (let k = 0; k < 400; k++) {
+      const pos = rng.int(text.length);
+      const op = rng.int(3);
+      const ch = alphabet[rng.int(alphabet.length)];
+      const mutated = op === 0 ? text.slice(0, pos) + text.slice(pos + 1) : op === 1 ? text.slice(0, pos) + ch + text.slice(pos + 1) : text.slice(0, pos) + ch + text.slice(pos);
+      let ref: ReturnType<typeof reference> | undefined;
+      try {
+        ref = reference(mutated);
+      } catch {
+        ref = undefined;
+      }
+      const chunk = 1 + rng.int(40);
+      if (ref === undefined) {
+        expect(() => scan(mutated, chunk), `mutation ${k} should be refused: ${JSON.stringify(mutated.slice(Math.max(0, pos - 20), pos + 20))}`).toThrow(DatasetError);
+      } else {
+        const r = scan(mutated, chunk);
+        expect({ records: r.records, skipped: r.skipped, avg: r.avg }, `mutation ${k}`).toEqual(ref);
+      }
+    }
+  });
+});
