@@ -1,8 +1,50 @@
 import type { Command } from 'commander';
+import { readInfraConfig } from '../../util/config.js';
+import { createLogger } from '../../util/logger.js';
+import { runExperiment } from '../../controller/experiment/experiment.js';
+import { acquireLock } from '../../controller/lock.js';
+import { DEFAULT_SCENARIO, intOption } from './options.js';
 
-// PLACEHOLDER: replaced by the part that owns this command.
+interface RunOptions {
+  scenario: string;
+  duration: number;
+  report: string;
+  train: boolean;
+}
+
 export function registerRun(program: Command): void {
-  program.command('run').description('(not built yet)').allowUnknownOption().action(() => {
-    throw new Error('fogsim run is not built yet');
-  });
+  program
+    .command('run')
+    .description('a bounded experiment: runs until convergence or the duration, then writes a JSON report and the runs as CSV')
+    .option('--scenario <file>', 'scenario YAML file', DEFAULT_SCENARIO)
+    .requiredOption('--duration <seconds>', 'longest the experiment may run', intOption(1, 86_400))
+    .requiredOption('--report <file>', 'JSON report to write (the runs go to <file>.runs.csv)')
+    .option('--no-train', 'refuse instead of training when impact vectors are missing')
+    .action(async (opts: RunOptions) => {
+      const cfg = readInfraConfig();
+      const release = acquireLock(cfg.dataDir, 'run');
+      const abort = new AbortController();
+      const onSignal = () => abort.abort();
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const log = (line: string) => console.error(`fogsim: ${line}`);
+      try {
+        const { report, reportFile, csvFile } = await runExperiment({
+          scenarioFile: opts.scenario,
+          cfg,
+          durationS: opts.duration,
+          reportFile: opts.report,
+          train: opts.train,
+          log,
+          logger: createLogger('controller'),
+          signal: abort.signal,
+        });
+        const actions = report.events.map((e) => `${e.action}@${e.createdAtS}s(app ${e.appId})`).join(', ') || 'none';
+        console.log(`${report.converged ? `converged in ${report.convergedAtS} s` : `not converged in ${report.durationS} s`}; ${report.runs} runs; actions: ${actions}`);
+        console.log(`report: ${reportFile}`);
+        console.log(`runs:   ${csvFile}`);
+      } finally {
+        release();
+      }
+    });
 }

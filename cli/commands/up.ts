@@ -1,8 +1,97 @@
 import type { Command } from 'commander';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { readInfraConfig } from '../../util/config.js';
+import { createLogger } from '../../util/logger.js';
+import { startSession, type RuntimeKind } from '../../controller/session.js';
+import { startControllerServer } from '../../controller/server.js';
+import { acquireLock } from '../../controller/lock.js';
+import { assertPortFree } from '../../controller/port-check.js';
+import { choiceOption, DEFAULT_SCENARIO, intOption } from './options.js';
 
-// PLACEHOLDER: replaced by the part that owns this command.
+interface UpOptions {
+  scenario: string;
+  port: number;
+  host: string;
+  runtime: RuntimeKind;
+  train: boolean;
+  reset: boolean;
+}
+
 export function registerUp(program: Command): void {
-  program.command('up').description('(not built yet)').allowUnknownOption().action(() => {
-    throw new Error('fogsim up is not built yet');
-  });
+  program
+    .command('up')
+    .description('start everything (store, object store, proxy, nodes, UI) until Ctrl-C')
+    .option('--scenario <file>', 'scenario YAML file', DEFAULT_SCENARIO)
+    .option('--port <port>', 'port of the admin UI, dashboard and API', intOption(0, 65535), 8080)
+    .option('--host <address>', 'address to listen on (beyond 127.0.0.1 needs FOGSIM_ADMIN_TOKEN)', '127.0.0.1')
+    .option('--runtime <kind>', 'how nodes run: process, docker, or none (started elsewhere)', choiceOption(['process', 'docker', 'none'] as const), 'process')
+    .option('--no-train', 'refuse to start instead of training when impact vectors are missing')
+    .option('--reset', 'start over: forget placements, events and runs of the embedded store and object store', false)
+    .action(async (opts: UpOptions) => {
+      const cfg = readInfraConfig();
+      await assertPortFree(opts.host, opts.port);
+      const release = acquireLock(cfg.dataDir, 'up');
+      const logger = createLogger('controller');
+      const log = (line: string) => console.log(`fogsim: ${line}`);
+      if (opts.reset) {
+        if (!cfg.mysqlUrl) rmSync(cfg.sqlitePath, { force: true }), rmSync(`${cfg.sqlitePath}-wal`, { force: true }), rmSync(`${cfg.sqlitePath}-shm`, { force: true });
+        if (!cfg.s3Endpoint) rmSync(join(cfg.dataDir, 's3'), { recursive: true, force: true });
+        log('reset: embedded state removed');
+      }
+      const abort = new AbortController();
+      let stopping = false;
+      const onSignal = () => {
+        if (stopping) return;
+        stopping = true;
+        abort.abort();
+        log('stopping ...');
+        // nothing may keep us past 10 s
+        setTimeout(() => {
+          console.error('fogsim: stop took longer than 10 s; exiting');
+          process.exit(1);
+        }, 10_000).unref();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      let session;
+      try {
+        session = await startSession({ scenarioFile: opts.scenario, cfg, runtime: opts.runtime, train: opts.train, log, logger, signal: abort.signal });
+      } catch (e) {
+        release();
+        throw e;
+      }
+      if (abort.signal.aborted) {
+        await session.close();
+        release();
+        return;
+      }
+      const s = session;
+      const server = await startControllerServer({
+        store: s.infra.store,
+        scenario: s.scenario,
+        telemetry: s.telemetry,
+        host: opts.host,
+        port: opts.port,
+        logger,
+        onNodeAdded: async (added) => {
+          log(`node ${added.node.id} added${added.app ? `; starting app ${added.app.id}` : ''}`);
+          if (added.app) await s.startNode(added.app.id);
+        },
+      }).catch(async (e) => {
+        await s.close();
+        release();
+        throw e;
+      });
+      log(`admin UI:   ${server.url}/`);
+      log(`dashboard:  ${server.url}/dashboard`);
+      log(`API:        ${server.url}/api`);
+      log(`proxy API:  ${s.infra.toxiproxyUrl}`);
+      log('press Ctrl-C to stop');
+      await new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await server.close();
+      await s.close();
+      release();
+      log('stopped');
+    });
 }
