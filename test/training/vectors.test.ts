@@ -83,7 +83,7 @@ describe('training labels', () => {
     expect(Number.isInteger(a.get('0:2'))).toBe(true);
     const toThree = [...Array(5).keys()].map((i) => a.get(`${i}:3`)!);
     expect(Math.abs(toThree.reduce((x, y) => x + y) / 5 - 1500)).toBeLessThan(20);
-    expect(new Set(toThree).size).toBe(5);
+    expect(new Set(toThree).size).toBeGreaterThan(2); // drawn, not constant (whole ms may repeat)
     expect(drawLatencies(s, s.apps[1], 5).get('0:3')).not.toBe(a.get('0:3'));
   });
 });
