@@ -16,7 +16,7 @@ import type { TelemetryPublisher } from '../telemetry/bus.js';
 import type { Clock } from '../util/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import type { Rng } from '../util/rng.js';
-import { dataConsistency } from './decision/consistency.js';
+import { drawLatency, measureRun } from './monitor/monitor.js';
 import { decide, type Decision } from './decision/decide.js';
 import { closeEvent, feedbackValue } from './decision/feedback.js';
 import { evaluateGoal, type GoalCheck } from './decision/goal.js';
@@ -193,21 +193,16 @@ export class AppNode {
     const appNode = app?.nodeId ?? scenario.apps.find((a) => a.id === appId)!.node;
     // the store, not the scenario: latency edited in the admin UI acts on the next run
     const mean = appNode === copy.nodeId ? 0 : ((await store.getLatency(appNode, copy.nodeId)) ?? 0);
-    const drawn = mean === 0 ? 0 : Math.max(0, rng.normal(mean, scenario.timing.latencySdMs));
+    const drawn = drawLatency(rng, mean, scenario.timing.latencySdMs);
     await latency.setLatency(this.proxy, Math.round(drawn));
     const startedAtMs = this.now;
     const node = await store.getNode(copy.nodeId);
     const copies = (await store.listCopies(copy.familyId)).length;
-    const base = { availability: node?.availability ?? 0, consistency: dataConsistency(copies, scenario.decision.maxCopies) };
+    const placement = { dataNodeAvailability: node?.availability ?? 0, copiesInFamily: Math.max(1, copies), maxCopies: scenario.decision.maxCopies };
     try {
       const job = await this.d.runJob(copy, this.d.signal);
       const nl = await latency.getLatency(this.proxy);
-      return {
-        copy,
-        startedAtMs,
-        metrics: { responseTime: job.rtMs, executionTime: job.etMs, throughput: job.throughput, latency: nl, ...base },
-        error: null,
-      };
+      return { copy, startedAtMs, metrics: measureRun({ job, latencyMs: nl, ...placement }), error: null };
     } catch (e) {
       if (e instanceof UserError && this.d.signal?.aborted) throw e;
       // the object may have been moved away between reading the placement and the read
@@ -215,7 +210,7 @@ export class AppNode {
       return {
         copy,
         startedAtMs,
-        metrics: { responseTime: NaN, executionTime: NaN, throughput: 0, latency: drawn, ...base },
+        metrics: measureRun({ job: { rtMs: NaN, etMs: NaN, throughput: 0 }, latencyMs: drawn, ...placement }),
         error: (e as Error).message || String(e),
       };
     }

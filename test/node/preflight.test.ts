@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { UserError } from '../../model/errors.js';
+import { zeroVector } from '../../model/metrics.js';
+import { AppNode } from '../../nodes/node.js';
+import { systemClock } from '../../util/clock.js';
+import { createRng } from '../../util/rng.js';
+import { bootstrapPlacement } from '../../controller/bootstrap.js';
+import { scaledThesis, startInfra, type Infra } from './fixtures.js';
+
+describe('node start', () => {
+  let infra: Infra | undefined;
+  afterEach(async () => {
+    await infra?.close();
+    infra = undefined;
+  });
+
+  it('refuses to start without every impact vector, naming the missing ones and the training command', async () => {
+    const s = { ...scaledThesis(), source: 'scenarios/thesis.yaml' };
+    infra = await startInfra(s);
+    const node = new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob: await infra.jobFor(1) });
+    const err = await node.preflight().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).message).toContain('fogsim train --scenario scenarios/thesis.yaml');
+    expect((err as UserError).details).toHaveLength(15); // 6 M + 6 C + 3 CR on three storage nodes
+    // with all but two present, exactly those two are named
+    for (const l of (err as UserError).details.filter((x) => x !== 'C1_3' && x !== 'CR2')) {
+      await infra.store.upsertImpact({ appId: 1, actionLabel: l, vector: zeroVector(), source: 'training', updatedAtMs: 0 });
+    }
+    const err2 = (await node.preflight().catch((e: unknown) => e)) as UserError;
+    expect(err2.details).toEqual(['C1_3', 'CR2']);
+    expect(err2.message).toMatch(/app 1 has no impact vector for 2 action\(s\): C1_3, CR2/);
+    // vectors of another app do not count
+    await infra.store.upsertImpact({ appId: 2, actionLabel: 'C1_3', vector: zeroVector(), source: 'training', updatedAtMs: 0 });
+    expect(((await node.preflight().catch((e: unknown) => e)) as UserError).details).toEqual(['C1_3', 'CR2']);
+    for (const l of ['C1_3', 'CR2']) await infra.store.upsertImpact({ appId: 1, actionLabel: l, vector: zeroVector(), source: 'training', updatedAtMs: 0 });
+    await expect(node.preflight()).resolves.toBeUndefined();
+  });
+
+  it('bootstrap places the data once, is idempotent, and restores a wiped object', async () => {
+    const s = scaledThesis({
+      nodes: [
+        { id: 1, availability: 97 },
+        { id: 2, availability: 80, storage: false },
+        { id: 3, availability: 85 },
+      ],
+    });
+    infra = await startInfra(s); // runs bootstrapPlacement once
+    const copies = await infra.store.listCopies();
+    expect(copies).toHaveLength(1);
+    expect(copies[0]).toMatchObject({ nodeId: 3, bucket: 'node-3', objectKey: 'bloodtests.json' });
+    expect((await infra.objects.listBuckets()).sort()).toEqual(['node-1', 'node-3']); // no bucket for a node without storage
+    expect((await infra.store.listApps()).map((a) => a.datasetId)).toEqual([copies[0].id, copies[0].id, copies[0].id]);
+
+    const again = await bootstrapPlacement(infra.store, infra.objects, s, infra.datasetFile, 1);
+    expect(again.created).toBeUndefined();
+    expect(again.referencesSet).toEqual([]);
+    expect(again.restored).toEqual([]);
+    expect(await infra.store.listCopies()).toEqual(copies);
+
+    await infra.objects.deleteObject('node-3', 'bloodtests.json');
+    const restored = await bootstrapPlacement(infra.store, infra.objects, s, infra.datasetFile, 2);
+    expect(restored.restored).toEqual([copies[0].id]);
+    expect((await infra.objects.statObject('node-3', 'bloodtests.json'))?.size).toBeGreaterThan(1000);
+
+    await expect(bootstrapPlacement(infra.store, infra.objects, s, '/nonexistent/data.json', 3).then(async () => {
+      await infra!.objects.deleteObject('node-3', 'bloodtests.json');
+      return bootstrapPlacement(infra!.store, infra!.objects, s, '/nonexistent/data.json', 4);
+    })).rejects.toThrow(/data set file not found: \/nonexistent\/data.json; generate one with: fogsim dataset generate/);
+  });
+});
