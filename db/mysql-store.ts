@@ -289,7 +289,8 @@ export class MySqlStore implements Store {
       'INSERT INTO events (app_id, dataset_id, action_label, action_type, created_at_ms, closes_at_ms, active, explored, sum_feedback, global_feedback) VALUES (?, ?, ?, ?, ?, ?, 1, ?, 0, NULL)',
       [e.appId, e.datasetId, e.actionLabel, e.actionType, checkInt('event.createdAtMs', e.createdAtMs), checkInt('event.closesAtMs', e.closesAtMs), b(e.explored)],
     );
-    return toEvent((await this.one(c, 'SELECT * FROM events WHERE id = ?', [Number(r.insertId)]))!);
+    // every column is known: no read-back round trip
+    return { id: Number(r.insertId), ...e, active: true, sumFeedback: 0, globalFeedback: null };
   }
 
   /** Locks the copy row for the rest of the transaction and checks it is still the version the caller read. */

@@ -68,16 +68,17 @@ export interface Store {
 
   /** Move: the copy row now points at the target node's bucket; version+1. Throws ConflictError on a stale version. */
   commitMove(a: { copyId: number; expectedVersion: number; toNode: number; bucket: string; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }>;
-  /** Copy: a new row in the source's family, referenced by the app. Throws ConflictError when the source changed since it was read. */
+  /** Copy: a new row in the source's family, referenced by the app. Throws ConflictError when the source changed since it was read. The event is written as given (its datasetId is the caller's choice, e.g. the source). */
   commitCopy(a: { sourceCopyId: number; expectedVersion: number; toNode: number; bucket: string; objectKey: string; appId: number; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }>;
   /** Change reference: the app now reads another existing copy. Throws ConflictError when that copy changed since it was read. */
   commitChangeRef(a: { appId: number; toCopyId: number; expectedVersion: number; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }>;
 
+  /** Oldest first (ascending id). */
   listEvents(q?: Page & { appId?: number; active?: boolean }): Promise<EventRow[]>;
   getEvent(id: number): Promise<EventRow | undefined>;
   /** Open events (active, closesAtMs > now) of apps other than `excludeAppId` on copies of `familyId`. */
   listOpenEvents(nowMs: number, familyId: number, excludeAppId: number): Promise<EventRow[]>;
-  /** Adds feedback once per (event, app) and adds it to the event's sum. False when that app already gave feedback. */
+  /** Adds feedback once per (event, app) and adds it to the event's sum. False when that app already gave feedback, or the event has closed (its global feedback is final). */
   addFeedback(f: FeedbackRow): Promise<boolean>;
   listFeedback(eventId?: number): Promise<FeedbackRow[]>;
   /**
@@ -95,6 +96,7 @@ export interface Store {
   upsertImpact(r: ImpactRow): Promise<void>;
 
   insertRun(r: NewRun): Promise<number>;
+  /** Oldest first (ascending id); afterId returns only runs with a larger id (for tailing). */
   listRuns(q?: Page & { appId?: number; afterId?: number }): Promise<RunRow[]>;
   countRuns(appId?: number): Promise<number>;
 }

@@ -27,6 +27,8 @@ interface Opened {
 interface Factory {
   name: string;
   open(): Promise<Opened>;
+  /** environment of a store with no schema at all (nothing migrated yet) */
+  emptyEnv(): Promise<Record<string, string>>;
   cleanup(): Promise<void>;
 }
 
@@ -39,6 +41,11 @@ const sqliteFactory: Factory = {
     const sqlitePath = join(dir, 'sub', 'fogsim.db'); // a missing folder: openStore creates it
     return { store: await openStore({ sqlitePath }), env: { FOGSIM_SQLITE_PATH: sqlitePath, FOGSIM_MYSQL_URL: '' } };
   },
+  async emptyEnv() {
+    const dir = mkdtempSync(join(tmpdir(), 'fogsim-db-'));
+    tmpDirs.push(dir);
+    return { FOGSIM_SQLITE_PATH: join(dir, 'fogsim.db'), FOGSIM_MYSQL_URL: '' };
+  },
   async cleanup() {
     for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true });
   },
@@ -49,6 +56,10 @@ const mysqlFactory: Factory | undefined = MYSQL_URL
   ? {
       name: 'mysql',
       async open() {
+        const env = await this.emptyEnv();
+        return { store: await openStore({ mysqlUrl: MYSQL_URL, sqlitePath: '' }), env };
+      },
+      async emptyEnv() {
         // A fresh schema per test: drop every fogsim table in the configured database.
         const t = parseMySqlUrl(MYSQL_URL);
         const c = await mysql.createConnection({ host: t.host, port: t.port, user: t.user, password: t.password, database: t.database });
@@ -57,7 +68,7 @@ const mysqlFactory: Factory | undefined = MYSQL_URL
         } finally {
           await c.end();
         }
-        return { store: await openStore({ mysqlUrl: MYSQL_URL, sqlitePath: '' }), env: { FOGSIM_MYSQL_URL: MYSQL_URL } };
+        return { FOGSIM_MYSQL_URL: MYSQL_URL };
       },
       async cleanup() {},
     }
@@ -143,6 +154,17 @@ describe.each(factories.map((f) => [f.name, f] as const))('Store contract: %s', 
     const s = store as Store & { appliedMigrations(): Promise<number[]> };
     expect(await s.appliedMigrations()).toEqual([1]);
   });
+
+  it('4 processes migrating an empty store at once apply each migration exactly once', async () => {
+    await store.close();
+    const fresh = await factory.emptyEnv();
+    const results = await workers(4, fresh, ['migrate']);
+    expect(results).toEqual(Array.from({ length: 4 }, () => ({ ok: true, nodes: 0 })));
+    store = await openStore(fresh.FOGSIM_MYSQL_URL ? { mysqlUrl: fresh.FOGSIM_MYSQL_URL, sqlitePath: '' } : { sqlitePath: fresh.FOGSIM_SQLITE_PATH });
+    expect(await (store as Store & { appliedMigrations(): Promise<number[]> }).appliedMigrations()).toEqual([1]);
+    await store.seedScenario(scenario);
+    expect(await store.listNodes()).toHaveLength(3);
+  }, 60_000);
 
   it('seeding is idempotent and updates existing rows', async () => {
     await store.seedScenario(scenario);
