@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateDataset, type GenerateResult } from '../../dataset/generate.js';
+import { runJobOnObject, type JobResult } from '../../nodes/job/job.js';
+import { openObjectStore } from '../../objectstore/open.js';
+import type { S3ObjectStore } from '../../objectstore/s3-object-store.js';
+import { openLatencyControl, type ToxiproxyLatencyControl } from '../../proxies/toxiproxy-control.js';
+import { readInfraConfig } from '../../util/config.js';
+
+/*
+ * The job as a node runs it, on the real servers: the data set in MinIO, read through a real
+ * Toxiproxy proxy whose latency toxic is set as the node sets it per run.
+ */
+const cfg = readInfraConfig();
+const ready = Boolean(cfg.s3Endpoint && cfg.toxiproxyUrl);
+
+if (!ready && process.env.CI) {
+  describe('job on real MinIO behind real Toxiproxy', () => {
+    it('has FOGSIM_S3_ENDPOINT and FOGSIM_TOXIPROXY_URL in CI', () => {
+      throw new Error('CI is set but FOGSIM_S3_ENDPOINT / FOGSIM_TOXIPROXY_URL are not: run scripts/real/up.sh and source $FOGSIM_REAL_DIR/env.sh');
+    });
+  });
+}
+
+const LATENCY_MS = 400;
+const BUCKET = 'fogsim-job-real';
+const KEY = `blood-${process.pid}.json`;
+const PROXY = `job-real-${process.pid}`;
+
+describe.skipIf(!ready)('job on real MinIO behind real Toxiproxy (skipped: FOGSIM_S3_ENDPOINT / FOGSIM_TOXIPROXY_URL unset; run scripts/real/up.sh)', () => {
+  let dir: string;
+  let data: GenerateResult;
+  let objects: S3ObjectStore;
+  let control: ToxiproxyLatencyControl;
+  let via: S3ObjectStore;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fogsim-job-real-'));
+    data = await generateDataset(join(dir, 'blood.json'), { records: 20_000, seed: 7 });
+    objects = openObjectStore(cfg);
+    await objects.ensureBucket(BUCKET);
+    await objects.putFile(BUCKET, KEY, data.path);
+    control = await openLatencyControl(cfg);
+    const addr = await control.ensureProxy(PROXY, '127.0.0.1:0', `${objects.endpoint.host}:${objects.endpoint.port}`);
+    via = objects.viaEndpoint(addr.host, addr.port);
+  });
+
+  afterAll(async () => {
+    await control?.removeProxy(PROXY).catch(() => {});
+    await objects?.deleteObject(BUCKET, KEY).catch(() => {});
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Fastest of a few runs: the machine is shared, and a stall only ever adds time.
+  async function fastest(store: S3ObjectStore, n = 3): Promise<JobResult> {
+    let best: JobResult | undefined;
+    for (let i = 0; i < n; i++) {
+      const r = await runJobOnObject(store, BUCKET, KEY);
+      if (!best || r.rtMs < best.rtMs) best = r;
+    }
+    return best!;
+  }
+
+  it('computes the exact average of the data set, directly and through the proxy', async () => {
+    const direct = await runJobOnObject(objects, BUCKET, KEY);
+    expect(direct.records).toBe(20_000);
+    expect(direct.bytes).toBe(data.bytes);
+    expect(direct.avg).toBeCloseTo(data.avgCholesterol!, 9);
+    await control.setLatency(PROXY, 0);
+    const proxied = await runJobOnObject(via, BUCKET, KEY);
+    expect(proxied.avg).toBe(direct.avg);
+    expect(proxied.records).toBe(direct.records);
+  });
+
+  it(`response time grows by the ${LATENCY_MS} ms latency toxic, and the proxy reports it`, async () => {
+    await control.setLatency(PROXY, 0);
+    expect(await control.getLatency(PROXY)).toBe(0);
+    const base = await fastest(via);
+    await control.setLatency(PROXY, LATENCY_MS);
+    expect(await control.getLatency(PROXY)).toBe(LATENCY_MS);
+    const slow = await fastest(via);
+    await control.setLatency(PROXY, 0);
+    const grew = slow.rtMs - base.rtMs;
+    console.info(`job-real: RT ${base.rtMs.toFixed(1)} ms at 0 ms, ${slow.rtMs.toFixed(1)} ms at ${LATENCY_MS} ms (+${grew.toFixed(1)} ms); avg ${slow.avg}`);
+    expect(slow.avg).toBe(base.avg);
+    // One GET pays the downstream latency once before its first byte; chunks of the same
+    // response follow without a new delay, so RT grows by about the latency, not a multiple.
+    expect(grew).toBeGreaterThanOrEqual(LATENCY_MS * 0.95);
+    expect(grew).toBeLessThan(LATENCY_MS * 2 + 500);
+    // ET starts at the first byte: the latency lands in RT, not in ET.
+    expect(slow.rtMs - slow.etMs).toBeGreaterThanOrEqual(LATENCY_MS * 0.95);
+  });
+});
