@@ -69,7 +69,7 @@ export function checkAddNode(existing: readonly NodeRow[], input: AddNodeInput, 
     else if (typeof ms !== 'number' || !Number.isFinite(ms)) problems.push(`${f.latency}: latency to node ${peer} must be a number of ms, got ${JSON.stringify(ms)}`);
     else if (ms < 0) problems.push(`${f.latency}: latency to node ${peer} must be >= 0 ms, got ${ms}`);
   }
-  const missing = [...ids].filter((id) => !(id in input.latency));
+  const missing = [...ids].filter((id) => id !== String(input.id) && !(id in input.latency));
   if (missing.length) problems.push(`${f.latency}: missing latency to node(s) ${missing.join(', ')}; every existing node needs one, e.g. ${missing.map((m) => `${m}=1000`).join(',')}`);
   let goal: AppRow['goal'] | undefined;
   if (input.goal !== undefined) goal = parseGoal(input.goal, f.goal, problems);

@@ -3,7 +3,8 @@ import { UserError } from '../../model/errors.js';
 import { readInfraConfig } from '../../util/config.js';
 import { addNodeToStore, addNodeViaApi, CLI_FIELDS, controllerAnswers, parseLatencyFlag, type AddNodeInput, type AddedNode } from '../../controller/add-node.js';
 
-const DEFAULT_API = 'http://127.0.0.1:8080';
+// FOGSIM_API_URL points the probe elsewhere (tests, a controller on another port).
+const DEFAULT_API = process.env.FOGSIM_API_URL || 'http://127.0.0.1:8080';
 
 interface Flags {
   id?: string;

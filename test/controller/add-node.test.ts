@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addNodeToStore, CLI_FIELDS, parseLatencyFlag } from '../../controller/add-node.js';
+import { startControllerServer, type RunningController } from '../../controller/server.js';
+import { UserError } from '../../model/errors.js';
+import { tempStore, type TempStore } from './fixtures.js';
+
+const run = promisify(execFile);
+const root = new URL('../../', import.meta.url).pathname;
+
+/** A port nothing listens on: bound then released. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function cli(args: string[], env: Record<string, string>) {
+  try {
+    const r = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'add-node', ...args], { cwd: root, env: { ...process.env, ...env, FOGSIM_LOG_LEVEL: 'silent' }, timeout: 30_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('add-node logic', () => {
+  let t: TempStore;
+  beforeEach(async () => {
+    t = await tempStore();
+  });
+  afterEach(async () => t.cleanup());
+
+  it('parses --latency pairs and refuses garbage naming the flag', () => {
+    expect(parseLatencyFlag('1=2000, 2=1000,3=0.5')).toEqual({ '1': 2000, '2': 1000, '3': 0.5 });
+    expect(parseLatencyFlag('1=-5')).toEqual({ '1': -5 }); // range is checked with the node list
+    expect(() => parseLatencyFlag('1:2000')).toThrow(/--latency: cannot read "1:2000"/);
+    expect(() => parseLatencyFlag('1=1,1=2')).toThrow(/--latency: node 1 is given twice/);
+    expect(() => parseLatencyFlag('')).toThrow(UserError);
+  });
+
+  it('writes nothing when any check fails, and reports every problem with the flag names', async () => {
+    const err = await addNodeToStore(t.store, { id: 3, availability: 120, storage: true, latency: { '1': -1, '7': 5 } }, CLI_FIELDS).catch((e: unknown) => e as UserError);
+    expect(err).toBeInstanceOf(UserError);
+    const msg = (err as UserError).message;
+    expect(msg).toMatch(/--id: node 3 already exists/);
+    expect(msg).toMatch(/--availability: must be a percentage between 0 and 100, got 120/);
+    expect(msg).toMatch(/--latency: latency to node 1 must be >= 0 ms, got -1/);
+    expect(msg).toMatch(/--latency: unknown peer node "7"/);
+    expect(msg).toMatch(/--latency: missing latency to node\(s\) 2;/);
+    expect((await t.store.listNodes()).length).toBe(3);
+    expect((await t.store.listLinks()).length).toBe(6);
+  });
+});
+
+describe('fogsim add-node (the CLI, in a child process)', () => {
+  let t: TempStore;
+  let srv: RunningController | undefined;
+  beforeEach(async () => {
+    t = await tempStore();
+  });
+  afterEach(async () => {
+    await srv?.close();
+    srv = undefined;
+    await t.cleanup();
+  });
+
+  it('without a controller, writes straight on the store', async () => {
+    const env = { FOGSIM_SQLITE_PATH: t.path, FOGSIM_API_URL: `http://127.0.0.1:${await closedPort()}` };
+    const r = await cli(['--id', '4', '--availability', '91', '--latency', '1=2000,2=1000,3=500', '--storage', 'no'], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/added node 4 .*availability 91%, storage no .*via the sqlite store/);
+    expect(await t.store.getNode(4)).toMatchObject({ availability: 91, storage: false });
+    expect(await t.store.getLatency(2, 4)).toBe(1000);
+  });
+
+  it('refuses an existing id and a missing latency with exit 1 and a message naming the flag', async () => {
+    const env = { FOGSIM_SQLITE_PATH: t.path, FOGSIM_API_URL: `http://127.0.0.1:${await closedPort()}` };
+    const r = await cli(['--id', '2', '--availability', '91', '--latency', '1=2000'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--id: node 2 already exists/);
+    expect(r.stderr).toMatch(/--latency: missing latency to node\(s\) 3/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace for a user error
+    const r2 = await cli(['--availability', '91', '--latency', '1=2000'], env);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/--id: required/);
+  });
+
+  it('with --api goes through the running controller, whose errors name the flags', async () => {
+    srv = await startControllerServer({ store: t.store, port: 0 });
+    const ok = await cli(['--id', '5', '--availability', '88', '--latency', '1=10,2=20,3=30', '--api', srv.url], {});
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`via ${srv.url}`);
+    expect(await t.store.getLatency(5, 3)).toBe(30);
+    const bad = await cli(['--id', '6', '--availability', '88', '--latency', '1=10,2=-20,3=30,5=1', '--api', srv.url], {});
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--latency: latency to node 2 must be >= 0/);
+    expect(await t.store.getNode(6)).toBeUndefined();
+  });
+});
