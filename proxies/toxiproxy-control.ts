@@ -1,0 +1,177 @@
+/**
+ * LatencyControl over toxiproxy-node-client: drives the embedded Toxiproxy-compatible server and
+ * a real Toxiproxy (FOGSIM_TOXIPROXY_URL) with the same calls.
+ */
+import { Toxiproxy, ToxiproxyError, type Proxy } from 'toxiproxy-node-client';
+import { UserError } from '../model/errors.js';
+import type { InfraConfig } from '../util/config.js';
+import type { LatencyControl } from './latency-control.js';
+
+/** The toxic this module owns on every proxy: downstream latency, as the original project set it. */
+export const LATENCY_TOXIC = 'latency';
+
+interface ToxicJson {
+  name: string;
+  type: string;
+  stream: string;
+  toxicity: number;
+  attributes: Record<string, number>;
+}
+
+/** The client only keeps "Request failed with status code N"; recover N. */
+function statusOf(e: unknown): number | undefined {
+  const m = e instanceof Error ? /status code (\d+)/.exec(e.message) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+function parseListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  let host = listen.slice(0, i);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  // a proxy listening on every interface is reached on loopback from this host
+  if (host === '' || host === '::' || host === '0.0.0.0') host = '127.0.0.1';
+  return { host, port: Number(listen.slice(i + 1)) };
+}
+
+function checkMs(value: number, field: string): void {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new UserError(`${field} must be a number of milliseconds >= 0, got ${value}`);
+  }
+}
+
+export class ToxiproxyLatencyControl implements LatencyControl {
+  private readonly client: Toxiproxy;
+
+  constructor(readonly url: string) {
+    this.client = new Toxiproxy(url.replace(/\/+$/, ''));
+  }
+
+  /** Turns client failures into errors a user can act on; `what` says what was being done. */
+  private fail(e: unknown, what: string): never {
+    if (e instanceof UserError) throw e;
+    const status = statusOf(e);
+    if (status === undefined && e instanceof ToxiproxyError) {
+      throw new UserError(
+        `the latency proxy at ${this.url} is not reachable (${e.message}) while trying to ${what}: ` +
+          `start it (\`fogsim proxy serve --port ${new URL(this.url).port || 8474}\`, or scripts/real/toxiproxy.sh start for a real Toxiproxy) ` +
+          `or point FOGSIM_TOXIPROXY_URL at a running one`,
+      );
+    }
+    if (status !== undefined) throw new UserError(`the latency proxy at ${this.url} answered HTTP ${status} when trying to ${what}`);
+    throw e;
+  }
+
+  /** Fails fast with a UserError when nothing answers at the URL. */
+  async ping(): Promise<string> {
+    try {
+      return await this.client.getVersion();
+    } catch (e) {
+      this.fail(e, 'read its version');
+    }
+  }
+
+  private async find(name: string): Promise<Proxy | undefined> {
+    try {
+      return await this.client.get(name);
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      this.fail(e, `read proxy "${name}"`);
+    }
+  }
+
+  async ensureProxy(name: string, listen: string, upstream: string): Promise<{ host: string; port: number }> {
+    const existing = await this.find(name);
+    const anyPort = /:0$/.test(listen);
+    if (existing) {
+      const sameListen = anyPort || existing.listen === listen;
+      if (sameListen && existing.upstream === upstream && existing.enabled) return parseListen(existing.listen);
+      try {
+        const updated = await existing.update({ enabled: true, listen: anyPort ? existing.listen : listen, upstream });
+        return parseListen(updated.listen);
+      } catch (e) {
+        this.fail(e, `update proxy "${name}" to listen on ${listen} with upstream ${upstream}`);
+      }
+    }
+    try {
+      const created = await this.client.createProxy({ name, listen, upstream, enabled: true });
+      return parseListen(created.listen);
+    } catch (e) {
+      // another process created it between our read and our create: use theirs
+      if (statusOf(e) === 409) return this.ensureProxy(name, listen, upstream);
+      this.fail(e, `create proxy "${name}" listening on ${listen} with upstream ${upstream}`);
+    }
+  }
+
+  async setLatency(name: string, latencyMs: number, jitterMs = 0): Promise<void> {
+    checkMs(latencyMs, 'latency');
+    checkMs(jitterMs, 'jitter');
+    // Toxiproxy takes whole milliseconds
+    const attributes = { latency: Math.round(latencyMs), jitter: Math.round(jitterMs) };
+    const proxy = await this.find(name);
+    if (!proxy) throw new UserError(`no proxy named "${name}" on the latency proxy at ${this.url}: create it first (ensureProxy)`);
+    let current;
+    try {
+      current = await proxy.getToxic<typeof attributes>(LATENCY_TOXIC);
+    } catch (e) {
+      if (statusOf(e) !== 404) this.fail(e, `read the latency of proxy "${name}"`);
+    }
+    try {
+      if (attributes.latency === 0 && attributes.jitter === 0) {
+        if (current) await current.remove();
+      } else if (current) {
+        await current.update({ ...current.toJson(), attributes });
+      } else {
+        await proxy.addToxic({ name: LATENCY_TOXIC, type: 'latency', stream: 'downstream', toxicity: 1, attributes });
+      }
+    } catch (e) {
+      // a concurrent writer removed/created it first: one retry settles it
+      const s = statusOf(e);
+      if (s === 404 || s === 409) return this.setLatency(name, latencyMs, jitterMs);
+      this.fail(e, `set the latency of proxy "${name}" to ${latencyMs} ms`);
+    }
+  }
+
+  /**
+   * The latency in force: the sum of every latency toxic on the proxy (ours is the one named
+   * "latency"; one added by hand through the API counts too, since requests pay it as well).
+   */
+  async getLatency(name: string): Promise<number> {
+    let toxics: ToxicJson[];
+    try {
+      toxics = (await this.client.getApi().get<ToxicJson[]>(`${this.client.host}/proxies/${encodeURIComponent(name)}/toxics`)).data;
+    } catch (e) {
+      if (statusOf(e) === 404) throw new UserError(`no proxy named "${name}" on the latency proxy at ${this.url}`);
+      this.fail(e, `read the latency of proxy "${name}"`);
+    }
+    return toxics.filter((t) => t.type === 'latency' && t.toxicity > 0).reduce((sum, t) => sum + (t.attributes.latency ?? 0), 0);
+  }
+
+  async removeProxy(name: string): Promise<void> {
+    const proxy = await this.find(name);
+    if (!proxy) return;
+    try {
+      await proxy.remove();
+    } catch (e) {
+      if (statusOf(e) !== 404) this.fail(e, `remove proxy "${name}"`);
+    }
+  }
+}
+
+/**
+ * The latency control for this configuration: a real Toxiproxy when FOGSIM_TOXIPROXY_URL is set,
+ * else the embedded server at `embeddedUrl`. Checks that something answers (UserError otherwise).
+ */
+export async function openLatencyControl(cfg: InfraConfig, embeddedUrl?: string): Promise<ToxiproxyLatencyControl> {
+  const url = cfg.toxiproxyUrl ?? embeddedUrl;
+  if (!url) {
+    throw new UserError('no latency proxy configured: set FOGSIM_TOXIPROXY_URL to a Toxiproxy API (e.g. http://127.0.0.1:8474) or start the embedded one (`fogsim proxy serve`)');
+  }
+  try {
+    new URL(url);
+  } catch {
+    throw new UserError(`FOGSIM_TOXIPROXY_URL is not a URL: ${JSON.stringify(url)} (expected e.g. http://127.0.0.1:8474)`);
+  }
+  const control = new ToxiproxyLatencyControl(url);
+  await control.ping();
+  return control;
+}

@@ -1,0 +1,360 @@
+/**
+ * The latency proxy contract: the same tests against the embedded Toxiproxy-compatible server
+ * (always) and a real Toxiproxy (when FOGSIM_TOXIPROXY_URL is set, e.g. by scripts/real/toxiproxy.sh).
+ * Drives the API through toxiproxy-node-client and raw fetch, and real bytes through the proxies.
+ */
+import { randomUUID } from 'node:crypto';
+import { Toxiproxy } from 'toxiproxy-node-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProxyServer, type RunningProxyServer } from '../../proxies/server/index.js';
+import { ToxiproxyLatencyControl } from '../../proxies/toxiproxy-control.js';
+import { bestOf, connect, portOf, sleep, startUpstreams, timedGet, watch, within, type Upstreams } from './helpers.js';
+
+const REAL_URL = process.env.FOGSIM_TOXIPROXY_URL;
+
+function contract(target: () => string): void {
+  let up: Upstreams;
+  let url: string;
+  let client: Toxiproxy;
+  // unique names: a real Toxiproxy may be shared with other suites
+  const tag = randomUUID().slice(0, 8);
+  const n = (s: string): string => `fogsim-ct-${tag}-${s}`;
+  const created: string[] = [];
+
+  const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown; text: string }> => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, json, text };
+  };
+  const newProxy = async (name: string, upstreamPort: number): Promise<number> => {
+    created.push(n(name));
+    const p = await client.createProxy({ name: n(name), listen: '127.0.0.1:0', upstream: `127.0.0.1:${upstreamPort}`, enabled: true });
+    return portOf(p.listen);
+  };
+
+  beforeAll(async () => {
+    url = target();
+    client = new Toxiproxy(url);
+    up = await startUpstreams();
+  });
+  afterAll(async () => {
+    for (const name of created) await fetch(`${url}/proxies/${name}`, { method: 'DELETE' }).catch(() => undefined);
+    await up?.close();
+  });
+
+  describe('API (toxiproxy-node-client)', () => {
+    it('creates, lists, updates, disables and deletes proxies', async () => {
+      const name = n('crud');
+      created.push(name);
+      const p = await client.createProxy({ name, listen: '127.0.0.1:0', upstream: `127.0.0.1:${up.httpPort}`, enabled: true });
+      expect(p.name).toBe(name);
+      expect(p.listen).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(portOf(p.listen)).toBeGreaterThan(0);
+      expect(p.enabled).toBe(true);
+
+      const all = await client.getAll();
+      expect(all[name]?.upstream).toBe(`127.0.0.1:${up.httpPort}`);
+      const again = await client.get(name);
+      expect(again.listen).toBe(p.listen);
+
+      const off = await again.update({ enabled: false, listen: again.listen, upstream: again.upstream });
+      expect(off.enabled).toBe(false);
+      const on = await off.update({ enabled: true, listen: off.listen, upstream: `127.0.0.1:${up.echoPort}` });
+      expect(on.enabled).toBe(true);
+      expect(on.upstream).toBe(`127.0.0.1:${up.echoPort}`);
+
+      await on.remove();
+      await expect(client.get(name)).rejects.toThrow(/404/);
+      expect(await client.getVersion()).toMatch(/version/);
+    });
+
+    it('adds, reads, updates and removes toxics', async () => {
+      await newProxy('toxics', up.httpPort);
+      const p = await client.get(n('toxics'));
+      const t = await p.addToxic({ name: 'latency', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 120, jitter: 5 } });
+      expect(t.toJson()).toEqual({ name: 'latency', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 120, jitter: 5 } });
+      const read = await p.getToxic<{ latency: number; jitter: number }>('latency');
+      expect(read.attributes.latency).toBe(120);
+      const updated = await read.update({ ...read.toJson(), attributes: { latency: 60, jitter: 0 } });
+      expect(updated.attributes).toEqual({ latency: 60, jitter: 0 });
+      await updated.remove();
+      await expect(p.getToxic('latency')).rejects.toThrow(/404/);
+    });
+
+    it('populates proxies, keeping an unchanged one as it is', async () => {
+      const a = n('pop-a');
+      const b = n('pop-b');
+      created.push(a, b);
+      const first = await client.populate([
+        { name: a, listen: '127.0.0.1:0', upstream: `127.0.0.1:${up.httpPort}` },
+        { name: b, listen: '127.0.0.1:0', upstream: `127.0.0.1:${up.echoPort}`, enabled: false },
+      ]);
+      expect(first[a]?.enabled).toBe(true);
+      expect(first[b]?.enabled).toBe(false);
+      const pa = first[a]!;
+      await pa.addToxic({ name: 'keep', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 1, jitter: 0 } });
+      const second = await client.populate([{ name: a, listen: pa.listen, upstream: pa.upstream }]);
+      expect(second[a]?.listen).toBe(pa.listen);
+      expect((await api('GET', `/proxies/${a}/toxics`)).json).toHaveLength(1);
+    });
+  });
+
+  describe('API (raw HTTP, status codes and shapes)', () => {
+    it('answers like Toxiproxy v2 for proxies', async () => {
+      const name = n('raw');
+      created.push(name);
+      const body = { name, listen: '127.0.0.1:0', upstream: `127.0.0.1:${up.httpPort}`, enabled: true };
+      const c = await api('POST', '/proxies', body);
+      expect(c.status).toBe(201);
+      expect(c.json).toMatchObject({ name, upstream: body.upstream, enabled: true, toxics: [] });
+      expect((c.json as { listen: string }).listen).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
+
+      expect(await api('POST', '/proxies', body)).toMatchObject({ status: 409, json: { error: 'proxy already exists', status: 409 } });
+      expect(await api('GET', `/proxies/${n('nope')}`)).toMatchObject({ status: 404, json: { error: 'proxy not found', status: 404 } });
+      expect(await api('DELETE', `/proxies/${n('nope')}`)).toMatchObject({ status: 404, json: { error: 'proxy not found', status: 404 } });
+      expect(await api('POST', '/proxies', { name: n('x') })).toMatchObject({ status: 400, json: { error: 'missing required field: upstream', status: 400 } });
+      expect(await api('POST', '/proxies', { upstream: 'localhost:1' })).toMatchObject({ status: 400, json: { error: 'missing required field: name', status: 400 } });
+      const bad = await api('POST', '/proxies', '{"name": ');
+      expect(bad.status).toBe(400);
+      expect(bad.json).toMatchObject({ status: 400 });
+      expect((bad.json as { error: string }).error).toMatch(/^bad request body/);
+
+      const list = await api('GET', '/proxies');
+      expect(list.status).toBe(200);
+      expect((list.json as Record<string, unknown>)[name]).toMatchObject({ name, enabled: true, toxics: [] });
+
+      const off = await api('POST', `/proxies/${name}`, { enabled: false });
+      expect(off).toMatchObject({ status: 200, json: { name, enabled: false, upstream: body.upstream } });
+      const v = await api('GET', '/version');
+      expect(v.status).toBe(200);
+      expect(v.json).toHaveProperty('version');
+      const del = await api('DELETE', `/proxies/${name}`);
+      expect(del.status).toBe(204);
+      expect(del.text).toBe('');
+    });
+
+    it('answers like Toxiproxy v2 for toxics, including the original project calls', async () => {
+      const name = n('rawtox');
+      created.push(name);
+      // the original project's calls, verbatim in shape
+      expect((await api('POST', '/proxies', { name, listen: '127.0.0.1:0', upstream: `127.0.0.1:${up.httpPort}`, enabled: true })).status).toBe(201);
+      const add = await api('POST', `/proxies/${name}/toxics`, { type: 'latency', attributes: { latency: 1000 } });
+      expect(add.status).toBe(200);
+      expect(add.json).toEqual({ attributes: { latency: 1000, jitter: 0 }, name: 'latency_downstream', type: 'latency', stream: 'downstream', toxicity: 1 });
+      const named = await api('POST', `/proxies/${name}/toxics`, { name: 'latency', type: 'latency', stream: 'downstream', attributes: { latency: 1500 } });
+      expect(named.status).toBe(200);
+      const change = await api('POST', `/proxies/${name}/toxics/latency`, { attributes: { latency: 1200 } });
+      expect(change).toMatchObject({ status: 200, json: { name: 'latency', attributes: { latency: 1200, jitter: 0 }, toxicity: 1 } });
+      expect((await api('GET', `/proxies/${name}/toxics/latency`)).json).toMatchObject({ attributes: { latency: 1200 } });
+
+      expect(await api('POST', `/proxies/${name}/toxics`, { name: 'latency', type: 'latency' })).toMatchObject({ status: 409, json: { error: 'toxic already exists', status: 409 } });
+      expect(await api('GET', `/proxies/${name}/toxics/nope`)).toMatchObject({ status: 404, json: { error: 'toxic not found', status: 404 } });
+      expect(await api('POST', `/proxies/${name}/toxics/nope`, { attributes: {} })).toMatchObject({ status: 404, json: { error: 'toxic not found', status: 404 } });
+      expect(await api('POST', `/proxies/${name}/toxics`, { type: 'teleport' })).toMatchObject({ status: 400, json: { error: 'invalid toxic type', status: 400 } });
+      expect(await api('POST', `/proxies/${name}/toxics`, { type: 'latency', stream: 'sideways' })).toMatchObject({
+        status: 400,
+        json: { error: 'stream was invalid, can be either upstream or downstream', status: 400 },
+      });
+      expect((await api('POST', `/proxies/${name}/toxics`, { name: 'bad', type: 'latency', attributes: { latency: 'slow' } })).status).toBe(400);
+      expect(await api('GET', `/proxies/${n('nope')}/toxics`)).toMatchObject({ status: 404, json: { error: 'proxy not found', status: 404 } });
+
+      const up2 = await api('POST', `/proxies/${name}/toxics`, { type: 'bandwidth', stream: 'upstream', attributes: { rate: 100 } });
+      expect(up2.json).toMatchObject({ name: 'bandwidth_upstream', stream: 'upstream', attributes: { rate: 100 } });
+      const list = await api('GET', `/proxies/${name}/toxics`);
+      // Toxiproxy lists the upstream chain first, then downstream, each in order of addition
+      expect((list.json as { name: string }[]).map((t) => t.name)).toEqual(['bandwidth_upstream', 'latency_downstream', 'latency']);
+
+      const del = await api('DELETE', `/proxies/${name}/toxics/latency_downstream`);
+      expect(del.status).toBe(204);
+      expect(await api('DELETE', `/proxies/${name}/toxics/latency_downstream`)).toMatchObject({ status: 404 });
+
+      // reset: every toxic gone, every proxy enabled
+      await api('POST', `/proxies/${name}`, { enabled: false });
+      expect((await api('POST', '/reset')).status).toBe(204);
+      expect((await api('GET', `/proxies/${name}`)).json).toMatchObject({ enabled: true, toxics: [] });
+    });
+  });
+
+  describe('data path', () => {
+    it('adds the latency once per request, not per chunk, on a multi-chunk 5 MB response', async () => {
+      const port = await newProxy('lat', up.httpPort);
+      const get = (path: string, k: number): Promise<Awaited<ReturnType<typeof timedGet>>[]> =>
+        Array.from({ length: k }).reduce<Promise<Awaited<ReturnType<typeof timedGet>>[]>>(async (acc) => [...(await acc), await timedGet(port, path)], Promise.resolve([]));
+      // best of several: the least disturbed sample on a shared machine
+      const best = (rs: { ms: number; ttfbMs: number }[], k: 'ms' | 'ttfbMs'): number => Math.min(...rs.map((r) => r[k]));
+      const small = await get('/small', 5);
+      const big = await get('/big', 5);
+      expect(big[0]!.bytes).toBe(up.bigBytes);
+      expect(big[0]!.chunks).toBeGreaterThan(20);
+      await client.get(n('lat')).then((p) => p.addToxic({ name: 'latency', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 300, jitter: 0 } }));
+      const smallSlow = await get('/small', 3);
+      const bigSlow = await get('/big', 3);
+      for (const r of bigSlow) expect(r.bytes).toBe(up.bigBytes);
+
+      const addedSmall = best(smallSlow, 'ms') - best(small, 'ms');
+      const addedHead = best(bigSlow, 'ttfbMs') - best(big, 'ttfbMs');
+      const addedBody = best(bigSlow, 'ms') - best(big, 'ms');
+      const seen = `small +${addedSmall.toFixed(1)} ms, 5 MB head +${addedHead.toFixed(1)} ms, 5 MB body +${addedBody.toFixed(1)} ms (best ${best(bigSlow, 'ms').toFixed(1)} ms)`;
+      // one request pays 300 ms, +-10 %
+      expect(addedSmall, seen).toBeGreaterThanOrEqual(270);
+      expect(addedSmall, seen).toBeLessThanOrEqual(330);
+      // the 5 MB response: its head pays the 300 ms once; the whole body at least the latency and
+      // at most +10 % over it more than without (per chunk it would be > 20 x 300 ms): chunks are
+      // pipelined, so the rest of the transfer overlaps the wait
+      expect(addedHead, seen).toBeGreaterThanOrEqual(270);
+      expect(addedHead, seen).toBeLessThanOrEqual(330);
+      expect(best(bigSlow, 'ms'), seen).toBeGreaterThanOrEqual(300);
+      expect(addedBody, seen).toBeLessThanOrEqual(330);
+    });
+
+    it('applies an upstream latency to the request direction, on an open connection too', async () => {
+      const port = await newProxy('uplat', up.echoPort);
+      const s = await connect(port);
+      const w = watch(s);
+      const rtt = async (): Promise<number> => {
+        const before = w.data.length;
+        const t0 = performance.now();
+        s.write('ping');
+        while (w.data.length === before) await sleep(2);
+        return performance.now() - t0;
+      };
+      expect(await rtt()).toBeLessThan(80);
+      await api('POST', `/proxies/${n('uplat')}/toxics`, { type: 'latency', stream: 'upstream', attributes: { latency: 100 } });
+      const slowed = await rtt();
+      expect(slowed).toBeGreaterThanOrEqual(95);
+      expect(slowed).toBeLessThan(180);
+      s.destroy();
+    });
+
+    it('disable closes the listener and cuts open connections; enable reopens the same port', async () => {
+      const port = await newProxy('dis', up.echoPort);
+      const s = await connect(port);
+      const w = watch(s);
+      s.write('hello');
+      while (Buffer.concat(w.data).toString() !== 'hello') await sleep(5);
+      await api('POST', `/proxies/${n('dis')}`, { enabled: false });
+      expect(await within(w.closed, 2000)).not.toBe('timeout');
+      await expect(connect(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      const on = await api('POST', `/proxies/${n('dis')}`, { enabled: true });
+      expect(portOf((on.json as { listen: string }).listen)).toBe(port);
+      const s2 = await connect(port);
+      s2.destroy();
+    });
+
+    it('timeout toxic: no data gets through and the connection closes after the timeout', async () => {
+      const port = await newProxy('tmo', up.echoPort);
+      await api('POST', `/proxies/${n('tmo')}/toxics`, { type: 'timeout', attributes: { timeout: 300 } });
+      const s = await connect(port);
+      const t0 = performance.now();
+      const w = watch(s);
+      s.write('lost');
+      const closed = await within(w.closed, 3000);
+      expect(closed).not.toBe('timeout');
+      const after = (closed as { at: number }).at - t0;
+      expect(after).toBeGreaterThanOrEqual(270);
+      expect(after).toBeLessThan(1500);
+      expect(Buffer.concat(w.data).length).toBe(0);
+    });
+
+    it('timeout 0 holds the connection open with no data until the toxic is removed', async () => {
+      const port = await newProxy('tmo0', up.echoPort);
+      await api('POST', `/proxies/${n('tmo0')}/toxics`, { name: 'hold', type: 'timeout', attributes: { timeout: 0 } });
+      const s = await connect(port);
+      const w = watch(s);
+      s.write('held');
+      expect(await within(w.closed, 500)).toBe('timeout');
+      expect(Buffer.concat(w.data).length).toBe(0);
+      await api('DELETE', `/proxies/${n('tmo0')}/toxics/hold`);
+      // Toxiproxy closes the link when a timeout toxic is removed
+      expect(await within(w.closed, 2000)).not.toBe('timeout');
+    });
+
+    it('reset_peer resets the connection (ECONNRESET) after its timeout once data flows', async () => {
+      const port = await newProxy('rst', up.echoPort);
+      await api('POST', `/proxies/${n('rst')}/toxics`, { type: 'reset_peer', attributes: { timeout: 150 } });
+      const s = await connect(port);
+      const w = watch(s);
+      const t0 = performance.now();
+      s.write('boom');
+      const closed = await within(w.closed, 3000);
+      expect(closed).not.toBe('timeout');
+      expect((closed as { error?: string }).error).toBe('ECONNRESET');
+      expect((closed as { at: number }).at - t0).toBeGreaterThanOrEqual(130);
+      expect(Buffer.concat(w.data).length).toBe(0);
+    });
+
+    it('bandwidth limits the rate roughly', async () => {
+      const port = await newProxy('bw', up.httpPort);
+      // 2000 KB/s: the 5 MB body takes about 2.6 s (1 KB = 1000 bytes, as Toxiproxy counts)
+      await api('POST', `/proxies/${n('bw')}/toxics`, { type: 'bandwidth', attributes: { rate: 2000 } });
+      const r = await timedGet(port, '/big');
+      expect(r.bytes).toBe(up.bigBytes);
+      const expected = up.bigBytes / 2000; // ms
+      expect(r.ms).toBeGreaterThan(expected * 0.8);
+      expect(r.ms).toBeLessThan(expected * 1.4);
+    });
+  });
+
+  describe('LatencyControl (ToxiproxyLatencyControl)', () => {
+    it('ensures the proxy, sets, reads back, changes and removes the latency', async () => {
+      const lc = new ToxiproxyLatencyControl(url);
+      const name = n('lc');
+      created.push(name);
+      const addr = await lc.ensureProxy(name, '127.0.0.1:0', `127.0.0.1:${up.httpPort}`);
+      expect(addr.host).toBe('127.0.0.1');
+      expect(addr.port).toBeGreaterThan(0);
+      expect(await lc.ensureProxy(name, '127.0.0.1:0', `127.0.0.1:${up.httpPort}`)).toEqual(addr);
+      expect(await lc.getLatency(name)).toBe(0);
+
+      await lc.setLatency(name, 150);
+      expect(await lc.getLatency(name)).toBe(150);
+      const toxics = (await api('GET', `/proxies/${name}/toxics`)).json;
+      expect(toxics).toEqual([{ name: 'latency', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 150, jitter: 0 } }]);
+      const base = await bestOf(2, () => timedGet(addr.port, '/small'), 'ms');
+      expect(base).toBeGreaterThanOrEqual(145);
+
+      await lc.setLatency(name, 80, 3);
+      expect(await lc.getLatency(name)).toBe(80);
+      await lc.setLatency(name, 0);
+      expect(await lc.getLatency(name)).toBe(0);
+      expect((await api('GET', `/proxies/${name}/toxics`)).json).toEqual([]);
+
+      // a new upstream: same proxy, same port, new target
+      expect(await lc.ensureProxy(name, '127.0.0.1:0', `127.0.0.1:${up.echoPort}`)).toEqual(addr);
+      expect((await api('GET', `/proxies/${name}`)).json).toMatchObject({ upstream: `127.0.0.1:${up.echoPort}` });
+
+      await expect(lc.setLatency(name, -5)).rejects.toThrow(/latency must be a number of milliseconds >= 0/);
+      await lc.removeProxy(name);
+      await lc.removeProxy(name);
+      await expect(lc.getLatency(name)).rejects.toThrow(`no proxy named "${name}"`);
+    });
+  });
+}
+
+describe('proxy contract: embedded Toxiproxy-compatible server', () => {
+  let server: RunningProxyServer;
+  beforeAll(async () => {
+    server = await startProxyServer({ port: 0 });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  contract(() => server.url);
+});
+
+describe.skipIf(!REAL_URL)(
+  `proxy contract: real Toxiproxy at ${REAL_URL ?? '(skipped: FOGSIM_TOXIPROXY_URL is unset; run scripts/real/toxiproxy.sh start and export its env line)'}`,
+  () => {
+    contract(() => REAL_URL!);
+  },
+);
