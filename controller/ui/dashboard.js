@@ -44,11 +44,11 @@ function makeChart(canvas, term, color) {
 function appCard(app, index) {
   const terms = goalTerms(app.goal);
   const status = el('span', { class: 'badge muted', id: `app-${app.id}-status` }, 'no run yet');
-  const where = el('span', { class: 'muted', id: `app-${app.id}-where` }, '');
+  const where = el('span', { class: 'chip', id: `app-${app.id}-where` }, 'no data yet');
   const chartsBox = el('div', { class: 'charts' });
   const card = el('section', { class: 'card', id: `app-${app.id}`, 'data-app': app.id },
-    el('div', { class: 'app-head' }, el('h2', {}, `App ${app.id}`, el('span', { class: 'hint' }, `on node ${app.nodeId}`)), status),
-    el('div', { class: 'app-head' }, el('span', { class: 'goal' }, `goal: ${fmtGoal(app.goal)}`), where),
+    el('div', { class: 'app-head' }, el('h2', {}, `App ${app.id}`, el('span', { class: 'hint' }, `on node ${app.nodeId}`)), el('span', {}, where, status)),
+    el('div', { class: 'goal' }, `goal: ${fmtGoal(app.goal)}`),
     chartsBox,
     el('div', { class: 'muted', id: `app-${app.id}-last`, style: 'font-size:12px;margin-top:4px' }, ''));
   const charts = terms.map((term, i) => {
@@ -79,7 +79,7 @@ function addRun(r, redraw = true) {
   const status = document.getElementById(`app-${r.appId}-status`);
   status.className = `badge ${r.error ? 'warn' : r.goalMet ? 'ok' : 'bad'}`;
   status.textContent = r.error ? 'error' : r.goalMet ? 'goal met' : 'goal violated';
-  document.getElementById(`app-${r.appId}-where`).textContent = r.dataNode ? `reads data on node ${r.dataNode}` : '';
+  document.getElementById(`app-${r.appId}-where`).textContent = r.dataNode ? `data on node ${r.dataNode}` : 'no data node';
   document.getElementById(`app-${r.appId}-last`).textContent =
     `run #${r.id} at ${fmtTime(r.startedAtMs)}: RT ${fmtNum(r.rtMs)} ms · X ${fmtNum(r.throughput, 0)} rec/s · NL ${fmtNum(r.latencyMs)} ms · A ${fmtNum(r.availability)} % · DC ${fmtNum(r.consistency, 2)}` +
     (r.actionLabel && r.actionLabel !== 'NA' ? ` → ${r.actionLabel}` : '');
@@ -90,7 +90,7 @@ function addRun(r, redraw = true) {
 }
 
 function renderEvent(e, isNew) {
-  const fb = e.feedback.length ? e.feedback.map((f) => `app ${f.appId}: ${f.value.toFixed(2)}`).join(' · ') : 'no feedback yet';
+  const fb = e.feedback.length ? e.feedback.map((f) => `app ${f.appId}: ${f.value.toFixed(2)}`).join(' · ') : e.active ? 'none yet' : 'none';
   const state = e.active ? el('span', { class: 'badge warn' }, 'open') : el('span', { class: 'badge muted' }, `closed · global ${fmtNum(e.globalFeedback, 2)}`);
   const node = el('div', { class: `event${isNew ? ' new' : ''}`, id: `event-${e.id}` },
     el('div', { class: 'line1' }, el('b', {}, `#${e.id}`), el('span', {}, `app ${e.appId}`), el('span', { class: 'chip' }, e.actionLabel), el('span', { class: 'muted' }, e.actionType),

@@ -104,8 +104,11 @@ export async function seedRealistic(store: Store, scenario: Scenario, endMs = Da
   let copy2Id = 0;
   let moveAt = 0;
   const open: { id: number; at: number; appId: number }[] = [];
+  // Runs of other apps are processed in start order, so an action only shows in runs that start after it.
+  const pending: { at: number; apply: () => void }[] = [];
+  const later = (at: number, apply: () => void) => pending.push({ at, apply });
   const feedback = async (appId: number, at: number) => {
-    for (const e of open) if (e.appId !== appId && at < e.at + T) await store.addFeedback({ eventId: e.id, appId, value: 1 - (at - e.at) / T, createdAtMs: at });
+    for (const e of open) if (e.appId !== appId && e.at <= at && at < e.at + T) await store.addFeedback({ eventId: e.id, appId, value: 1 - (at - e.at) / T, createdAtMs: at });
   };
   // What each app does on its first violation (the decision system's choice in this story).
   const act: Record<number, (at: number) => Promise<string | undefined>> = {
@@ -114,8 +117,10 @@ export async function seedRealistic(store: Store, scenario: Scenario, endMs = Da
       const r = await store.commitMove({ copyId: copy1.id, expectedVersion: version1, toNode: 1, bucket: bucketForNode(1), event: { appId: 1, datasetId: copy1.id, actionLabel: 'M3_1', actionType: 'move', createdAtMs: at, closesAtMs: at + T, explored: false } });
       version1 = r.copy.version;
       open.push({ id: r.event.id, at, appId: 1 });
-      for (const a of ref.keys()) ref.set(a, 1);
       moveAt = at;
+      later(at, () => {
+        for (const a of ref.keys()) ref.set(a, 1);
+      });
       return 'M3_1';
     },
     2: async (at) => {
@@ -123,16 +128,18 @@ export async function seedRealistic(store: Store, scenario: Scenario, endMs = Da
       const r = await store.commitCopy({ sourceCopyId: copy1.id, expectedVersion: version1, toNode: 2, bucket: bucketForNode(2), objectKey: scenario.dataset.objectKey, appId: 2, event: { appId: 2, datasetId: copy1.id, actionLabel: 'C1_2', actionType: 'copy', createdAtMs: at, closesAtMs: at + T, explored: false } });
       copy2Id = r.copy.id;
       open.push({ id: r.event.id, at, appId: 2 });
-      ref.set(2, 2);
-      copies = 2;
+      later(at, () => {
+        ref.set(2, 2);
+        copies = 2;
+      });
       return 'C1_2';
     },
     3: async (at) => {
-      if (!copy2Id || ref.get(3) === 2) return undefined;
+      if (!copy2Id || copies < 2 || ref.get(3) === 2) return undefined;
       const target = await store.getCopy(copy2Id);
       const r = await store.commitChangeRef({ appId: 3, toCopyId: copy2Id, expectedVersion: target!.version, event: { appId: 3, datasetId: copy2Id, actionLabel: 'CR2', actionType: 'changeRef', createdAtMs: at, closesAtMs: at + T, explored: true } });
       open.push({ id: r.event.id, at, appId: 3 });
-      ref.set(3, 2);
+      later(at, () => ref.set(3, 2));
       return 'CR2';
     },
   };
@@ -144,13 +151,15 @@ export async function seedRealistic(store: Store, scenario: Scenario, endMs = Da
   }
   schedule.sort((x, y) => x.at - y.at);
   for (const s of schedule) {
+    pending.sort((a, b) => a.at - b.at);
+    while (pending.length && pending[0].at <= s.at) pending.shift()!.apply();
     const app = scenario.apps.find((a) => a.id === s.appId)!;
     const dataNode = ref.get(app.id)!;
     const latencyMs = Math.max(0, rng.normal(lat(app.node, dataNode), 7));
     const etMs = Math.max(8, rng.normal(32 + latencyMs / 60, 3));
     const rtMs = latencyMs + etMs + rng.normal(18, 4);
     // While the moved object is still streaming in, node 1's link is busy: app 2's reads crawl.
-    const transient = app.id === 2 && moveAt > 0 && s.at - moveAt < 4_000;
+    const transient = app.id === 2 && dataNode === 1 && moveAt > 0 && s.at >= moveAt && s.at - moveAt < 4_000;
     const throughput = transient ? Math.round(rng.normal(18_000, 1_500)) : Math.round((scenario.dataset.records / (etMs + latencyMs / 25)) * 1000);
     const availability = avail(dataNode);
     const consistency = 1 - (copies - 1) / scenario.decision.maxCopies;

@@ -1,0 +1,156 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startControllerServer, type RunningController } from '../../controller/server.js';
+import { makeRun, seedRealistic, tempStore, type TempStore } from './fixtures.js';
+
+/*
+ * The admin page and the dashboard in a real headless Chromium (Debian's package, driven by
+ * playwright-core), against a controller on a real SqliteStore seeded with a realistic run.
+ * Also saves docs/screenshots/admin.png and dashboard.png for the README.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing; .ci/run installs Debian's chromium package, the browser suite must run in CI`);
+const shots = new URL('../../docs/screenshots/', import.meta.url).pathname;
+
+describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${haveChromium ? '' : ` (skipped: ${CHROMIUM} not installed; apt-get install chromium)`}`, () => {
+  let t: TempStore;
+  let srv: RunningController;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    t = await tempStore();
+    await seedRealistic(t.store, t.scenario);
+    srv = await startControllerServer({ store: t.store, scenario: t.scenario, port: 0, pollMs: 200 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(`${m.text()} ${m.location().url}`);
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.close();
+    await t?.cleanup();
+  });
+
+  it('a latency changed in the matrix is stored both ways', async () => {
+    await page.goto(`${srv.url}/`);
+    const cell = page.locator('#lat-1-2');
+    await expect.poll(() => cell.inputValue()).toBe('1000');
+    await cell.fill('750');
+    await cell.press('Enter');
+    await page.locator('#matrix-msg', { hasText: 'saved' }).waitFor({ timeout: 5_000 });
+    expect(await t.store.getLatency(1, 2)).toBe(750);
+    expect(await t.store.getLatency(2, 1)).toBe(750);
+    // the mirrored cell follows without a reload
+    expect(await page.locator('#lat-2-1').inputValue()).toBe('750');
+  });
+
+  it('an invalid availability shows a message next to the field and is not sent', async () => {
+    const writes: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() !== 'GET') writes.push(`${r.method()} ${r.url()}`);
+    });
+    const input = page.locator('#avail-2');
+    await input.fill('150');
+    await input.press('Enter');
+    await expect.poll(() => page.locator('#avail-err-2').textContent()).toBe('must be between 0 and 100 %');
+    expect(await input.getAttribute('class')).toContain('invalid');
+    await input.fill('');
+    await input.press('Enter');
+    await expect.poll(() => page.locator('#avail-err-2').textContent()).toBe('required (0–100)');
+    await page.waitForTimeout(300);
+    expect(writes).toEqual([]);
+    expect((await t.store.getNode(2))!.availability).toBe(80);
+    // and a valid one is stored
+    await input.fill('82.5');
+    await input.press('Enter');
+    await page.locator('#nodes-msg', { hasText: 'saved' }).waitFor({ timeout: 5_000 });
+    expect((await t.store.getNode(2))!.availability).toBe(82.5);
+    expect(await page.locator('#avail-err-2').textContent()).toBe('');
+  });
+
+  it('every table is browsable; runs page and filter by app', async () => {
+    for (const table of ['nodes', 'links', 'apps', 'placements', 'events', 'counters', 'impacts', 'runs']) {
+      await page.locator(`#tabs button[data-table="${table}"]`).click();
+      await expect.poll(() => page.locator('#browse-table tbody tr').count()).toBeGreaterThan(0);
+      expect(await page.locator('#browse-table tbody').textContent()).not.toContain('no rows');
+    }
+    const total = await t.store.countRuns();
+    await expect.poll(() => page.locator('#pager-info').textContent()).toBe(`1–25 of ${total}`);
+    await page.locator('#pager button', { hasText: 'next' }).click();
+    await expect.poll(() => page.locator('#pager-info').textContent()).toBe(`26–50 of ${total}`);
+    await page.locator('#filters input[name="appId"]').fill('2');
+    await page.locator('#filters input[name="appId"]').press('Enter');
+    const app2 = await t.store.countRuns(2);
+    await expect.poll(() => page.locator('#pager-info').textContent()).toBe(`1–25 of ${app2}`);
+    const appCol = await page.locator('#browse-table tbody tr td:nth-child(2)').allTextContents();
+    expect(new Set(appCol)).toEqual(new Set(['2']));
+    // impact vectors of one app
+    await page.locator('#tabs button[data-table="impacts"]').click();
+    await page.locator('#filters input[name="appId"]').fill('3');
+    await page.locator('#filters input[name="appId"]').press('Enter');
+    await expect.poll(() => page.locator('#pager-info').textContent()).toBe('1–9 of 9');
+  });
+
+  it('screenshot of the admin page', async () => {
+    await page.locator('#tabs button[data-table="events"]').click();
+    await expect.poll(() => page.locator('#browse-table tbody tr').count()).toBe(3);
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: `${shots}admin.png`, fullPage: true });
+  });
+
+  it('the dashboard receives a new run, action and feedback live, without a reload', async () => {
+    await page.goto(`${srv.url}/dashboard`);
+    await page.locator('#live', { hasText: 'live' }).waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.locator('#convergence').textContent()).toBe('converged');
+    const pointsBefore = await page.evaluate(() => (globalThis as any).Chart.getChart(document.querySelector('#app-1 canvas')).data.datasets[0].data.length);
+    expect(pointsBefore).toBeGreaterThan(10);
+    const runsBefore = Number((await page.locator('#stat-runs').textContent())!.replace(/,/g, ''));
+    // marks the document: a reload would lose it
+    await page.evaluate(() => ((globalThis as any).__noReload = true));
+
+    const id = await t.store.insertRun(makeRun(1, Date.now(), { dataNode: 1, rtMs: 1650, latencyMs: 1502, availability: 85, goalMet: false, actionLabel: 'M1_3' }));
+    await page.locator('#app-1-last', { hasText: `run #${id}` }).waitFor({ timeout: 5_000 });
+    expect(await page.locator('#app-1-status').textContent()).toBe('goal violated');
+    expect(await page.locator('#stat-runs').textContent()).toBe(String(runsBefore + 1));
+    const pointsAfter = await page.evaluate(() => (globalThis as any).Chart.getChart(document.querySelector('#app-1 canvas')).data.datasets[0].data.length);
+    expect(pointsAfter).toBe(pointsBefore + 1);
+    await expect.poll(() => page.locator('#convergence').textContent()).toBe('not converged yet');
+
+    const c = (await t.store.listCopies()).find((x) => x.nodeId === 1)!;
+    const { event } = await t.store.commitMove({ copyId: c.id, expectedVersion: c.version, toNode: 3, bucket: 'node-3', event: { appId: 1, datasetId: c.id, actionLabel: 'M1_3', actionType: 'move', createdAtMs: Date.now(), closesAtMs: Date.now() + 60_000, explored: false } });
+    await page.locator(`#event-${event.id}`, { hasText: 'M1_3' }).waitFor({ timeout: 5_000 });
+    await t.store.addFeedback({ eventId: event.id, appId: 2, value: 0.73, createdAtMs: Date.now() });
+    await page.locator(`#event-${event.id}`, { hasText: 'app 2: 0.73' }).waitFor({ timeout: 5_000 });
+    // the copies table followed the move
+    await page.locator('#placements', { hasText: 'node 3' }).waitFor({ timeout: 5_000 });
+    expect(await page.evaluate(() => (globalThis as any).__noReload)).toBe(true);
+  });
+
+  it('screenshot of the dashboard; no script errors anywhere', async () => {
+    // A calm picture: a freshly seeded run, every app converged.
+    const fresh = await tempStore();
+    await seedRealistic(fresh.store, fresh.scenario);
+    const s2 = await startControllerServer({ store: fresh.store, scenario: fresh.scenario, port: 0 });
+    try {
+      await page.goto(`${s2.url}/dashboard`);
+      await page.locator('#live', { hasText: 'live' }).waitFor({ timeout: 10_000 });
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: `${shots}dashboard.png`, fullPage: true });
+    } finally {
+      await s2.close();
+      await fresh.cleanup();
+    }
+    expect(pageErrors).toEqual([]);
+  });
+});
