@@ -290,7 +290,7 @@ export class MySqlStore implements Store {
       [e.appId, e.datasetId, e.actionLabel, e.actionType, checkInt('event.createdAtMs', e.createdAtMs), checkInt('event.closesAtMs', e.closesAtMs), b(e.explored)],
     );
     // every column is known: no read-back round trip
-    return { id: Number(r.insertId), ...e, active: true, sumFeedback: 0, globalFeedback: null };
+    return { id: Number(r.insertId), appId: e.appId, datasetId: e.datasetId, actionLabel: e.actionLabel, actionType: e.actionType, createdAtMs: e.createdAtMs, closesAtMs: e.closesAtMs, active: true, explored: e.explored, sumFeedback: 0, globalFeedback: null };
   }
 
   /** Locks the copy row for the rest of the transaction and checks it is still the version the caller read. */

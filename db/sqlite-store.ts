@@ -187,7 +187,7 @@ export class SqliteStore implements Store {
       ).run(e.appId, e.datasetId, e.actionLabel, e.actionType, checkInt('event.createdAtMs', e.createdAtMs), checkInt('event.closesAtMs', e.closesAtMs), b(e.explored))
         .lastInsertRowid,
     );
-    return { id, ...e, active: true, sumFeedback: 0, globalFeedback: null };
+    return { id, appId: e.appId, datasetId: e.datasetId, actionLabel: e.actionLabel, actionType: e.actionType, createdAtMs: e.createdAtMs, closesAtMs: e.closesAtMs, active: true, explored: e.explored, sumFeedback: 0, globalFeedback: null };
   }
 
   /** The copy as read inside the transaction, or a ConflictError explaining what changed. */
