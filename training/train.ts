@@ -153,7 +153,8 @@ export async function trainScenario(opts: TrainOptions): Promise<TrainResult> {
     const store = infra.store;
     await store.seedScenario(s);
     const cache = await ProgressCache.open(progressFile, trainingFingerprint(s, iterations));
-    if (opts.fresh) await cache.clear();
+    // --fresh forgets the cached runs of the apps being retrained only
+    if (opts.fresh) for (const app of apps) await cache.dropApp(app.id);
 
     // what is left to do, per app
     const pairs = orderedPairs(s);
