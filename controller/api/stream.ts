@@ -128,7 +128,12 @@ export class LiveFeed {
       return;
     }
     if (m.topic === 'runs') this.emitRun(p as unknown as RunRow);
-    else if (m.topic === 'events') this.emitAction(p as unknown as EventRow);
+    else if (m.topic === 'events') {
+      const e = p as unknown as EventRow;
+      // Nodes publish an event twice: when written (active) and when closed with its global feedback.
+      if (!this.seenEvents.has(e.id)) this.emitAction(e);
+      else if (e.active === false && this.activeEvents.delete(e.id)) this.broadcast('event', e);
+    }
   }
 
   private emitRun(r: RunRow): void {

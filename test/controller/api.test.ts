@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createControllerApp, startControllerServer, type RunningController } from '../../controller/server.js';
 import { UserError } from '../../model/errors.js';
-import type { TelemetryMessage, TelemetrySubscriber } from '../../telemetry/bus.js';
+import { MemoryTelemetryBus } from '../../telemetry/memory-bus.js';
 import { makeRun, seedRealistic, tempStore, type TempStore } from './fixtures.js';
 
 /** Reads server-sent events from a started server until `until` says stop (or the time runs out). */
@@ -360,27 +360,35 @@ describe('GET /api/stream (server-sent events)', () => {
     expect(got.filter((e) => e.event === 'convergence').at(-1)!.data.converged).toBe(false);
   });
 
-  it('forwards telemetry at once and does not repeat what polling then finds', async () => {
-    let handler: ((m: TelemetryMessage) => void) | undefined;
-    const bus: TelemetrySubscriber = {
-      subscribe: async (h) => {
-        handler = h;
-      },
-      close: async () => undefined,
-    };
-    // polling slower than the test: the run can only arrive through the bus
+  it('forwards telemetry (the in-memory bus) at once and does not repeat what polling then finds', async () => {
+    const bus = new MemoryTelemetryBus();
+    // polling slower than the test: anything that arrives came through the bus
     srv = await startControllerServer({ store: t.store, scenario: t.scenario, port: 0, telemetry: bus, pollMs: 60_000 });
-    const reading = readStream(srv.url, (ev) => ev.some((e) => e.event === 'run'), 3_000);
+    const reading = readStream(srv.url, (ev) => ['run', 'action', 'feedback', 'event'].every((n) => ev.some((e) => e.event === n)), 4_000);
     await new Promise((r) => setTimeout(r, 200));
-    const id = await t.store.insertRun(makeRun(3, Date.now()));
-    handler!({ v: 1, topic: 'runs', key: '3', atMs: Date.now(), payload: { ...makeRun(3, Date.now()), id } });
+    const run = makeRun(3, Date.now());
+    const id = await t.store.insertRun(run);
+    bus.publish('runs', '3', { id, ...run });
+    const c = (await t.store.listCopies())[0];
+    const now = Date.now();
+    const { event } = await t.store.commitChangeRef({ appId: 1, toCopyId: c.id, expectedVersion: c.version, event: { appId: 1, datasetId: c.id, actionLabel: 'CR1', actionType: 'changeRef', createdAtMs: now, closesAtMs: now + 10, explored: false } });
+    bus.publish('events', '1', event);
+    const fb = { eventId: event.id, appId: 3, value: 0.5, createdAtMs: now + 5 };
+    await t.store.addFeedback(fb);
+    bus.publish('feedback', '3', fb);
+    const [closed] = await t.store.closeDueEvents(now + 20, () => ({ globalFeedback: 0.25, counterDelta: -1 }));
+    bus.publish('events', '1', closed);
     const got = await reading;
     expect(got.filter((e) => e.event === 'run').map((e) => e.data.id)).toEqual([id]);
-    // a poll now finds the same run in the store and must not send it again
+    expect(got.find((e) => e.event === 'action')!.data).toMatchObject({ id: event.id, actionLabel: 'CR1' });
+    expect(got.find((e) => e.event === 'feedback')!.data).toMatchObject(fb);
+    expect(got.find((e) => e.event === 'event')!.data).toMatchObject({ id: event.id, active: false, globalFeedback: 0.25 });
+    // a poll now finds the same rows in the store and must not send them again
     const again = readStream(srv.url, () => false, 600);
     await new Promise((r) => setTimeout(r, 100));
     await srv.app.feed.poll();
-    expect((await again).filter((e) => e.event === 'run')).toEqual([]);
+    expect((await again).filter((e) => e.event !== 'convergence')).toEqual([]);
+    await bus.close();
   });
 
   it('a node added through the API is announced on the stream', async () => {
