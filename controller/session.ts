@@ -103,8 +103,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
       }
       closers.push(() => pr.stopAll());
     } else if (kind === 'docker') {
-      const dockerModule = './runtime/docker-runtime.js'; // written with issue 8
-      const { DockerRuntime } = await import(dockerModule);
+      const { DockerRuntime } = await import('./runtime/docker-runtime.js');
       runtime = new DockerRuntime({});
       closers.push(() => runtime!.stopAll());
     }
