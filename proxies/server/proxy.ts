@@ -10,6 +10,8 @@ import { createStage, now, type Sink, type Stage, type StageHost, type Stream, t
 /** Pause the source when this many bytes wait in a link's toxics (bounds memory under latency). */
 const HIGH_WATER = 16 * 1024 * 1024;
 const LOW_WATER = 8 * 1024 * 1024;
+/** Socket write buffer before back-pressure: the 16 KB default pauses the source on every 64 KB read. */
+const SOCKET_HIGH_WATER = 1024 * 1024;
 
 export interface HostPort {
   host: string;
@@ -148,7 +150,7 @@ class Connection {
     target: HostPort,
   ) {
     client.setNoDelay(true); // Go's default for TCP connections; Nagle would add its own delays
-    this.upstreamSocket = net.connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
+    this.upstreamSocket = net.connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true, writableHighWaterMark: SOCKET_HIGH_WATER } as net.NetConnectOpts);
     this.links = {
       upstream: new Link('upstream', client, this.upstreamSocket, this, proxy.chain('upstream')),
       downstream: new Link('downstream', this.upstreamSocket, client, this, proxy.chain('downstream')),
@@ -217,7 +219,7 @@ export class ProxyInstance {
     if (this.enabled) return;
     const { host, port } = parseHostPort(this.listen || '127.0.0.1:0', 'listen');
     const target = parseHostPort(this.upstream, 'upstream');
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, (client) => {
+    const server = net.createServer({ allowHalfOpen: true, highWaterMark: SOCKET_HIGH_WATER } as net.ServerOpts, (client) => {
       this.connections.add(new Connection(this, client, target));
     });
     await new Promise<void>((resolve, reject) => {
