@@ -73,6 +73,9 @@ CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$DB_PASS';
 CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$DB_PASS';
 GRANT ALL PRIVILEGES ON \`$DB\`.* TO '$DB_USER'@'127.0.0.1';
 GRANT ALL PRIVILEGES ON \`$DB\`.* TO '$DB_USER'@'localhost';
+-- scratch databases (fogsim_*) let test suites work beside the main database instead of wiping it
+GRANT ALL PRIVILEGES ON \`${DB}\\_%\`.* TO '$DB_USER'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON \`${DB}\\_%\`.* TO '$DB_USER'@'localhost';
 FLUSH PRIVILEGES;
 SQL
 }

@@ -52,25 +52,57 @@ const sqliteFactory: Factory = {
 };
 
 const MYSQL_URL = process.env.FOGSIM_MYSQL_URL;
+
+/**
+ * The suite works in a scratch database `<db>_contract` beside the configured one when the user may
+ * create it (scripts/real/mariadb.sh grants fogsim_*), so it never wipes data of other suites or runs;
+ * otherwise it falls back to the configured database itself.
+ */
+let scratchUrl: string | undefined;
+let scratchDb: string | undefined;
+async function mysqlAdmin<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
+  const t = parseMySqlUrl(MYSQL_URL!);
+  const c = await mysql.createConnection({ host: t.host, port: t.port, user: t.user, password: t.password, database: t.database });
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+async function contractUrl(): Promise<string> {
+  if (scratchUrl) return scratchUrl;
+  const t = parseMySqlUrl(MYSQL_URL!);
+  const name = `${t.database}_contract`;
+  const created = await mysqlAdmin((c) => c.query(`CREATE DATABASE IF NOT EXISTS \`${name}\``).then(() => true, () => false));
+  if (!created) return (scratchUrl = MYSQL_URL!);
+  scratchDb = name;
+  const u = new URL(MYSQL_URL!);
+  u.pathname = `/${name}`;
+  return (scratchUrl = u.toString());
+}
+
 const mysqlFactory: Factory | undefined = MYSQL_URL
   ? {
       name: 'mysql',
       async open() {
         const env = await this.emptyEnv();
-        return { store: await openStore({ mysqlUrl: MYSQL_URL, sqlitePath: '' }), env };
+        return { store: await openStore({ mysqlUrl: env.FOGSIM_MYSQL_URL, sqlitePath: '' }), env };
       },
       async emptyEnv() {
-        // A fresh schema per test: drop every fogsim table in the configured database.
-        const t = parseMySqlUrl(MYSQL_URL);
+        // A fresh schema per test: drop every fogsim table.
+        const url = await contractUrl();
+        const t = parseMySqlUrl(url);
         const c = await mysql.createConnection({ host: t.host, port: t.port, user: t.user, password: t.password, database: t.database });
         try {
           for (const table of TABLES) await c.query(`DROP TABLE IF EXISTS \`${table}\``);
         } finally {
           await c.end();
         }
-        return { FOGSIM_MYSQL_URL: MYSQL_URL };
+        return { FOGSIM_MYSQL_URL: url };
       },
-      async cleanup() {},
+      async cleanup() {
+        if (scratchDb) await mysqlAdmin((c) => c.query(`DROP DATABASE IF EXISTS \`${scratchDb}\``));
+      },
     }
   : undefined;
 
