@@ -46,6 +46,8 @@ export interface NodeDeps {
   scenario: Scenario;
   appId: number;
   runJob: RunJobFn;
+  /** one unrecorded job run before the loop (default true) */
+  warmUp?: boolean;
   signal?: AbortSignal;
   log?: Logger;
 }
@@ -107,9 +109,27 @@ export class AppNode {
     }
   }
 
+  /**
+   * One unrecorded run before the first arrival: a cold process (JIT, first connection) runs the
+   * job several times slower than a warm one, which is not the QoS the app gets, and under load
+   * it made apps act on a violation that was only start-up.
+   */
+  private async warmUp(): Promise<void> {
+    if (this.d.warmUp === false) return;
+    const copy = await this.d.store.getAppReference(this.d.appId);
+    if (!copy) return;
+    try {
+      await this.d.latency.setLatency(this.proxy, 0);
+      await this.d.runJob(copy, this.d.signal);
+    } catch (e) {
+      this.log.warn({ err: e }, 'warm-up run failed; going on');
+    }
+  }
+
   /** Runs until the signal aborts. */
   async run(): Promise<void> {
     await this.preflight();
+    await this.warmUp();
     const { clock, rng, scenario, signal } = this.d;
     while (!signal?.aborted) {
       const wait = Math.max(0, rng.normal(scenario.timing.arrivalMeanMs, scenario.timing.arrivalSdMs));

@@ -56,14 +56,14 @@ describe('two apps choosing conflicting moves at the same instant', () => {
   });
 
   it('exactly one move happens, the other re-decides, the events table holds exactly what happened', async () => {
-    // app 2 now wants the data next to itself too (RT <= 60 ms): both want M3_x from node 3
+    // app 2 now wants the data next to itself too (RT <= 250 ms): both want M3_x from node 3
     const s = scaledThesis({
       apps: [
-        { id: 1, node: 1, goal: { all: [{ metric: 'responseTime', max: 80 }, { metric: 'availability', min: 95 }] } },
-        { id: 2, node: 2, goal: { metric: 'responseTime', max: 60 } },
-        { id: 3, node: 3, goal: { metric: 'latency', max: 130 } },
+        { id: 1, node: 1, goal: { all: [{ metric: 'responseTime', max: 250 }, { metric: 'availability', min: 95 }] } },
+        { id: 2, node: 2, goal: { metric: 'responseTime', max: 250 } },
+        { id: 3, node: 3, goal: { metric: 'latency', max: 390 } },
       ],
-      decision: { epsilon: 0, rho: { responseTime: 100, executionTime: 20, throughput: 100_000, latency: 100, availability: 10, consistency: 0.5 } },
+      decision: { epsilon: 0, rho: { responseTime: 300, executionTime: 20, throughput: 100_000, latency: 300, availability: 10, consistency: 0.5 } },
       timing: { arrivalMeanMs: 2000, arrivalSdMs: 200, feedbackWindowMs: 8000, maxRepairs: 1, latencySdMs: 2 },
     });
     infra = await startInfra(s);

@@ -94,7 +94,7 @@ export async function seedModelVectors(store: Store, s: Scenario, baseRtMs = 10)
 }
 
 /**
- * The thesis scenario scaled down 1/10 in time: latencies 100 / 150 / 120 ms, T = 8 s of fake
+ * The thesis scenario scaled down in time: latencies 300 / 450 / 360 ms, T = 8 s of fake
  * time. App 3 keeps only its latency term (NL <= 130 ms) so that app 1's move away from node 3
  * makes it suffer, which is what drives feedback and counters in these tests.
  */
@@ -108,19 +108,19 @@ export function scaledThesis(overrides: Record<string, unknown> = {}): Scenario 
       { id: 3, availability: 85 },
     ],
     links: [
-      { from: 1, to: 2, latencyMs: 100 },
-      { from: 1, to: 3, latencyMs: 150 },
-      { from: 2, to: 3, latencyMs: 120 },
+      { from: 1, to: 2, latencyMs: 300 },
+      { from: 1, to: 3, latencyMs: 450 },
+      { from: 2, to: 3, latencyMs: 360 },
     ],
     dataset: { records: 2000, node: 3 },
     apps: [
-      // 95 ms: far below 150 (node 3) and 100 (node 2) + the job, far above the job alone (~10-30 ms)
-      { id: 1, node: 1, goal: { all: [{ metric: 'responseTime', max: 95 }, { metric: 'availability', min: 95 }] } },
+      // 250 ms: below 450 (node 3) and 300 (node 2) + the job, far above the job alone (~10-30 ms, ~150 under heavy load)
+      { id: 1, node: 1, goal: { all: [{ metric: 'responseTime', max: 250 }, { metric: 'availability', min: 95 }] } },
       { id: 2, node: 2, goal: { all: [{ metric: 'throughput', min: 1000 }, { metric: 'availability', min: 80 }] } },
-      { id: 3, node: 3, goal: { metric: 'latency', max: 130 } },
+      { id: 3, node: 3, goal: { metric: 'latency', max: 390 } },
     ],
     timing: { arrivalMeanMs: 2000, arrivalSdMs: 200, feedbackWindowMs: 8000, maxRepairs: 2, latencySdMs: 2 },
-    decision: { rho: { responseTime: 100, executionTime: 20, throughput: 100_000, latency: 100, availability: 10, consistency: 0.5 } },
+    decision: { rho: { responseTime: 300, executionTime: 20, throughput: 100_000, latency: 300, availability: 10, consistency: 0.5 } },
     convergence: { windowRuns: 3 },
     ...overrides,
   });
