@@ -254,3 +254,17 @@ await loadTopology().catch((e) => { document.getElementById('matrix-msg').textCo
 renderTabs();
 renderFilters();
 loadTable();
+
+// Changes made elsewhere (another browser, `fogsim add-node`, the API) show up without a reload;
+// a field being edited is left alone until the user is done with it.
+const stream = new EventSource('/api/stream');
+let pending = false;
+const refreshTopology = () => {
+  const editing = document.activeElement && document.activeElement.matches('#matrix input, #nodes-table input, #addnode-form input');
+  if (editing) { pending = true; return; }
+  pending = false;
+  loadTopology().catch(() => undefined);
+};
+stream.addEventListener('node', refreshTopology);
+stream.addEventListener('link', refreshTopology);
+document.addEventListener('focusout', () => { if (pending) setTimeout(refreshTopology, 0); });

@@ -13,6 +13,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing; .ci/run installs Debian's chromium package, the browser suite must run in CI`);
 const shots = new URL('../../docs/screenshots/', import.meta.url).pathname;
+// A fixed clock for the seeded history keeps the screenshots byte-stable between runs.
+const SEED_END_MS = Date.UTC(2026, 10, 20, 14, 30, 0);
 
 describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${haveChromium ? '' : ` (skipped: ${CHROMIUM} not installed; apt-get install chromium)`}`, () => {
   let t: TempStore;
@@ -23,7 +25,7 @@ describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${hav
 
   beforeAll(async () => {
     t = await tempStore();
-    await seedRealistic(t.store, t.scenario);
+    await seedRealistic(t.store, t.scenario, SEED_END_MS);
     srv = await startControllerServer({ store: t.store, scenario: t.scenario, port: 0, pollMs: 200 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -140,7 +142,7 @@ describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${hav
   it('screenshot of the dashboard; no script errors anywhere', async () => {
     // A calm picture: a freshly seeded run, every app converged.
     const fresh = await tempStore();
-    await seedRealistic(fresh.store, fresh.scenario);
+    await seedRealistic(fresh.store, fresh.scenario, SEED_END_MS);
     const s2 = await startControllerServer({ store: fresh.store, scenario: fresh.scenario, port: 0 });
     try {
       await page.goto(`${s2.url}/dashboard`);
