@@ -1,0 +1,148 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+/*
+ * The real stack's files, checked without an engine: docker-compose.yml's services, health checks,
+ * start order, ports and volumes; both Dockerfiles' bases, stages and users; and every variable
+ * the compose file reads documented for the user in .env.example and README.md.
+ */
+
+interface Service {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string[] | string;
+  environment?: Record<string, string>;
+  ports?: string[];
+  volumes?: string[];
+  healthcheck?: { test: string[] | string; interval?: string; retries?: number };
+  depends_on?: Record<string, { condition: string }>;
+}
+
+const composeText = readFileSync('docker-compose.yml', 'utf8');
+// merge: the file shares settings through YAML anchors and `<<:` merge keys
+const compose = parse(composeText, { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const services = compose.services;
+const SERVERS = ['mysql', 'minio', 'toxiproxy', 'kafka'];
+const NODES = ['node1', 'node2', 'node3'];
+
+describe('docker-compose.yml', () => {
+  it('has the servers, adminer, the controller and three nodes', () => {
+    expect(Object.keys(services).sort()).toEqual(['adminer', 'controller', 'kafka', 'minio', 'mysql', 'node1', 'node2', 'node3', 'toxiproxy'].sort());
+    expect(services.mysql.image).toMatch(/^mysql:8/);
+    expect(services.kafka.image).toMatch(/kafka/);
+    expect(services.controller.build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
+    // the nodes are compose services here, so the controller must not start node containers too
+    expect(services.controller.command).toEqual(expect.arrayContaining(['up', '--runtime', 'none']));
+  });
+
+  it('every node runs the node image with its own app id and the same servers as the controller', () => {
+    const ids = NODES.map((n) => services[n].environment?.FOGSIM_APP_ID);
+    expect(ids).toEqual(['1', '2', '3']);
+    for (const n of NODES) {
+      expect(services[n].build).toEqual({ context: '.', dockerfile: 'nodes/Dockerfile' });
+      const env = services[n].environment!;
+      for (const k of ['FOGSIM_SCENARIO', 'FOGSIM_MYSQL_URL', 'FOGSIM_S3_ENDPOINT', 'FOGSIM_TOXIPROXY_URL', 'FOGSIM_KAFKA_BROKERS', 'FOGSIM_PROXY_HOST']) {
+        expect(env[k], `${n}.environment.${k}`).toBe(services.controller.environment![k]);
+      }
+    }
+  });
+
+  it('the servers and the controller have health checks', () => {
+    for (const s of [...SERVERS, 'controller']) {
+      const hc = services[s].healthcheck;
+      expect(hc, `${s}.healthcheck`).toBeDefined();
+      expect(Array.isArray(hc!.test) ? hc!.test.length : hc!.test.length, `${s}.healthcheck.test`).toBeGreaterThan(0);
+      expect(hc!.retries, `${s}.healthcheck.retries`).toBeGreaterThan(0);
+    }
+    // the controller is healthy when its API answers
+    expect(JSON.stringify(services.controller.healthcheck!.test)).toContain('/api/health');
+  });
+
+  it('starts in order: the controller after healthy servers, the nodes after a healthy controller', () => {
+    for (const s of SERVERS) expect(services.controller.depends_on?.[s], `controller.depends_on.${s}`).toEqual({ condition: 'service_healthy' });
+    for (const n of NODES) expect(services[n].depends_on?.controller, `${n}.depends_on.controller`).toEqual({ condition: 'service_healthy' });
+    expect(services.adminer.depends_on?.mysql).toEqual({ condition: 'service_healthy' });
+  });
+
+  it('binds every host port to 127.0.0.1', () => {
+    const ports = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p) => [name, p] as const));
+    expect(ports.length).toBeGreaterThanOrEqual(6);
+    for (const [name, p] of ports) expect(p, `${name}.ports`).toMatch(/^127\.0\.0\.1:/);
+  });
+
+  it('keeps server state in declared named volumes', () => {
+    for (const s of ['mysql', 'minio', 'kafka', 'controller']) {
+      const named = (services[s].volumes ?? []).map((v) => v.split(':')[0]).filter((src) => !src.startsWith('.') && !src.startsWith('/'));
+      expect(named.length, `${s}.volumes: a named volume`).toBeGreaterThan(0);
+      for (const v of named) expect(Object.keys(compose.volumes), `volumes.${v}`).toContain(v);
+    }
+  });
+
+  it('documents every variable it reads in .env.example and README.md', () => {
+    const vars = [...new Set([...composeText.matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1]))];
+    expect(vars).toContain('FOGSIM_ADMIN_TOKEN');
+    const example = readFileSync('.env.example', 'utf8');
+    const readme = readFileSync('README.md', 'utf8');
+    const notInExample = vars.filter((v) => !new RegExp(`^${v}=`, 'm').test(example));
+    const notInReadme = vars.filter((v) => !readme.includes(v));
+    expect(notInExample, 'missing from .env.example').toEqual([]);
+    expect(notInReadme, 'missing from README.md').toEqual([]);
+    // and .env.example sets nothing the compose file ignores
+    const set = [...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]);
+    expect(set.filter((v) => !vars.includes(v)), 'set in .env.example but unused').toEqual([]);
+  });
+
+  // docker-compose v1 (Debian's package) validates without an engine
+  const compose1 = spawnSync('docker-compose', ['version'], { encoding: 'utf8' });
+  const hasCompose = compose1.status === 0;
+  it.skipIf(!hasCompose && !process.env.CI)('passes `docker-compose config -q` (skipped: docker-compose is not installed; apt-get install docker-compose)', () => {
+    // throws with docker-compose's own message when the file is invalid
+    execFileSync('docker-compose', ['config', '-q'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+  });
+});
+
+interface Stage {
+  from: string;
+  lines: string[];
+}
+
+function stages(file: string): Stage[] {
+  const out: Stage[] = [];
+  for (const raw of readFileSync(file, 'utf8').split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^FROM\s+(\S+)/i.exec(line);
+    if (m) out.push({ from: m[1], lines: [] });
+    else out.at(-1)?.lines.push(line);
+  }
+  return out;
+}
+
+describe.each([
+  ['Dockerfile', 'bin/fogsim.js'],
+  ['nodes/Dockerfile', 'dist/nodes/main.js'],
+])('%s', (file, entry) => {
+  const st = stages(file);
+
+  it('is a multi-stage build on a standard slim Node.js base', () => {
+    expect(st.length).toBeGreaterThanOrEqual(2);
+    for (const s of st) expect(s.from).toMatch(/^node:\d+(\.\d+)*-(slim|alpine)$/);
+    // the final stage copies from the build stage instead of building again
+    expect(st.at(-1)!.lines.some((l) => /^COPY\s+--from=/.test(l))).toBe(true);
+    expect(st.at(-1)!.lines.some((l) => /^RUN\s+npm\s+(ci|install)/.test(l))).toBe(false);
+  });
+
+  it('runs as a non-root user', () => {
+    const users = st.at(-1)!.lines.filter((l) => /^USER\s/i.test(l)).map((l) => l.split(/\s+/)[1]);
+    expect(users.length).toBeGreaterThan(0);
+    expect(users.at(-1)).not.toMatch(/^(root|0)(:|$)/);
+  });
+
+  it(`starts ${entry}`, () => {
+    const ep = st.at(-1)!.lines.find((l) => /^ENTRYPOINT\s/.test(l));
+    expect(ep).toBeDefined();
+    expect(JSON.parse(ep!.replace(/^ENTRYPOINT\s+/, ''))).toEqual(['node', entry]);
+  });
+});
