@@ -53,6 +53,13 @@ const MAX_RAW_KEY = 6 * 32;
 const MAX_NUMBER_TEXT = 4096;
 
 const BOM = [0xef, 0xbb, 0xbf];
+/** JSON whitespace */
+const WS = new Uint8Array(256);
+WS[0x20] = WS[0x0a] = WS[0x0d] = WS[0x09] = 1;
+/** bytes that end the plain run of a string: the quote, a backslash, control characters */
+const STR_STOP = new Uint8Array(256);
+for (let b = 0; b < 0x20; b++) STR_STOP[b] = 1;
+STR_STOP[0x22] = STR_STOP[0x5c] = 1;
 const LITERALS = [Buffer.from('true'), Buffer.from('false'), Buffer.from('null')];
 const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
@@ -434,19 +441,30 @@ export class CholesterolScanner {
     let start = i;
     let c = 0;
     for (;;) {
-      // a key
-      while (i < n && ((c = buf[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
-      if (i >= n || c !== 0x22) break;
+      // a key (the usual layout, `,\r\n"key":`, takes the first branch)
+      c = i < n ? buf[i] : 0;
+      if (c !== 0x22) {
+        while (i < n && WS[(c = buf[i])] === 1) i++;
+        if (i >= n || c !== 0x22) break;
+      }
       const ks = ++i;
-      while (i < n && (c = buf[i]) !== 0x22 && c !== 0x5c && c >= 0x20) i++;
-      if (i >= n || c !== 0x22) break;
+      // one table load per byte: stops at '"', '\\' and control characters
+      while (i < n && STR_STOP[buf[i]] === 0) i++;
+      if (i >= n || buf[i] !== 0x22) break;
       const ke = i++;
       // ':'
-      while (i < n && ((c = buf[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
-      if (i >= n || c !== 0x3a) break;
+      c = i < n ? buf[i] : 0;
+      if (c !== 0x3a) {
+        while (i < n && WS[(c = buf[i])] === 1) i++;
+        if (i >= n || c !== 0x3a) break;
+      }
       i++;
-      while (i < n && ((c = buf[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
       if (i >= n) break;
+      c = buf[i];
+      if (WS[c] === 1) {
+        while (i < n && WS[(c = buf[i])] === 1) i++;
+        if (i >= n) break;
+      }
       let target = false;
       if (ke - ks === flen && buf[ks] === f0) {
         target = true;
@@ -460,8 +478,8 @@ export class CholesterolScanner {
       // the value: a number or a plain string
       if (c === 0x22) {
         i++;
-        while (i < n && (c = buf[i]) !== 0x22 && c !== 0x5c && c >= 0x20) i++;
-        if (i >= n || c !== 0x22) break;
+        while (i < n && STR_STOP[buf[i]] === 0) i++;
+        if (i >= n || buf[i] !== 0x22) break;
         i++;
         if (target) this.field_ = F_INVALID;
       } else {
@@ -475,24 +493,26 @@ export class CholesterolScanner {
           i++;
         } else if (c >= 0x31 && c <= 0x39) {
           i++;
-          while (i < n && (c = buf[i]) >= 0x30 && c <= 0x39) i++;
+          while (i < n && ((buf[i] - 0x30) >>> 0) < 10) i++;
         } else break;
         if (i >= n) break;
         c = buf[i];
         if (c === 0x2e) {
           i++;
-          if (i >= n || !((c = buf[i]) >= 0x30 && c <= 0x39)) break;
+          if (i >= n || ((buf[i] - 0x30) >>> 0) >= 10) break;
           i++;
-          while (i < n && (c = buf[i]) >= 0x30 && c <= 0x39) i++;
+          while (i < n && ((buf[i] - 0x30) >>> 0) < 10) i++;
           if (i >= n) break;
+          c = buf[i];
         }
         if (c === 0x65 || c === 0x45) {
           i++;
           if (i < n && ((c = buf[i]) === 0x2b || c === 0x2d)) i++;
-          if (i >= n || !((c = buf[i]) >= 0x30 && c <= 0x39)) break;
+          if (i >= n || ((buf[i] - 0x30) >>> 0) >= 10) break;
           i++;
-          while (i < n && (c = buf[i]) >= 0x30 && c <= 0x39) i++;
+          while (i < n && ((buf[i] - 0x30) >>> 0) < 10) i++;
           if (i >= n) break;
+          c = buf[i];
         }
         if (target) {
           this.field_ = F_NUMBER;
@@ -500,11 +520,31 @@ export class CholesterolScanner {
         }
       }
       // the member is complete: from here on the general machine can always resume in ST_AFTER
-      while (i < n && ((c = buf[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+      c = i < n ? buf[i] : 0;
+      if (c !== 0x2c && WS[c] === 1) {
+        while (i < n && WS[(c = buf[i])] === 1) i++;
+      }
       if (i < n && c === 0x2c) {
         start = ++i;
         st = ST_KEY;
         continue;
+      }
+      if (c === 0x7d && i < n) {
+        // `}` `,` `{`: this record ends and the next begins, all in this chunk: depth stays 2
+        let j = i + 1;
+        while (j < n && WS[buf[j]] === 1) j++;
+        if (j < n && buf[j] === 0x2c) {
+          j++;
+          while (j < n && WS[buf[j]] === 1) j++;
+          if (j < n && buf[j] === 0x7b) {
+            this.endRecord();
+            this.records++;
+            this.field_ = F_MISSING;
+            start = i = j + 1;
+            st = ST_OBJ_FIRST;
+            continue;
+          }
+        }
       }
       this.fastState = ST_AFTER;
       return i;
@@ -513,6 +553,7 @@ export class CholesterolScanner {
     this.fastState = st;
     return start;
   }
+
 
   private endRecord(): void {
     if (this.field_ === F_NUMBER) {
