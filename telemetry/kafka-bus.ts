@@ -326,6 +326,19 @@ export class KafkaTelemetryPublisher implements TelemetryPublisher {
   }
 }
 
+/** Retries a call on Kafka errors marked retriable (leader moves, coordinator loading) for up to `ms`. */
+async function retrying<T>(fn: () => Promise<T>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 1000)) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e as { retriable?: boolean }).retriable || Date.now() + wait > deadline) throw e;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
 export interface KafkaSubscriberOptions extends KafkaCommonOptions {
   /** default: a fresh group per subscriber, so each controller sees every message */
   groupId?: string;
@@ -367,7 +380,9 @@ export class KafkaTelemetrySubscriber implements TelemetrySubscriber {
       await admin.connect();
       try {
         for (const topic of topics) {
-          for (const p of await admin.fetchTopicOffsets(topic)) starts.push({ topic, partition: p.partition, offset: p.high });
+          // Right after creation a partition may still say "not the leader": retry briefly.
+          const offsets = await retrying(() => admin.fetchTopicOffsets(topic), 15_000);
+          for (const p of offsets) starts.push({ topic, partition: p.partition, offset: p.high });
         }
       } finally {
         await admin.disconnect().catch(() => {});
