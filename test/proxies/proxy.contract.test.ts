@@ -238,6 +238,19 @@ function contract(target: () => string): void {
       s.destroy();
     });
 
+    it('toxicity 0 leaves connections untouched; jitter stays within latency +- jitter', async () => {
+      const port = await newProxy('tox', up.httpPort);
+      await api('POST', `/proxies/${n('tox')}/toxics`, { name: 'never', type: 'latency', toxicity: 0, attributes: { latency: 400 } });
+      expect(Math.min((await timedGet(port, '/small')).ms, (await timedGet(port, '/small')).ms)).toBeLessThan(150);
+      await api('DELETE', `/proxies/${n('tox')}/toxics/never`);
+      await api('POST', `/proxies/${n('tox')}/toxics`, { name: 'jit', type: 'latency', attributes: { latency: 150, jitter: 50 } });
+      const samples: number[] = [];
+      for (let i = 0; i < 3; i++) samples.push((await timedGet(port, '/small')).ms);
+      // never under latency - jitter; the least disturbed sample under latency + jitter (+ slack)
+      for (const ms of samples) expect(ms).toBeGreaterThanOrEqual(95);
+      expect(Math.min(...samples)).toBeLessThan(260);
+    });
+
     it('disable closes the listener and cuts open connections; enable reopens the same port', async () => {
       const port = await newProxy('dis', up.echoPort);
       const s = await connect(port);
