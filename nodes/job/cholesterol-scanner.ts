@@ -56,6 +56,19 @@ const BOM = [0xef, 0xbb, 0xbf];
 /** JSON whitespace */
 const WS = new Uint8Array(256);
 WS[0x20] = WS[0x0a] = WS[0x0d] = WS[0x09] = 1;
+/** the bytes `,` `\r` `\n` `"` read as one big-endian word */
+const SEP_CRLF_QUOTE = 0x2c0d0a22;
+
+/**
+ * Whether 4 string bytes (a little-endian word) hold no '"', no '\\' and no control character:
+ * the "has a zero byte" / "has a byte less than n" bit tricks, exact about whether one exists.
+ */
+function plainWord(x: number): boolean {
+  const q = x ^ 0x22222222;
+  const b = x ^ 0x5c5c5c5c;
+  return ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080) === 0;
+}
+
 /** bytes that end the plain run of a string: the quote, a backslash, control characters */
 const STR_STOP = new Uint8Array(256);
 for (let b = 0; b < 0x20; b++) STR_STOP[b] = 1;
@@ -440,6 +453,9 @@ export class CholesterolScanner {
     const f0 = f[0];
     let start = i;
     let c = 0;
+    // word reads (4 bytes per step) for string bodies and the usual member separator
+    const dv = new DataView(buf.buffer, buf.byteOffset, n);
+    const n4 = n - 4;
     for (;;) {
       // a key (the usual layout, `,\r\n"key":`, takes the first branch)
       c = i < n ? buf[i] : 0;
@@ -448,7 +464,8 @@ export class CholesterolScanner {
         if (i >= n || c !== 0x22) break;
       }
       const ks = ++i;
-      // one table load per byte: stops at '"', '\\' and control characters
+      while (i <= n4 && plainWord(dv.getInt32(i, true))) i += 4;
+      // then one table load per byte: stops at '"', '\\' and control characters
       while (i < n && STR_STOP[buf[i]] === 0) i++;
       if (i >= n || buf[i] !== 0x22) break;
       const ke = i++;
@@ -478,6 +495,7 @@ export class CholesterolScanner {
       // the value: a number or a plain string
       if (c === 0x22) {
         i++;
+        while (i <= n4 && plainWord(dv.getInt32(i, true))) i += 4;
         while (i < n && STR_STOP[buf[i]] === 0) i++;
         if (i >= n || buf[i] !== 0x22) break;
         i++;
@@ -520,6 +538,13 @@ export class CholesterolScanner {
         }
       }
       // the member is complete: from here on the general machine can always resume in ST_AFTER
+      if (i <= n4 && dv.getInt32(i, false) === SEP_CRLF_QUOTE) {
+        // `,\r\n"`: the layout of the original, one member per line
+        start = i + 1;
+        i += 3;
+        st = ST_KEY;
+        continue;
+      }
       c = i < n ? buf[i] : 0;
       if (c !== 0x2c && WS[c] === 1) {
         while (i < n && WS[(c = buf[i])] === 1) i++;
