@@ -30,7 +30,7 @@ export interface Telemetry {
  * Chooses the telemetry bus from the configuration: Kafka when FOGSIM_KAFKA_BROKERS is set,
  * else IPC through the controller. Bad settings are user errors naming the variable.
  */
-export function openTelemetry(cfg: InfraConfig, opts: OpenTelemetryOptions = {}): Telemetry {
+export function openTelemetry(cfg: InfraConfig, opts: OpenTelemetryOptions = {}, env: NodeJS.ProcessEnv = process.env): Telemetry {
   const logger = opts.logger ?? createLogger('telemetry');
   if (!cfg.kafkaBrokers?.length) {
     return {
@@ -48,11 +48,15 @@ export function openTelemetry(cfg: InfraConfig, opts: OpenTelemetryOptions = {})
   }
   checkCount('FOGSIM_KAFKA_PARTITIONS', cfg.kafkaPartitions);
   checkCount('FOGSIM_KAFKA_REPLICATION', cfg.kafkaReplication);
+  // The outage buffer bound per node (messages); InfraConfig has no field for it, so read here.
+  const bound = env.FOGSIM_TELEMETRY_BUFFER;
+  const maxBuffered = bound === undefined || bound === '' ? undefined : Number(bound);
+  if (maxBuffered !== undefined) checkCount('FOGSIM_TELEMETRY_BUFFER', maxBuffered);
   const common = { brokers, partitions: cfg.kafkaPartitions, replication: cfg.kafkaReplication, logger, topicPrefix: opts.topicPrefix, clientId: opts.clientId };
   return {
     kind: 'kafka',
     brokers,
-    publisher: () => new KafkaTelemetryPublisher({ ...common, ...opts.publisher }),
+    publisher: () => new KafkaTelemetryPublisher({ ...common, maxBuffered, ...opts.publisher }),
     subscriber: () => new KafkaTelemetrySubscriber({ ...common, ...opts.subscriber }),
   };
 }

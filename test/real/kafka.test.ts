@@ -123,11 +123,11 @@ describe.skipIf(!brokers)('telemetry through a real Kafka broker (skipped: FOGSI
         await waitFor(() => pub.state === 'down', 30_000, 'the publisher to notice the broker is gone');
         await waitFor(() => tinySeq >= 100, 30_000, 'the tiny publisher to publish 100 messages during the outage');
         publishTiny = false;
-        const during = seq - before;
         expect(pub.buffered).toBeGreaterThan(0);
         const bufferedAtRestart = pub.buffered;
         await run('bash', ['scripts/real/kafka.sh', 'start'], { timeout: 300_000, env: scriptEnv });
         const outageMs = Date.now() - stopAt;
+        const during = seq - before;
         await new Promise((r) => setTimeout(r, 1000));
         clearInterval(timer);
         expect(await pub.flush(60_000)).toBe(true);
@@ -151,7 +151,7 @@ describe.skipIf(!brokers)('telemetry through a real Kafka broker (skipped: FOGSI
         expect(tinyGot).toEqual([-1, ...Array.from({ length: 20 }, (_, i) => tinySeq - 20 + i)]);
         expect(small.text()).toMatch(/dropping the oldest/);
         console.info(
-          `kafka outage: ${outageMs} ms down (stop+start), ${total} messages published, ${during} during the outage, ` +
+          `kafka outage: ${outageMs} ms down (stop+start), ${total} messages published, ${during} while it was stopped or starting, ` +
             `${bufferedAtRestart} buffered at restart, all ${total} delivered, ${tiny.dropped} dropped by the 20-message node`,
         );
       } finally {

@@ -33,5 +33,15 @@ describe('openTelemetry', () => {
     expect(open({ FOGSIM_KAFKA_BROKERS: 'localhost' })).toThrow(/FOGSIM_KAFKA_BROKERS: "localhost" is not host:port/);
     expect(open({ FOGSIM_KAFKA_BROKERS: 'h:1', FOGSIM_KAFKA_PARTITIONS: 'three' })).toThrow(/FOGSIM_KAFKA_PARTITIONS: must be a whole number/);
     expect(open({ FOGSIM_KAFKA_BROKERS: 'h:1', FOGSIM_KAFKA_REPLICATION: '0' })).toThrow(/FOGSIM_KAFKA_REPLICATION/);
+    expect(() => openTelemetry(readInfraConfig({ FOGSIM_KAFKA_BROKERS: 'h:1' }), { logger }, { FOGSIM_TELEMETRY_BUFFER: '-5' })).toThrow(/FOGSIM_TELEMETRY_BUFFER/);
+  });
+
+  it('takes the outage buffer bound from FOGSIM_TELEMETRY_BUFFER', async () => {
+    const env = { FOGSIM_KAFKA_BROKERS: '127.0.0.1:1' };
+    const p = openTelemetry(readInfraConfig(env), { logger }, { ...env, FOGSIM_TELEMETRY_BUFFER: '3' }).publisher() as KafkaTelemetryPublisher;
+    for (let i = 0; i < 10; i++) p.publish('runs', '1', { i });
+    expect(p.buffered).toBe(3);
+    expect(p.dropped).toBe(7);
+    await p.close(0);
   });
 });
