@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { openStore } from '../db/open.js';
 import type { Store } from '../db/store.js';
-import type { ObjectStore } from '../objectstore/object-store.js';
 import { openObjectStore, parseS3Endpoint } from '../objectstore/open.js';
+import type { S3ObjectStore } from '../objectstore/s3-object-store.js';
 import { startEmbeddedS3 } from '../objectstore/embedded-s3/index.js';
 import { startProxyServer } from '../proxies/server/index.js';
 import { openLatencyControl } from '../proxies/toxiproxy-control.js';
@@ -19,7 +19,7 @@ export interface Infra {
   cfg: InfraConfig;
   store: Store;
   /** the object store as the controller reaches it */
-  objects: ObjectStore;
+  objects: S3ObjectStore;
   latency: LatencyControl;
   /** host:port the proxies forward to (the S3 server as the proxy server reaches it) */
   s3Upstream: string;
@@ -54,7 +54,7 @@ export async function startInfra(cfg: InfraConfig, opts: InfraOptions = {}): Pro
     describe.push(cfg.mysqlUrl ? `SQL store: MySQL ${redact(cfg.mysqlUrl)}` : `SQL store: embedded SQLite ${resolve(cfg.sqlitePath)}`);
 
     let s3Url: string;
-    let objects: ObjectStore;
+    let objects: S3ObjectStore;
     if (cfg.s3Endpoint) {
       objects = openObjectStore(cfg);
       s3Url = cfg.s3Endpoint;
