@@ -56,6 +56,9 @@ const BOM = [0xef, 0xbb, 0xbf];
 /** JSON whitespace */
 const WS = new Uint8Array(256);
 WS[0x20] = WS[0x0a] = WS[0x0d] = WS[0x09] = 1;
+/** key cache size: member positions per record, and words (4 bytes) per key */
+const KEY_SLOTS = 64;
+const KEY_WORDS = 8;
 /** the bytes `,` `\r` `\n` `"` read as one big-endian word */
 const SEP_CRLF_QUOTE = 0x2c0d0a22;
 
@@ -436,6 +439,13 @@ export class CholesterolScanner {
     };
   }
 
+  /** position of the next member in the current record, for the key cache */
+  private member = 0;
+  /** key cache: per member position, the key bytes with '"' and ':' as little-endian words */
+  private readonly keyWords = new Int32Array(KEY_SLOTS * KEY_WORDS);
+  private readonly keyLen = new Int32Array(KEY_SLOTS);
+  private readonly keyMask = new Int32Array(KEY_SLOTS);
+  private readonly keyTarget = new Uint8Array(KEY_SLOTS);
   /** bytes of a leading byte order mark seen so far */
   private bom = 0;
   /** state the fast path stopped in */
@@ -443,54 +453,91 @@ export class CholesterolScanner {
 
   /**
    * Scans `"key": value,` members of a record while they are plain (string or number values) and
-   * lie wholly in this chunk. Returns the index it reached with `fastState` set; returns `i` itself
-   * (no progress, nothing changed) when the general state machine must take the next token:
-   * a chunk boundary inside the member, nested values, literals, escapes, or an error to report.
+   * lie wholly in this chunk, and steps from one record to the next. Returns the index it reached
+   * with `fastState` set; returns `i` itself (no progress, nothing changed) when the general state
+   * machine must take the next token: a chunk boundary inside a member, nested values, literals,
+   * escapes, or an error to report.
    */
   private recordMembers(buf: Buffer, i: number, n: number, st: number): number {
     const f = this.field;
     const flen = f.length;
     const f0 = f[0];
-    let start = i;
-    let c = 0;
-    // word reads (4 bytes per step) for string bodies and the usual member separator
+    const kw = this.keyWords;
+    const klen = this.keyLen;
+    const kmask = this.keyMask;
+    const ktarget = this.keyTarget;
+    // word reads (4 bytes per step) for keys, string bodies and the usual member separator
     const dv = new DataView(buf.buffer, buf.byteOffset, n);
     const n4 = n - 4;
+    let member = st === ST_OBJ_FIRST ? 0 : this.member;
+    let start = i;
+    let c = 0;
     for (;;) {
-      // a key (the usual layout, `,\r\n"key":`, takes the first branch)
+      // a key (the usual layout, `,\r\n"key":`, has its quote right here)
       c = i < n ? buf[i] : 0;
       if (c !== 0x22) {
         while (i < n && WS[(c = buf[i])] === 1) i++;
         if (i >= n || c !== 0x22) break;
       }
       const ks = ++i;
-      while (i <= n4 && plainWord(dv.getInt32(i, true))) i += 4;
-      // then one table load per byte: stops at '"', '\\' and control characters
-      while (i < n && STR_STOP[buf[i]] === 0) i++;
-      if (i >= n || buf[i] !== 0x22) break;
-      const ke = i++;
-      // ':'
-      c = i < n ? buf[i] : 0;
-      if (c !== 0x3a) {
-        while (i < n && WS[(c = buf[i])] === 1) i++;
-        if (i >= n || c !== 0x3a) break;
+      const m = member++;
+      let target = false;
+      let known = false;
+      if (m < KEY_SLOTS) {
+        // records repeat their keys in the same order: bytes equal to the cached key of this
+        // position (already validated, closing quote and ':' included) need no scanning
+        const len = klen[m];
+        const last = (len - 1) >> 2;
+        if (len > 0 && ks + ((last + 1) << 2) <= n) {
+          const base = m * KEY_WORDS;
+          let w = 0;
+          while (w < last && dv.getInt32(ks + (w << 2), true) === kw[base + w]) w++;
+          if (w === last && (dv.getInt32(ks + (w << 2), true) & kmask[m]) === kw[base + w]) {
+            known = true;
+            target = ktarget[m] === 1;
+            i = ks + len;
+          }
+        }
       }
-      i++;
+      if (!known) {
+        while (i <= n4 && plainWord(dv.getInt32(i, true))) i += 4;
+        // then one table load per byte: stops at '"', '\\' and control characters
+        while (i < n && STR_STOP[buf[i]] === 0) i++;
+        if (i >= n || buf[i] !== 0x22) break;
+        const ke = i++;
+        c = i < n ? buf[i] : 0;
+        const direct = c === 0x3a;
+        if (!direct) {
+          while (i < n && WS[(c = buf[i])] === 1) i++;
+          if (i >= n || c !== 0x3a) break;
+        }
+        i++;
+        if (ke - ks === flen && buf[ks] === f0) {
+          target = true;
+          for (let k = 1; k < flen; k++) {
+            if (buf[ks + k] !== f[k]) {
+              target = false;
+              break;
+            }
+          }
+        }
+        const len = ke + 2 - ks; // key, '"', ':'
+        const last = (len - 1) >> 2;
+        if (direct && m < KEY_SLOTS && last < KEY_WORDS && ks + ((last + 1) << 2) <= n) {
+          const base = m * KEY_WORDS;
+          for (let w = 0; w < last; w++) kw[base + w] = dv.getInt32(ks + (w << 2), true);
+          const r = len - (last << 2);
+          kmask[m] = r === 4 ? -1 : (1 << (r << 3)) - 1;
+          kw[base + last] = dv.getInt32(ks + (last << 2), true) & kmask[m];
+          klen[m] = len;
+          ktarget[m] = target ? 1 : 0;
+        }
+      }
       if (i >= n) break;
       c = buf[i];
       if (WS[c] === 1) {
         while (i < n && WS[(c = buf[i])] === 1) i++;
         if (i >= n) break;
-      }
-      let target = false;
-      if (ke - ks === flen && buf[ks] === f0) {
-        target = true;
-        for (let k = 1; k < flen; k++) {
-          if (buf[ks + k] !== f[k]) {
-            target = false;
-            break;
-          }
-        }
       }
       // the value: a number or a plain string
       if (c === 0x22) {
@@ -567,18 +614,20 @@ export class CholesterolScanner {
             this.field_ = F_MISSING;
             start = i = j + 1;
             st = ST_OBJ_FIRST;
+            member = 0;
             continue;
           }
         }
       }
+      this.member = member;
       this.fastState = ST_AFTER;
       return i;
     }
-    // stopped inside a member: hand it, whole, to the general machine
+    // stopped inside a member: hand it, whole, to the general machine (which will finish it)
+    this.member = member;
     this.fastState = st;
     return start;
   }
-
 
   private endRecord(): void {
     if (this.field_ === F_NUMBER) {

@@ -62,6 +62,25 @@ describe('CholesterolScanner on generated data sets', () => {
     }
   });
 
+  it('records whose keys change order, length or spelling between records (key cache)', () => {
+    const rows = [
+      '{"ssn":"1","cholesterol":100.5,"HDL cholesterol":40}',
+      '{"ssn":"2","cholesterol":200.25,"HDL cholesterol":41}',
+      '{"ssn":"3","cholesterolX":999,"HDL cholesterol":42,"cholesterol":50}',
+      '{"ssn":"4","cholesteroL":999,"HDL cholesterol":43}',
+      '{"ssn":"5","chol":999,"cholesterol":"7","HDL cholesterol":44}',
+      '{"cholesterol":1,"ssn":"6","HDL cholesterol":45}',
+      '{"ssn":"7","cholesterol" :70,"HDL cholesterol":46}',
+      '{"ssn":"8","chol\\u0065sterol":80,"HDL cholesterol":47}',
+      '{"ssn":"9","cholesterol":90,"HDL cholesterol":48}',
+    ];
+    for (const sep of [',', ',\r\n', ' , ']) {
+      const text = `[\r\n${rows.join(sep)}\r\n]`;
+      expectAgrees(text, [0, 1, 3, 5, 11, 17]);
+      expect(scan(text)).toMatchObject({ records: 9, skipped: 2 });
+    }
+  });
+
   it('counts bytes and records of a 2000-record file fed in random chunk sizes', () => {
     const buf = Buffer.from([...datasetText(2000, 9)].join(''));
     const rng = createRng(4);
