@@ -198,8 +198,9 @@ export class S3ObjectStore implements ObjectStore {
       // Say which side is missing: the source object, or the destination bucket.
       if (code === 'NoSuchKey') throw new ObjectNotFoundError(srcBucket, srcKey, 'object');
       if (code === 'NoSuchBucket') {
-        const bucket = (err as S3LikeError & { bucketname?: string }).bucketname ?? dstBucket;
-        throw new ObjectNotFoundError(bucket, bucket === srcBucket ? srcKey : dstKey, 'bucket');
+        // Servers disagree on which bucket the error names (MinIO names the source): ask.
+        const srcExists = await this.client.bucketExists(srcBucket).catch(() => true);
+        throw srcExists ? new ObjectNotFoundError(dstBucket, dstKey, 'bucket') : new ObjectNotFoundError(srcBucket, srcKey, 'bucket');
       }
       this.fail(err, dstBucket, dstKey);
     }

@@ -159,7 +159,9 @@ function contract(label: string, open: () => Promise<{ store: S3ObjectStore; clo
       await store.putObject(A, 'copy/here', Buffer.from('x'));
       const err2 = await store.copyObject(A, 'copy/here', `fogsim-ct-${run}-gone`, 'x').catch((e: unknown) => e);
       expect(err2).toBeInstanceOf(ObjectNotFoundError);
-      expect((err2 as Error).message).toContain(`fogsim-ct-${run}-gone`);
+      expect((err2 as Error).message).toContain(`bucket "fogsim-ct-${run}-gone" not found`);
+      const err3 = await store.copyObject(`fogsim-ct-${run}-gone`, 'k', B, 'x').catch((e: unknown) => e);
+      expect((err3 as Error).message).toContain(`bucket "fogsim-ct-${run}-gone" not found (looking for s3://fogsim-ct-${run}-gone/k)`);
     });
 
     it('deletes objects; deleting a missing key succeeds; deleting in a missing bucket fails', async () => {

@@ -1,0 +1,105 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedS3, type EmbeddedS3 } from '../../objectstore/embedded-s3/index.js';
+import { S3ObjectStore } from '../../objectstore/s3-object-store.js';
+
+/** What the contract suite cannot ask through the ObjectStore interface: wire details of the embedded server. */
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+describe('embedded S3 server', () => {
+  let dir: string;
+  let server: EmbeddedS3;
+  let store: S3ObjectStore;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'fogsim-s3e-'));
+    server = await startEmbeddedS3({ dir });
+    store = new S3ObjectStore({ ...server.endpoint, accessKey: 'fogsim', secretKey: 'fogsim-secret' });
+    await store.ensureBucket('node-1');
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses unsigned requests with an S3 XML AccessDenied', async () => {
+    const res = await fetch(`${server.url}/node-1/x`);
+    expect(res.status).toBe(403);
+    const body = await res.text();
+    expect(body).toContain('<Code>AccessDenied</Code>');
+    expect(body).toContain('<Resource>/node-1/x</Resource>');
+  });
+
+  it('refuses a wrong secret with SignatureDoesNotMatch and a wrong key with InvalidAccessKeyId', async () => {
+    const wrongSecret = new S3ObjectStore({ ...server.endpoint, accessKey: 'fogsim', secretKey: 'nope' });
+    await expect(wrongSecret.listBuckets()).rejects.toThrow(/refused the credentials \(SignatureDoesNotMatch\).*FOGSIM_S3_SECRET_KEY/);
+    const wrongKey = new S3ObjectStore({ ...server.endpoint, accessKey: 'other', secretKey: 'fogsim-secret' });
+    await expect(wrongKey.listBuckets()).rejects.toThrow(/InvalidAccessKeyId/);
+  });
+
+  it('answers NoSuchKey / NoSuchBucket with status 404 and an XML body naming the resource', async () => {
+    const open = await startEmbeddedS3({ dir: path.join(dir, 'open'), credentials: false });
+    try {
+      await fetch(`${open.url}/b-1`, { method: 'PUT' });
+      const res = await fetch(`${open.url}/b-1/missing%20key`);
+      expect(res.status).toBe(404);
+      const body = await res.text();
+      expect(body).toMatch(/<Code>NoSuchKey<\/Code>.*<BucketName>b-1<\/BucketName><Key>missing key<\/Key>/);
+      const res2 = await fetch(`${open.url}/b-2/k`);
+      expect(res2.status).toBe(404);
+      expect(await res2.text()).toContain('<Code>NoSuchBucket</Code>');
+      const res3 = await fetch(`${open.url}/b-1`, { method: 'DELETE' });
+      expect(res3.status).toBe(204);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('serves byte ranges (206, Content-Range)', async () => {
+    const bytes = Buffer.from('0123456789abcdef');
+    await store.putObject('node-1', 'range', bytes);
+    expect((await readAll(await store.client.getPartialObject('node-1', 'range', 4, 6))).toString()).toBe('456789');
+    expect((await readAll(await store.client.getPartialObject('node-1', 'range', 10))).toString()).toBe('abcdef');
+  });
+
+  it('pages listings: max-keys, continuation tokens and common prefixes', async () => {
+    for (const k of ['p/a/1', 'p/a/2', 'p/b', 'p/c/1', 'p/d']) await store.putObject('node-1', k, Buffer.from(k));
+    const page1 = await store.client.listObjectsV2Query('node-1', 'p/', '', '/', 2, '');
+    expect(page1.objects.map((o) => o.prefix ?? o.name)).toEqual(['p/b', 'p/a/']);
+    expect(page1.isTruncated).toBe(true);
+    const page2 = await store.client.listObjectsV2Query('node-1', 'p/', page1.nextContinuationToken, '/', 2, '');
+    expect(page2.objects.map((o) => o.prefix ?? o.name)).toEqual(['p/d', 'p/c/']);
+    // Exactly filled and nothing left: not truncated (as S3 answers).
+    expect(page2.isTruncated).toBe(false);
+  });
+
+  it('deletes an empty bucket and refuses to delete a full one', async () => {
+    await store.ensureBucket('node-9');
+    await store.putObject('node-9', 'k', Buffer.from('x'));
+    await expect(store.deleteBucket('node-9')).rejects.toThrow(/BucketNotEmpty|not empty/);
+    await store.deleteObject('node-9', 'k');
+    await store.deleteBucket('node-9');
+    expect(await store.listBuckets()).not.toContain('node-9');
+  });
+
+  it('keeps objects across a restart on the same folder and leaves no temp or orphan blobs', async () => {
+    await store.putObject('node-1', 'persist', Buffer.from('still here'));
+    await store.putObject('node-1', 'persist', Buffer.from('still here, v2'));
+    await store.copyObject('node-1', 'persist', 'node-1', 'persist-copy');
+    await server.close();
+    server = await startEmbeddedS3({ dir, port: server.endpoint.port });
+    expect((await readAll(await store.getObject('node-1', 'persist'))).toString()).toBe('still here, v2');
+    expect(readdirSync(path.join(dir, '.tmp'))).toEqual([]);
+    // Every blob is referenced by a pointer: overwrites freed the old bytes.
+    const objects = (await store.listObjects('node-1')).length;
+    expect(readdirSync(path.join(dir, '.blobs')).length).toBe(objects);
+  });
+});
