@@ -86,6 +86,8 @@ describe.skipIf(!ready)('Docker runtime on a real engine (skipped: DOCKER_HOST u
       expect(info.Config.Env).toContain(`FOGSIM_SQLITE_PATH=${join(dir, 'fogsim.db')}`);
       // the data folder is bound at the same path, so the node opens the controller's SQLite file
       expect(info.HostConfig.Binds).toContain(`${dir}:${dir}`);
+      // create -> running, as the engine timed it
+      timings[`containerStartMs.app${c.Labels[LABEL_APP]}`] = Date.parse(info.State.StartedAt) - Date.parse(info.Created);
     }
     expect(runtime.list().map((s) => s.state)).toEqual(['running', 'running', 'running']);
     const image = await docker.getImage('fogsim-node:local').inspect();
@@ -142,4 +144,29 @@ describe.skipIf(!ready)('Docker runtime on a real engine (skipped: DOCKER_HOST u
     expect(all.filter((c) => c.Labels[LABEL_SESSION] === runtime.sessionId)).toEqual([]);
     expect(runtime.list()).toEqual([]);
   });
+
+  // after the session is closed, so its nodes do not slow these boots down
+  it('gives up on a node that keeps crashing, on a named network, and removes it', async () => {
+    const net = `fogsim-test-${process.pid}`;
+    await docker.createNetwork({ Name: net, Labels: { [LABEL_MANAGED]: 'true' } });
+    const rt = new DockerRuntime({ networkMode: net, sessionId: `giveup-${process.pid}`, restartDelayMs: 100, maxCrashes: 2, logs: 'ignore' });
+    try {
+      const events: [NodeStatus, boolean][] = [];
+      rt.on('crash', (s: NodeStatus, g: boolean) => events.push([s, g]));
+      // no FOGSIM_APP_ID: nodes/main.ts refuses and exits 1 at once, on every start
+      await rt.start({ appId: 9, env: {} });
+      const info = await docker.getContainer(rt.containerName(9)).inspect();
+      expect(info.HostConfig.NetworkMode).toBe(net);
+      expect(info.Config.Labels).toMatchObject({ [LABEL_MANAGED]: 'true', [LABEL_APP]: '9', [LABEL_SESSION]: rt.sessionId });
+      // two boots of the node entry, which loads every module before it checks its env: slow on a busy machine
+      await until('the give-up', () => events.some(([, g]) => g), 90_000);
+      expect(events.map(([, g]) => g)).toEqual([false, true]);
+      expect(events[0][0].lastExit).toMatchObject({ code: 1, signal: null });
+      expect(rt.list()).toEqual([expect.objectContaining({ appId: 9, state: 'failed', restarts: 1 })]);
+    } finally {
+      await rt.stopAll();
+      await docker.getNetwork(net).remove();
+    }
+    expect(await docker.listContainers({ all: true, filters: { label: [`${LABEL_SESSION}=${rt.sessionId}`] } })).toEqual([]);
+  }, 120_000);
 });
