@@ -99,6 +99,9 @@ tar -C "$RFS" --numeric-owner -c . | docker import \
   --change "LABEL fogsim.build=$HASH fogsim.made-by=scripts/docker/build-local-node-image.sh" \
   - "$TAG" >/dev/null
 
+# the image this one replaced is left untagged: drop it (only images this script made)
+docker image prune -f --filter "label=fogsim.made-by=scripts/docker/build-local-node-image.sh" >/dev/null || true
+
 size=$(docker image inspect --format '{{.Size}}' "$TAG")
 t1=$(date +%s.%N)
 printf 'build-local-node-image.sh: built %s (%d MB, %d packages, inputs %s) in %.1f s\n' \

@@ -83,7 +83,7 @@ stop() {
   rm -f "$STATE/pid" "$SOCK"
   # dockerd leaves its network namespace mounted; unmount it so the folder can be removed
   if [[ -d "$STATE/exec" ]]; then
-    grep -o " $STATE/exec/[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do umount "$m" 2>/dev/null || true; done
+    { grep -o " $STATE/exec/[^ ]*" /proc/mounts 2>/dev/null || true; } | sort -r | while read -r m; do umount "$m" 2>/dev/null || true; done
   fi
 }
 
