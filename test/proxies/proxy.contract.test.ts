@@ -179,10 +179,16 @@ function contract(target: () => string): void {
       expect(del.status).toBe(204);
       expect(await api('DELETE', `/proxies/${name}/toxics/latency_downstream`)).toMatchObject({ status: 404 });
 
-      // reset: every toxic gone, every proxy enabled
-      await api('POST', `/proxies/${name}`, { enabled: false });
-      expect((await api('POST', '/reset')).status).toBe(204);
-      expect((await api('GET', `/proxies/${name}`)).json).toMatchObject({ enabled: true, toxics: [] });
+      // reset: every toxic gone, every proxy enabled. It acts on the whole server, so it is only
+      // exercised when every proxy there is this suite's (a shared real Toxiproxy may carry a run's)
+      const foreign = Object.keys((await api('GET', '/proxies')).json as object).filter((k) => !k.startsWith(`fogsim-ct-${tag}-`));
+      if (foreign.length === 0) {
+        await api('POST', `/proxies/${name}`, { enabled: false });
+        expect((await api('POST', '/reset')).status).toBe(204);
+        expect((await api('GET', `/proxies/${name}`)).json).toMatchObject({ enabled: true, toxics: [] });
+      } else {
+        console.warn(`/reset not exercised: the server also holds ${foreign.join(', ')}`);
+      }
     });
   });
 
