@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { UserError } from '../../model/errors.js';
 import type { ObjectStore } from '../../objectstore/object-store.js';
@@ -81,9 +81,9 @@ export async function runJobOnFile(path: string, opts: JobOptions = {}): Promise
     const file = createReadStream(path, { highWaterMark: 1 << 20 });
     if (!path.endsWith('.gz')) return file;
     const gunzip = createGunzip({ chunkSize: 1 << 20 });
-    file.on('error', (e) => gunzip.destroy(e));
-    gunzip.on('error', () => file.destroy());
-    return file.pipe(gunzip);
+    // pipeline: an error on either side, or the job stopping early (destroy), closes both
+    pipeline(file, gunzip, () => {});
+    return gunzip;
   }, opts);
 }
 
