@@ -5,7 +5,9 @@
  *    (best of each); the proxy runs in its own process, as `fogsim proxy serve` would;
  *  - the time a 300 ms latency toxic adds to one request (small body, fresh connection);
  *  - the same through a real Toxiproxy when FOGSIM_TOXIPROXY_URL is set.
- * Server and client share this process on both sides of the comparison.
+ *  - for reference, the barest Node pipe proxy measured the same way.
+ * Server and client share this process on both sides of the comparison. Wall-time ratios swing
+ * with the machine's load; the CPU figure (from /proc) shows the proxy's own cost per byte.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -183,6 +185,36 @@ async function measure(label: string, apiUrl: string, up: Upstream, proxyPid?: n
   }
 }
 
+/**
+ * Reference point: the barest Node TCP proxy (two stream.pipe calls) in its own process, run
+ * alternately with the direct transfer. On a busy shared machine the handoffs between processes
+ * cost more wall time than the proxy's CPU; this shows what any Node proxy gets here.
+ */
+async function measureBarePipe(up: Upstream): Promise<BenchResult> {
+  const code = `const net=require('net');const s=net.createServer(c=>{const u=net.connect(${up.port},'127.0.0.1');c.pipe(u);u.pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy())});s.listen(0,'127.0.0.1',()=>console.log(s.address().port));process.stdin.on('end',()=>process.exit(0)).resume();`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    const port = Number(await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)));
+    let direct = Infinity;
+    let piped = Infinity;
+    for (let i = 0; i < ROUNDS; i++) {
+      direct = Math.min(direct, (await get(up.port, '/big')).ms);
+      piped = Math.min(piped, (await get(port, '/big')).ms);
+    }
+    return {
+      name: `reference: bare Node stream.pipe proxy (own process), ${MB} MB vs direct`,
+      value: MB / (piped / 1000),
+      unit: 'MB/s',
+      baseline: MB / (direct / 1000),
+      ratio: direct / piped,
+      note: `no API, no toxics; best of ${ROUNDS} alternated; direct ${direct.toFixed(0)} ms, piped ${piped.toFixed(0)} ms`,
+    };
+  } finally {
+    child.stdin?.end();
+    child.kill('SIGTERM');
+  }
+}
+
 export async function benchProxy(): Promise<BenchResult[]> {
   const up = await startUpstream(MB * 1024 * 1024);
   const results: BenchResult[] = [];
@@ -193,6 +225,7 @@ export async function benchProxy(): Promise<BenchResult[]> {
     embedded.child.stdin?.end();
     embedded.child.kill('SIGTERM');
   }
+  results.push(await measureBarePipe(up));
   const real = process.env.FOGSIM_TOXIPROXY_URL;
   try {
     // the CPU figure needs the real server's pid: known when scripts/real/toxiproxy.sh started it
