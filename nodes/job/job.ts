@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open as openFile, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -35,7 +35,7 @@ export interface JobOptions {
  * Memory stays bounded: each chunk is scanned and dropped. Malformed or truncated data
  * throws DatasetError (a UserError with the byte offset); a failing stream throws UserError.
  */
-export async function runJob(open: () => Promise<Readable>, opts: JobOptions = {}): Promise<JobResult> {
+export async function runJob(open: () => Promise<Readable | AsyncIterable<Buffer>>, opts: JobOptions = {}): Promise<JobResult> {
   const scanner = new CholesterolScanner(opts.field);
   const t0 = performance.now();
   const stream = await open();
@@ -46,7 +46,8 @@ export async function runJob(open: () => Promise<Readable>, opts: JobOptions = {
       scanner.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer));
     }
   } catch (e) {
-    stream.destroy();
+    // `for await` has already returned the iterator (destroying a Readable); make sure of it
+    if ('destroy' in stream && typeof stream.destroy === 'function') stream.destroy();
     if (e instanceof UserError) throw e;
     throw new UserError(`reading the data set failed after ${scanner.bytes} bytes: ${(e as Error).message}`);
   }
@@ -77,14 +78,32 @@ export async function runJobOnFile(path: string, opts: JobOptions = {}): Promise
       throw new UserError(code === 'ENOENT' ? `data set file not found: ${path}` : `cannot read data set file ${path}: ${(e as Error).message}`);
     }
     if (!st.isFile()) throw new UserError(`data set path is not a file: ${path}`);
-    // 1 MiB reads: fewer chunks, and the scanner cost is per byte anyway
+    if (!path.endsWith('.gz')) return readChunks(path);
     const file = createReadStream(path, { highWaterMark: 1 << 20 });
-    if (!path.endsWith('.gz')) return file;
     const gunzip = createGunzip({ chunkSize: 1 << 20 });
     // pipeline: an error on either side, or the job stopping early (destroy), closes both
     pipeline(file, gunzip, () => {});
     return gunzip;
   }, opts);
+}
+
+/**
+ * A plain file, read 1 MiB at a time into ONE reused buffer: the scanner is done with a chunk
+ * before it asks for the next, and reusing the memory spares the page faults of a fresh
+ * megabyte per chunk (a read stream allocates one per read: about a fifth of the job's time).
+ */
+async function* readChunks(path: string): AsyncGenerator<Buffer> {
+  const fh = await openFile(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) return;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The job over an object of the object store (the app's reference copy), streamed. */
