@@ -112,11 +112,18 @@ export async function startSession(o: SessionOptions): Promise<Session> {
 
     const startNode = async (appId: number) => {
       if (!runtime) return;
+      if (!scenario.apps.some((a) => a.id === appId)) {
+        // an app added at run time: point it at the data set (idempotent for the others), then train it
+        await bootstrapPlacement(store, objects, scenario, datasetFile);
+        await trainAddedApp(o, scenario, infra, appId);
+      }
       await runtime.start({ appId, env: { ...infra.nodeEnv(), FOGSIM_APP_ID: String(appId), FOGSIM_SCENARIO: scenarioFile } });
     };
     const startedAtMs = Date.now();
-    for (const app of scenario.apps) await startNode(app.id);
-    if (runtime) o.log(`${scenario.apps.length} node(s) started as ${runtime.kind === 'process' ? 'child processes' : 'containers'}`);
+    // every app of the store: those of the scenario and those added with add-node in earlier sessions
+    const appIds = (await store.listApps()).map((a) => a.id).sort((a, b) => a - b);
+    for (const id of appIds) await startNode(id);
+    if (runtime) o.log(`${appIds.length} node(s) started as ${runtime.kind === 'process' ? 'child processes' : 'containers'}`);
     return { scenario, scenarioFile, infra, runtime, telemetry, startedAtMs, startNode, close };
   } catch (e) {
     await close();
@@ -127,6 +134,8 @@ export async function startSession(o: SessionOptions): Promise<Session> {
 /** Vectors for every app: already in the store, imported from an earlier training, or trained now. */
 async function ensureVectors(o: SessionOptions, scenario: Scenario, scenarioFile: string, infra: Infra): Promise<void> {
   const { store, cfg } = infra;
+  // nodes added with add-node live in the store: every app needs vectors for them too
+  scenario = await currentTopology(store, scenario);
   let missing = await missingVectors(store, scenario);
   if (missing.length === 0) return;
   const dir = o.vectorsDir ?? join(cfg.dataDir, 'training', scenario.name);
@@ -169,4 +178,29 @@ async function trainingInfraFrom(infra: Infra, s: Scenario): Promise<TrainingInf
     openMeasurer: (app) => openAppMeasurer(s, app, infra.objects, infra.latency, infra.cfg),
     close: async () => undefined,
   };
+}
+
+/** The scenario with nodes, links and apps as the store has them now (nodes may have been added). */
+async function currentTopology(store: Infra['store'], scenario: Scenario): Promise<Scenario> {
+  const [nodes, links, apps] = await Promise.all([store.listNodes(), store.listLinks(), store.listApps()]);
+  return {
+    ...scenario,
+    nodes: nodes.map((n) => ({ id: n.id, name: n.name, availability: n.availability, storage: n.storage })),
+    links: links.filter((l) => l.from < l.to).map((l) => ({ from: l.from, to: l.to, latencyMs: l.latencyMs })),
+    apps: apps.map((a) => ({ id: a.id, node: a.nodeId, goal: a.goal })),
+  };
+}
+
+/**
+ * An app added at run time (add-node with a goal) has no impact vectors: train it alone, on the
+ * topology as the store has it now (the scenario file knows nothing of the new node).
+ */
+async function trainAddedApp(o: SessionOptions, scenario: Scenario, infra: Infra, appId: number): Promise<void> {
+  const { store } = infra;
+  const current = await currentTopology(store, scenario);
+  if (!current.apps.some((a) => a.id === appId)) throw new UserError(`app ${appId} is not in the store; add it with its node (add-node --goal)`);
+  if ((await missingVectors(store, current)).every((m) => m.appId !== appId)) return;
+  o.log(`training app ${appId} of the added node (${current.training.iterations} iterations)`);
+  const result = await trainScenario({ scenario: current, appIds: [appId], outDir: null, progressFile: null, config: infra.cfg, infra: await trainingInfraFrom(infra, current) });
+  o.log(`training: app ${appId} done, ${result.measurements} measurements in ${(result.wallMs / 1000).toFixed(1)} s`);
 }

@@ -53,9 +53,6 @@ export interface BuiltDeps {
 export async function buildNodeDeps(o: { scenario: Scenario; appId: number; cfg: InfraConfig; signal: AbortSignal; clock?: Clock; log?: Logger }): Promise<BuiltDeps> {
   const { scenario, appId, cfg, signal } = o;
   const log = o.log ?? createLogger(`node-${appId}`);
-  if (!scenario.apps.some((a) => a.id === appId)) {
-    throw new UserError(`FOGSIM_APP_ID=${appId}: no app ${appId} in scenario ${scenario.source ?? scenario.name}; known apps: ${scenario.apps.map((a) => a.id).join(', ')}`);
-  }
   if (!cfg.s3Endpoint) throw new UserError('FOGSIM_S3_ENDPOINT is not set: a node reads the data through the object store the controller started; set it to http://host:port');
   if (!cfg.toxiproxyUrl) throw new UserError('FOGSIM_TOXIPROXY_URL is not set: a node injects latency through the proxy the controller started; set it to http://host:port');
   const closers: (() => Promise<void>)[] = [];
@@ -65,6 +62,11 @@ export async function buildNodeDeps(o: { scenario: Scenario; appId: number; cfg:
   try {
     const store: Store = await openStore(cfg);
     closers.push(() => store.close());
+    // an app added at run time (add-node --goal) lives in the store only, not in the scenario file
+    const known = new Set([...scenario.apps.map((a) => a.id), ...(await store.listApps()).map((a) => a.id)]);
+    if (!known.has(appId)) {
+      throw new UserError(`FOGSIM_APP_ID=${appId}: no app ${appId} in scenario ${scenario.source ?? scenario.name} nor in the store; known apps: ${[...known].sort((a, b) => a - b).join(', ')}`);
+    }
     const objects = openObjectStore(cfg);
     const latency = await openLatencyControl(cfg);
     const runJob = await proxiedJob(appId, objects, latency, cfg);

@@ -74,9 +74,10 @@ export function registerUp(program: Command): void {
         host: opts.host,
         port: opts.port,
         logger,
-        onNodeAdded: async (added) => {
+        onNodeAdded: (added) => {
           log(`node ${added.node.id} added${added.app ? `; starting app ${added.app.id}` : ''}`);
-          if (added.app) await s.startNode(added.app.id);
+          // in the background: training the new app takes seconds, the API answers at once
+          if (added.app) s.startNode(added.app.id).catch((e) => log(`app ${added.app!.id} could not start: ${(e as Error).message}`));
         },
       }).catch(async (e) => {
         await s.close();
