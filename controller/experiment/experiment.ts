@@ -75,7 +75,13 @@ async function scenarioName(file: string): Promise<string> {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((r) => {
-    const t = setTimeout(r, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+    // the listener goes with the timer, or every poll would leave one behind on the signal
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      r();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }

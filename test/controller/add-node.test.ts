@@ -6,6 +6,7 @@ import { addNodeToStore, CLI_FIELDS, parseLatencyFlag } from '../../controller/a
 import { startControllerServer, type RunningController } from '../../controller/server.js';
 import { UserError } from '../../model/errors.js';
 import { tempStore, type TempStore } from './fixtures.js';
+import { isolatedEnv } from '../helpers/env.js';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
@@ -21,7 +22,7 @@ async function closedPort(): Promise<number> {
 
 async function cli(args: string[], env: Record<string, string>) {
   try {
-    const r = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'add-node', ...args], { cwd: root, env: { ...process.env, ...env, FOGSIM_LOG_LEVEL: 'silent' }, timeout: 30_000 });
+    const r = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'add-node', ...args], { cwd: root, env: isolatedEnv({ ...env, FOGSIM_LOG_LEVEL: 'silent' }), timeout: 30_000 });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { isolatedEnv } from '../helpers/env.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'fogsim-jobcli-'));
@@ -12,7 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Runs the CLI from source; resolves with the exit code instead of rejecting. */
 async function fogsim(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: process.cwd(), timeout: 60_000, env: { ...process.env, FOGSIM_DATA_DIR: dir } });
+    const r = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: process.cwd(), timeout: 60_000, env: isolatedEnv({ FOGSIM_DATA_DIR: dir }) });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { scaledThesis, seedModelVectors, startInfra, type Infra } from './fixtures.js';
+import { isolatedEnv } from '../helpers/env.js';
 
 describe('nodes/main.ts as a process', () => {
   let infra: Infra | undefined;
@@ -29,8 +30,7 @@ describe('nodes/main.ts as a process', () => {
     writeFileSync(file, stringify(raw));
     const s3 = infra.objects.endpoint;
     const child = spawn(process.execPath, ['--import', 'tsx', 'nodes/main.ts'], {
-      env: {
-        ...process.env,
+      env: isolatedEnv({
         VITEST: '',
         FOGSIM_LOG_LEVEL: 'warn',
         FOGSIM_APP_ID: '2',
@@ -38,7 +38,7 @@ describe('nodes/main.ts as a process', () => {
         FOGSIM_SQLITE_PATH: join(infra.dir, 'fogsim.db'),
         FOGSIM_S3_ENDPOINT: `http://${s3.host}:${s3.port}`,
         FOGSIM_TOXIPROXY_URL: infra.latency.url,
-      },
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';

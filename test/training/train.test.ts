@@ -14,6 +14,7 @@ import { trainScenario, type TrainingEvent } from '../../training/train.js';
 import { importVectors } from '../../training/import.js';
 import { missingVectors } from '../../training/labels.js';
 import { formatVector } from '../../training/files.js';
+import { isolatedEnv } from '../helpers/env.js';
 
 /*
  * Training on real parts: embedded S3 server, embedded Toxiproxy-compatible proxy injecting real
@@ -233,7 +234,7 @@ describe('fogsim train (CLI)', () => {
   const run = promisify(execFile);
   const cli = async (args: string[], env: Record<string, string>) => {
     try {
-      const r = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { env: { ...process.env, ...env, FOGSIM_LOG_LEVEL: 'silent' }, timeout: 60_000 });
+      const r = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { env: isolatedEnv({ ...env, FOGSIM_LOG_LEVEL: 'silent' }), timeout: 60_000 });
       return { code: 0, out: r.stdout, err: r.stderr };
     } catch (e) {
       const x = e as { code: number; stdout: string; stderr: string };
