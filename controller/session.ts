@@ -111,12 +111,13 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     runtime?.on('restart', (st) => o.log(`node of app ${st.appId} restarted (restart #${st.restarts})`));
 
     const startNode = async (appId: number) => {
-      if (!runtime) return;
       if (!scenario.apps.some((a) => a.id === appId)) {
-        // an app added at run time: point it at the data set (idempotent for the others), then train it
+        // an app added at run time: point it at the data set (idempotent for the others), then
+        // train it; also with --runtime none, where its container is started by compose
         await bootstrapPlacement(store, objects, scenario, datasetFile);
         await trainAddedApp(o, scenario, infra, appId);
       }
+      if (!runtime) return;
       await runtime.start({ appId, env: { ...infra.nodeEnv(), FOGSIM_APP_ID: String(appId), FOGSIM_SCENARIO: scenarioFile } });
     };
     const startedAtMs = Date.now();
