@@ -91,9 +91,12 @@ export async function startInfra(cfg: InfraConfig, opts: InfraOptions = {}): Pro
       toxiproxyUrl,
       s3Url,
       describe,
+      // every setting explicit (empty = unset): a node must use this session's servers, whatever
+      // the controller's own environment says
       nodeEnv: () => ({
         FOGSIM_DATA_DIR: resolve(cfg.dataDir),
-        ...(cfg.mysqlUrl ? { FOGSIM_MYSQL_URL: cfg.mysqlUrl } : { FOGSIM_SQLITE_PATH: resolve(cfg.sqlitePath) }),
+        FOGSIM_MYSQL_URL: cfg.mysqlUrl ?? '',
+        FOGSIM_SQLITE_PATH: resolve(cfg.sqlitePath),
         FOGSIM_S3_ENDPOINT: s3Url,
         FOGSIM_S3_UPSTREAM: s3Upstream,
         FOGSIM_S3_ACCESS_KEY: cfg.s3AccessKey,
@@ -102,7 +105,7 @@ export async function startInfra(cfg: InfraConfig, opts: InfraOptions = {}): Pro
         FOGSIM_PROXY_HOST: cfg.proxyHost,
         FOGSIM_PROXY_LISTEN_HOST: cfg.proxyListenHost,
         FOGSIM_PROXY_BASE_PORT: String(cfg.proxyBasePort),
-        ...(cfg.kafkaBrokers ? { FOGSIM_KAFKA_BROKERS: cfg.kafkaBrokers.join(',') } : {}),
+        FOGSIM_KAFKA_BROKERS: cfg.kafkaBrokers?.join(',') ?? '',
       }),
       close: closeAll,
     };

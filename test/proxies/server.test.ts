@@ -117,11 +117,12 @@ describe('embedded server: data path', () => {
           res.on('end', () => resolve(performance.now() - t0));
         }).on('error', reject);
       });
-    expect(await once()).toBeLessThan(100);
-    await post('/proxies/ka/toxics', { name: 'latency', type: 'latency', attributes: { latency: 150 } });
-    expect(await once()).toBeGreaterThanOrEqual(145);
+    // 600 ms against bounds of 400: a loaded CI machine took 226 ms for a plain request
+    expect(await once()).toBeLessThan(400);
+    await post('/proxies/ka/toxics', { name: 'latency', type: 'latency', attributes: { latency: 600 } });
+    expect(await once()).toBeGreaterThanOrEqual(595);
     await fetch(`${server.url}/proxies/ka/toxics/latency`, { method: 'DELETE' });
-    expect(await once()).toBeLessThan(100);
+    expect(await once()).toBeLessThan(400);
     agent.destroy();
   });
 });
