@@ -24,7 +24,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const cacheDir = process.env.FOGSIM_CACHE ?? join(homedir(), '.cache', 'fogsim');
 
 /** The reference file, unpacked once; else a generated 100k-record file (also cached). */
-async function benchFile(): Promise<{ path: string; reference: boolean }> {
+export async function benchFile(): Promise<{ path: string; reference: boolean }> {
   const plain = join(cacheDir, 'datasets', 'file1.json');
   if (existsSync(plain)) return { path: plain, reference: true };
   const gz = [process.env.FOGSIM_REFERENCE_DATASET, resolve(here, '../../shared/datasets/file1.json.gz'), resolve(here, '../../../shared/datasets/file1.json.gz')].find(
