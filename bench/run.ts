@@ -41,7 +41,9 @@ for (const name of names) {
 }
 
 const header = '| suite | figure | value | unit | baseline | ratio | target | note |\n|---|---|---|---|---|---|---|---|';
-const md = [header, ...rows.map((r) => `| ${r.suite} | ${r.name} | ${fmt(r.value)} | ${r.unit} | ${fmt(r.baseline)} | ${r.ratio === undefined ? '' : `${fmt(r.ratio)}x`} | ${r.target ?? ''} | ${r.note ?? ''} |`)].join('\n');
+// an exact figure (the average) is shown to the last digit; speeds and times are rounded
+const show = (r: BenchResult, n: number | undefined) => (n !== undefined && r.target?.startsWith('=') ? String(n) : fmt(n));
+const md = [header, ...rows.map((r) => `| ${r.suite} | ${r.name} | ${show(r, r.value)} | ${r.unit} | ${show(r, r.baseline)} | ${r.ratio === undefined ? '' : `${fmt(r.ratio)}x`} | ${r.target ?? ''} | ${r.note ?? ''} |`)].join('\n');
 console.log(md);
 mkdirSync('bench/out', { recursive: true });
 const meta = { at: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length };
