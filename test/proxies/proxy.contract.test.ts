@@ -11,6 +11,8 @@ import { ToxiproxyLatencyControl } from '../../proxies/toxiproxy-control.js';
 import { bestOf, connect, portOf, sleep, startUpstreams, timedGet, watch, within, type Upstreams } from './helpers.js';
 
 const REAL_URL = process.env.FOGSIM_TOXIPROXY_URL;
+// CI always starts Toxiproxy (.ci/run): there a missing URL is a failure, not a skip
+if (!REAL_URL && process.env.CI) throw new Error('CI: FOGSIM_TOXIPROXY_URL is not set; .ci/run starts Toxiproxy with scripts/real/up.sh');
 
 function contract(target: () => string): void {
   let up: Upstreams;
