@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { UserError } from '../../model/errors.js';
 import type { NodeRuntime, NodeSpec, NodeStatus } from './runtime.js';
+import { DEFAULT_CRASH_POLICY, handleCrash } from './crash-policy.js';
 
 /*
  * Each app is a container of the node image, created and watched through dockerode. The runtime
@@ -85,9 +86,9 @@ export class DockerRuntime extends EventEmitter implements NodeRuntime {
       binds: opts.binds ?? [],
       user: opts.user,
       logs: opts.logs ?? 'inherit',
-      restartDelayMs: opts.restartDelayMs ?? 1000,
-      maxCrashes: opts.maxCrashes ?? 5,
-      crashWindowMs: opts.crashWindowMs ?? 60_000,
+      restartDelayMs: opts.restartDelayMs ?? DEFAULT_CRASH_POLICY.restartDelayMs,
+      maxCrashes: opts.maxCrashes ?? DEFAULT_CRASH_POLICY.maxCrashes,
+      crashWindowMs: opts.crashWindowMs ?? DEFAULT_CRASH_POLICY.crashWindowMs,
       stopGraceMs: opts.stopGraceMs ?? 5000,
     };
   }
@@ -166,18 +167,7 @@ export class DockerRuntime extends EventEmitter implements NodeRuntime {
   }
 
   private crashed(m: Managed): void {
-    const now = Date.now();
-    m.crashTimes = m.crashTimes.filter((t) => now - t < this.opts.crashWindowMs).concat(now);
-    if (m.crashTimes.length >= this.opts.maxCrashes) {
-      m.status.state = 'failed';
-      this.emit('crash', { ...m.status }, true);
-      return;
-    }
-    m.status.state = 'restarting';
-    this.emit('crash', { ...m.status }, false);
-    m.restartTimer = setTimeout(() => {
-      if (m.stopping) return;
-      m.status.restarts += 1;
+    handleCrash(this, m, this.opts, () => {
       this.run(m).then(
         () => {
           if (!m.stopping) this.emit('restart', { ...m.status });
@@ -189,7 +179,7 @@ export class DockerRuntime extends EventEmitter implements NodeRuntime {
           this.crashed(m);
         },
       );
-    }, this.opts.restartDelayMs);
+    });
   }
 
   async stop(appId: number): Promise<void> {

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { NodeRuntime, NodeSpec, NodeStatus } from './runtime.js';
+import { DEFAULT_CRASH_POLICY, handleCrash, type CrashPolicy } from './crash-policy.js';
 
 /** The compiled node entry; tests running from TypeScript pass their own (with tsx). */
 export const defaultNodeEntry = fileURLToPath(new URL('../../nodes/main.js', import.meta.url));
@@ -15,14 +16,9 @@ interface Managed {
   crashTimes: number[];
 }
 
-export interface ProcessRuntimeOptions {
+export interface ProcessRuntimeOptions extends Partial<CrashPolicy> {
   entry?: string;
   execArgv?: string[];
-  /** delay before bringing a crashed node back */
-  restartDelayMs?: number;
-  /** a node that crashes this many times within `crashWindowMs` is given up on */
-  maxCrashes?: number;
-  crashWindowMs?: number;
   /** how long a node gets to exit after SIGTERM before SIGKILL */
   stopGraceMs?: number;
 }
@@ -38,9 +34,9 @@ export class ProcessRuntime extends EventEmitter implements NodeRuntime {
     this.opts = {
       entry: opts.entry ?? defaultNodeEntry,
       execArgv: opts.execArgv ?? [],
-      restartDelayMs: opts.restartDelayMs ?? 1000,
-      maxCrashes: opts.maxCrashes ?? 5,
-      crashWindowMs: opts.crashWindowMs ?? 60_000,
+      restartDelayMs: opts.restartDelayMs ?? DEFAULT_CRASH_POLICY.restartDelayMs,
+      maxCrashes: opts.maxCrashes ?? DEFAULT_CRASH_POLICY.maxCrashes,
+      crashWindowMs: opts.crashWindowMs ?? DEFAULT_CRASH_POLICY.crashWindowMs,
       stopGraceMs: opts.stopGraceMs ?? 5000,
     };
   }
@@ -70,21 +66,10 @@ export class ProcessRuntime extends EventEmitter implements NodeRuntime {
         return;
       }
       // an exit we did not ask for is a crash: report it and bring the node back
-      const now = Date.now();
-      m.crashTimes = m.crashTimes.filter((t) => now - t < this.opts.crashWindowMs).concat(now);
-      if (m.crashTimes.length >= this.opts.maxCrashes) {
-        m.status.state = 'failed';
-        this.emit('crash', { ...m.status }, true);
-        return;
-      }
-      m.status.state = 'restarting';
-      this.emit('crash', { ...m.status }, false);
-      m.restartTimer = setTimeout(() => {
-        if (m.stopping) return;
-        m.status.restarts += 1;
+      handleCrash(this, m, this.opts, () => {
         this.spawn(m);
         this.emit('restart', { ...m.status });
-      }, this.opts.restartDelayMs);
+      });
     });
   }
 

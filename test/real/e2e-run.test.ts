@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mysql from 'mysql2/promise';
+import { scratchDatabase } from '../helpers/mysql-scratch.js';
 import { runExperiment } from '../../controller/experiment/experiment.js';
 import { readInfraConfig } from '../../util/config.js';
 import { KafkaTelemetrySubscriber } from '../../telemetry/kafka-bus.js';
@@ -13,23 +13,11 @@ const missing = ['FOGSIM_MYSQL_URL', 'FOGSIM_S3_ENDPOINT', 'FOGSIM_TOXIPROXY_URL
 if (missing.length && env.CI) throw new Error(`the real tier needs ${missing.join(', ')} (scripts/real/up.sh writes them); CI must not skip it`);
 const suite = missing.length ? describe.skip : describe;
 
-/** A fresh database beside the configured one, so the experiment starts from the scenario's placement. */
-async function scratchDatabase(url: string): Promise<string> {
-  const u = new URL(url);
-  const name = `fogsim_e2e_${process.pid}`;
-  const conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
-  await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
-  await conn.query(`CREATE DATABASE \`${name}\``);
-  await conn.end();
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 suite(`fogsim run with every role on its real server${missing.length ? ` (skipped: ${missing.join(', ')} not set; run scripts/real/up.sh)` : ''}`, () => {
   it('converges on MariaDB + MinIO + Toxiproxy, with telemetry over Kafka', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fogsim-e2e-'));
     const base = readInfraConfig(env);
-    const cfg = { ...base, mysqlUrl: await scratchDatabase(base.mysqlUrl!), dataDir: dir, sqlitePath: join(dir, 'unused.db') };
+    const cfg = { ...base, mysqlUrl: await scratchDatabase(base.mysqlUrl!, 'e2e'), dataDir: dir, sqlitePath: join(dir, 'unused.db') };
     // the controller side of telemetry: everything the nodes publish arrives here through the broker
     const seen: TelemetryMessage[] = [];
     const sub = new KafkaTelemetrySubscriber({ brokers: cfg.kafkaBrokers!, partitions: cfg.kafkaPartitions, replication: cfg.kafkaReplication });

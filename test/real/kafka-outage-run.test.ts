@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import mysql from 'mysql2/promise';
+import { scratchDatabase } from '../helpers/mysql-scratch.js';
 import { describe, expect, it } from 'vitest';
 import { startSession } from '../../controller/session.js';
 import type { NodeStatus } from '../../controller/runtime/runtime.js';
@@ -32,23 +32,12 @@ if (missing.length && env.CI) {
   });
 }
 
-async function scratchDatabase(url: string): Promise<string> {
-  const u = new URL(url);
-  const name = `fogsim_outage_${process.pid}`;
-  const conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
-  await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
-  await conn.query(`CREATE DATABASE \`${name}\``);
-  await conn.end();
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 const why = missing.length ? `${missing.join(', ')} unset; run scripts/real/up.sh` : 'FOGSIM_KAFKA_BROKERS is not the 127.0.0.1:19092 broker of scripts/real/kafka.sh, which this test stops';
 describe.skipIf(missing.length > 0 || !scriptBroker)(`fogsim session through a Kafka outage (skipped when ${why})`, () => {
   it('nodes keep running while the broker is down; telemetry resumes; every stored run arrives', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fogsim-kafka-outage-'));
     const base = readInfraConfig(env);
-    const cfg = { ...base, mysqlUrl: await scratchDatabase(base.mysqlUrl!), dataDir: dir, sqlitePath: join(dir, 'unused.db') };
+    const cfg = { ...base, mysqlUrl: await scratchDatabase(base.mysqlUrl!, 'outage'), dataDir: dir, sqlitePath: join(dir, 'unused.db') };
     const telemetryRuns = new Set<number>();
     const keys = new Set<string>();
     const sub = new KafkaTelemetrySubscriber({ brokers: cfg.kafkaBrokers!, partitions: cfg.kafkaPartitions, replication: cfg.kafkaReplication, logger: captureLogger().logger });
