@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    globalSetup: ['test/helpers/wasm-build.ts'],
     include: ['test/**/*.test.ts'],
     exclude: ['test/real/**', 'node_modules/**'],
     testTimeout: 30_000,

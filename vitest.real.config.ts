@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // through the FOGSIM_* variables that scripts/real/up.sh exports.
 export default defineConfig({
   test: {
+    globalSetup: ['test/helpers/wasm-build.ts'],
     include: ['test/**/*.contract.test.ts', 'test/real/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,

@@ -19,6 +19,12 @@ export interface ObjectStore {
   putFile(bucket: string, key: string, path: string): Promise<void>;
   putObject(bucket: string, key: string, body: Buffer | Readable, size?: number): Promise<void>;
   getObject(bucket: string, key: string): Promise<Readable>;
+  /**
+   * Reads a whole object into `sink`, chunk by chunk, as fast as the transport allows (the job's
+   * path): a chunk is valid only during the call, its memory is reused. Resolves with the object's
+   * length; rejects like getObject, or with what `sink` throws (the transfer stops there).
+   */
+  readObject(bucket: string, key: string, sink: (chunk: Buffer) => void): Promise<number>;
   statObject(bucket: string, key: string): Promise<ObjectInfo | undefined>;
   copyObject(srcBucket: string, srcKey: string, dstBucket: string, dstKey: string): Promise<void>;
   deleteObject(bucket: string, key: string): Promise<void>;

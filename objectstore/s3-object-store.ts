@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import * as Minio from 'minio';
 import { UserError } from '../model/errors.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
+import { HttpStatusError, socketGet, UnsupportedResponse } from './socket-get.js';
 
 /** The object (or its bucket) does not exist. A UserError: usually a wrong name or a moved copy. */
 export class ObjectNotFoundError extends UserError {
@@ -32,6 +33,16 @@ const MAX_PARTS = 10_000;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
 
 type S3LikeError = Error & { code?: string; cause?: unknown };
+
+/** a presigned GET is used at once; a short life keeps a leaked URL useless */
+const PRESIGN_SECONDS = 300;
+
+/** An S3 error answer (XML with Code and Message) as the error the minio client would throw. */
+function s3Error(err: HttpStatusError): S3LikeError {
+  const tag = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(err.body)?.[1];
+  const code = tag('Code') ?? (err.status === 404 ? 'NotFound' : `HTTP${err.status}`);
+  return Object.assign(new Error(`${code}: ${tag('Message') ?? `HTTP ${err.status}`}`), { code });
+}
 
 /** ObjectStore over the minio client: one code path for the embedded S3 server and for MinIO. */
 export class S3ObjectStore implements ObjectStore {
@@ -174,6 +185,43 @@ export class S3ObjectStore implements ObjectStore {
     } catch (err) {
       this.fail(err, bucket, key);
     }
+  }
+
+  /**
+   * The object, pushed into `sink` as fast as the transport allows (see ObjectStore.readObject):
+   * a presigned GET read straight off the socket into one reused buffer. Over https, or if the
+   * server answers in a way that simple client does not decode, the minio client's stream.
+   */
+  async readObject(bucket: string, key: string, sink: (chunk: Buffer) => void): Promise<number> {
+    if (this.options.useSSL) return this.readObjectStream(bucket, key, sink);
+    let url: URL;
+    try {
+      url = new URL(await this.client.presignedGetObject(bucket, key, PRESIGN_SECONDS));
+    } catch (err) {
+      this.fail(err, bucket, key);
+    }
+    let started = false;
+    try {
+      return await socketGet(url, (chunk) => {
+        started = true;
+        sink(chunk);
+      });
+    } catch (err) {
+      if (err instanceof UnsupportedResponse && !started) return this.readObjectStream(bucket, key, sink);
+      if (err instanceof HttpStatusError) this.fail(s3Error(err), bucket, key);
+      // before the first byte, a network error is the server (or the proxy in front of it) being down
+      if (!started) this.fail(err, bucket, key);
+      throw err;
+    }
+  }
+
+  private async readObjectStream(bucket: string, key: string, sink: (chunk: Buffer) => void): Promise<number> {
+    let n = 0;
+    for await (const chunk of await this.getObject(bucket, key)) {
+      n += (chunk as Buffer).length;
+      sink(chunk as Buffer);
+    }
+    return n;
   }
 
   async statObject(bucket: string, key: string): Promise<ObjectInfo | undefined> {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { Storage, type ObjectMeta } from './storage.js';
-import { verifySigV4 } from './sigv4.js';
+import { verifyPresigned, verifySigV4 } from './sigv4.js';
 import { esc, errorXml, NS, S3Fault, tagValues, XML_HEAD } from './xml.js';
 
 /**
@@ -13,9 +13,10 @@ import { esc, errorXml, NS, S3Fault, tagValues, XML_HEAD } from './xml.js';
  * a job that parses ~400 MB/s.
  *
  * Auth: when credentials are configured (the default: FOGSIM's fogsim / fogsim-secret) every
- * request must carry a valid SigV4 header signature; the body is checked against the signed
- * x-amz-content-sha256 when that is a hash. Presigned URLs and aws-chunked streaming payloads
- * are refused with NotImplemented (the minio client sends neither).
+ * request must carry a valid SigV4 signature, in the Authorization header or in the query of a
+ * presigned URL (what the job's fast GET uses); the body is checked against the signed
+ * x-amz-content-sha256 when that is a hash. aws-chunked streaming payloads are refused with
+ * NotImplemented (the minio client does not send them).
  */
 export interface EmbeddedS3Options {
   host?: string;
@@ -176,8 +177,8 @@ export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<Embedded
 
   async function handle(req: IncomingMessage, res: ServerResponse, t: Target): Promise<void> {
     if (creds) {
-      if (t.query.has('X-Amz-Signature')) throw new S3Fault('NotImplemented', 'Presigned URLs are not supported by the embedded S3 server.');
-      verifySigV4(req, creds.accessKey, creds.secretKey);
+      if (t.query.has('X-Amz-Signature')) verifyPresigned(req, t.query, creds.accessKey, creds.secretKey);
+      else verifySigV4(req, creds.accessKey, creds.secretKey);
     }
     const method = req.method ?? 'GET';
     const q = t.query;

@@ -1,6 +1,7 @@
 /** S3 error codes this server answers with, and their HTTP status (as AWS documents them). */
 const STATUS: Record<string, number> = {
   AccessDenied: 403,
+  AuthorizationQueryParametersError: 400,
   BadDigest: 400,
   BucketAlreadyOwnedByYou: 409,
   BucketNotEmpty: 409,

@@ -97,6 +97,63 @@ describe('CholesterolScanner on generated data sets', () => {
   });
 });
 
+describe('CholesterolScanner: the WebAssembly fast path', () => {
+  /** feeds chunks of decreasing size, so bytes of an earlier, longer chunk lie just past each end */
+  function scanShrinking(buf: Buffer, first: number): ScanResult {
+    const s = new CholesterolScanner();
+    let size = first;
+    for (let i = 0; i < buf.length; ) {
+      s.write(buf.subarray(i, i + size));
+      i += size;
+      size = Math.max(1, size - 1);
+    }
+    return s.end();
+  }
+
+  it('never trusts the bytes past the end of a chunk (stale digits, quotes and keys of a longer chunk)', () => {
+    const text = [...datasetText(60, 11)].join('');
+    const ref = reference(text);
+    for (const first of [997, 613, 250]) {
+      const r = scanShrinking(Buffer.from(text), first);
+      expect({ records: r.records, skipped: r.skipped, avg: r.avg }, `first chunk ${first}`).toEqual(ref);
+    }
+  });
+
+  it('keys of 14 to 34 bytes around the 16- and 32-byte compare widths, the field among them', () => {
+    const keys = ['k'.repeat(14), 'k'.repeat(15), 'k'.repeat(16), 'k'.repeat(29), 'k'.repeat(30), 'k'.repeat(31), 'k'.repeat(32), 'k'.repeat(34)];
+    const rows: string[] = [];
+    for (let r = 0; r < 12; r++) {
+      // the same layout each record (cache hits), and every third record a key changed at its very last byte (a miss)
+      const ks = keys.map((k, j) => (r % 3 === 2 && j % 2 === 0 ? `${k.slice(0, -1)}z` : k));
+      const members = ks.map((k, j) => `"${k}":${r * 10 + j}`);
+      members.splice(r % keys.length, 0, r % 4 === 3 ? '"cholesterolz":1' : `"cholesterol":${r + 0.5}`);
+      rows.push(`{\r\n${members.join(',\r\n')}\r\n}`);
+    }
+    const text = `[\r\n${rows.join(',\r\n')}\r\n]`;
+    expectAgrees(text, [0, 1, 16, 33, 100]);
+    expect(scan(text)).toMatchObject({ records: 12, skipped: 3 });
+  });
+
+  it('cholesterol values the fast path hands back (exponents, 16+ digits, negative zero) give JSON.parse doubles', () => {
+    const values = ['1.5e2', '172.783316929282361', '9007199254740993', '-0', '0.1e-0', '1234567890.12345', '12345678901234567', '0.0000000000000000000000001', '-17.25'];
+    const text = `[${values.map((v, k) => `{"ssn":"${k}","cholesterol":${v},"HDL":1}`).join(',\r\n')}]`;
+    expectAgrees(text, [0, 1, 5]);
+  });
+
+  it('one chunk far larger than any before it grows the WebAssembly memory', () => {
+    const small = Buffer.from([...datasetText(3, 5)].join(''));
+    const big = Buffer.from([...datasetText(400, 6)].join(''));
+    const s1 = new CholesterolScanner();
+    s1.write(small.subarray(0, 10));
+    s1.write(small.subarray(10));
+    expect(s1.end().avg).toBe(reference(small.toString()).avg);
+    const s2 = new CholesterolScanner();
+    s2.write(big.subarray(0, 7));
+    s2.write(big.subarray(7));
+    expect(s2.end()).toMatchObject({ records: 400, avg: reference(big.toString()).avg });
+  });
+});
+
 describe('CholesterolScanner: valid but unusual JSON', () => {
   const cases: Record<string, string> = {
     'empty array': '[]',

@@ -45,6 +45,31 @@ describe('embedded S3 server', () => {
     await expect(wrongKey.listBuckets()).rejects.toThrow(/InvalidAccessKeyId/);
   });
 
+  it('serves presigned GET URLs, and refuses them tampered, expired or signed with another secret', async () => {
+    await store.putObject('node-1', 'signed key', Buffer.from('presigned body'));
+    const url = await store.client.presignedGetObject('node-1', 'signed key', 60);
+    const ok = await fetch(url);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('presigned body');
+    const tampered = url.replace(/X-Amz-Signature=([0-9a-f])/, (_m, c: string) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`);
+    const bad = await fetch(tampered);
+    expect(bad.status).toBe(403);
+    expect(await bad.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+    // another key: the signature covers the path
+    const other = await fetch(url.replace('signed%20key', 'other'));
+    expect(other.status).toBe(403);
+    const old = await store.client.presignedGetObject('node-1', 'signed key', 60, {}, new Date(Date.now() - 3600_000));
+    const expired = await fetch(old);
+    expect(expired.status).toBe(403);
+    expect(await expired.text()).toMatch(/<Code>AccessDenied<\/Code><Message>Request has expired/);
+    const wrong = new S3ObjectStore({ ...server.endpoint, accessKey: 'fogsim', secretKey: 'nope' });
+    const forged = await fetch(await wrong.client.presignedGetObject('node-1', 'signed key', 60));
+    expect(forged.status).toBe(403);
+    const noExpiry = await fetch(url.replace(/X-Amz-Expires=\d+/, 'X-Amz-Expires=9999999'));
+    expect(noExpiry.status).toBe(400);
+    expect(await noExpiry.text()).toContain('<Code>AuthorizationQueryParametersError</Code>');
+  });
+
   it('answers NoSuchKey / NoSuchBucket with status 404 and an XML body naming the resource', async () => {
     const open = await startEmbeddedS3({ dir: path.join(dir, 'open'), credentials: false });
     try {

@@ -232,6 +232,52 @@ function contract(label: string, open: () => Promise<{ store: S3ObjectStore; clo
       }
     });
 
+    it('readObject pushes the whole object through the sink, direct and through a relay, in a reused buffer', async () => {
+      const bytes = randomBytes(3_500_000);
+      await store.putObject(A, 'read/obj', bytes);
+      const collect = async (s: S3ObjectStore): Promise<{ got: Buffer; n: number; chunks: number }> => {
+        const parts: Buffer[] = [];
+        // copies: a chunk is only valid during the call
+        const n = await s.readObject(A, 'read/obj', (c) => parts.push(Buffer.from(c)));
+        return { got: Buffer.concat(parts), n, chunks: parts.length };
+      };
+      const direct = await collect(store);
+      expect(direct.n).toBe(bytes.length);
+      expect(sha(direct.got)).toBe(sha(bytes));
+      const relay = await startRelay(store.endpoint);
+      try {
+        const via = await collect(store.viaEndpoint('127.0.0.1', relay.port));
+        expect(sha(via.got)).toBe(sha(bytes));
+        expect(relay.bytes()).toBeGreaterThanOrEqual(bytes.length);
+      } finally {
+        await relay.close();
+      }
+      await store.putObject(A, 'read/empty', Buffer.alloc(0));
+      expect(await store.readObject(A, 'read/empty', () => expect.unreachable('no chunk for an empty object'))).toBe(0);
+    });
+
+    it('readObject: missing object or bucket and a server that is down give the same errors as getObject', async () => {
+      const err = await store.readObject(A, 'nope/missing.json', () => undefined).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ObjectNotFoundError);
+      expect((err as Error).message).toBe(`object s3://${A}/nope/missing.json not found: no such key in bucket "${A}"`);
+      await expect(store.readObject(`fogsim-ct-${run}-gone`, 'k', () => undefined)).rejects.toThrow(new RegExp(`bucket "fogsim-ct-${run}-gone" not found`));
+      const down = store.viaEndpoint('127.0.0.1', await freePort());
+      await expect(down.readObject(A, 'read/obj', () => undefined)).rejects.toThrow(/not reachable \(ECONNREFUSED\)/);
+    });
+
+    it('readObject stops the transfer when the sink throws, and passes its error on', async () => {
+      await store.putObject(A, 'read/stop', randomBytes(4_000_000));
+      let calls = 0;
+      const err = await store
+        .readObject(A, 'read/stop', () => {
+          calls++;
+          throw new Error('sink says stop');
+        })
+        .catch((e: unknown) => e);
+      expect((err as Error).message).toBe('sink says stop');
+      expect(calls).toBe(1);
+    });
+
     it('a server that is down gives a UserError naming the endpoint and the fix', async () => {
       const port = await freePort();
       const down = store.viaEndpoint('127.0.0.1', port);
