@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pipeline } from 'node:stream/promises';
 import { Storage, type ObjectMeta } from './storage.js';
+import { sendFile } from './send-file.js';
 import { verifyPresigned, verifySigV4 } from './sigv4.js';
 import { esc, errorXml, NS, S3Fault, tagValues, XML_HEAD } from './xml.js';
 
@@ -240,14 +240,14 @@ export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<Embedded
         const meta = await storage.requireMeta(bucket, key);
         const range = method === 'GET' ? parseRange(req.headers.range, meta.size) : undefined;
         if (method === 'HEAD') return send(res, 200, '', { ...objectHeaders(meta), 'Content-Length': String(meta.size) });
-        const opened = await storage.open(bucket, key, range);
+        const opened = await storage.open(bucket, key);
         const length = range ? range.end - range.start + 1 : opened.meta.size;
         res.writeHead(range ? 206 : 200, {
           ...objectHeaders(opened.meta),
           'Content-Length': String(length),
           ...(range ? { 'Content-Range': `bytes ${range.start}-${range.end}/${opened.meta.size}` } : {}),
         });
-        await pipeline(opened.stream, res);
+        await sendFile(opened.fh, range ? range.start : 0, range ? range.end : opened.meta.size - 1, res);
         return;
       }
       case 'PUT': {

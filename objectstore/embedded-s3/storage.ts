@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -149,13 +150,11 @@ export class Storage {
    * Opens the object's bytes. An overwrite or delete between reading the pointer and opening
    * the blob unlinks that blob: read the pointer again (bounded) and open the newer one.
    */
-  async open(bucket: string, key: string, range?: { start: number; end: number }): Promise<{ meta: ObjectMeta; stream: Readable }> {
+  async open(bucket: string, key: string): Promise<{ meta: ObjectMeta; fh: FileHandle }> {
     for (let attempt = 0; ; attempt++) {
       const meta = await this.requireMeta(bucket, key);
       try {
-        const fh = await fsp.open(this.blobPath(meta.blob), 'r');
-        const stream = fh.createReadStream({ highWaterMark: 1 << 20, start: range?.start, end: range?.end, autoClose: true });
-        return { meta, stream };
+        return { meta, fh: await fsp.open(this.blobPath(meta.blob), 'r') };
       } catch (err) {
         if (!isNotFound(err) || attempt >= 5) throw err;
       }

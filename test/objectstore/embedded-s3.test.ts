@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -93,6 +93,34 @@ describe('embedded S3 server', () => {
     await store.putObject('node-1', 'range', bytes);
     expect((await readAll(await store.client.getPartialObject('node-1', 'range', 4, 6))).toString()).toBe('456789');
     expect((await readAll(await store.client.getPartialObject('node-1', 'range', 10))).toString()).toBe('abcdef');
+  });
+
+  it('serves ranges across its 1 MiB read buffers, and a client leaving mid-download leaves no open file behind', async () => {
+    const big = Buffer.alloc(5 * 1024 * 1024 + 124);
+    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE(i, i);
+    await store.putObject('node-1', 'big-range', big);
+    const start = 1024 * 1024 - 7;
+    const got = await readAll(await store.client.getPartialObject('node-1', 'big-range', start, 3 * 1024 * 1024));
+    expect(got.equals(big.subarray(start, start + 3 * 1024 * 1024))).toBe(true);
+    // files of this server's folder held open by this process
+    const fds = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+        } catch {
+          return false;
+        }
+      }).length;
+    const before = fds();
+    for (let k = 0; k < 5; k++) {
+      const stream = await store.getObject('node-1', 'big-range');
+      await new Promise<void>((resolve) => stream.once('data', () => resolve()));
+      stream.destroy();
+    }
+    // the server notices each closed connection, stops reading and closes its file
+    for (let t = 0; t < 50 && fds() > before; t++) await new Promise((r) => setTimeout(r, 50));
+    expect(fds()).toBe(before);
+    expect((await readAll(await store.getObject('node-1', 'big-range'))).equals(big)).toBe(true);
   });
 
   it('pages listings: max-keys, continuation tokens and common prefixes', async () => {
