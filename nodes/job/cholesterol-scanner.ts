@@ -54,6 +54,8 @@ const ARR = 2;
 const MAX_DEPTH = 4096;
 /** longest raw (escaped) key that can still decode to the field name: 6 bytes per \uXXXX */
 const MAX_RAW_KEY = 6 * 32;
+/** the most bytes scanned (and copied into WebAssembly memory) at once */
+const MAX_SLICE = 8 * 1024 * 1024;
 /** a numeric field value longer than this is refused rather than buffered without bound */
 const MAX_NUMBER_TEXT = 4096;
 
@@ -139,6 +141,13 @@ export class CholesterolScanner {
 
   /** Feed the next chunk. Throws DatasetError at the first byte that breaks the grammar. */
   write(buf: Buffer): void {
+    // every state resumes across chunks: a huge chunk is scanned in slices, so the WebAssembly
+    // memory it is copied into stays bounded
+    if (buf.length <= MAX_SLICE) return this.writeSlice(buf);
+    for (let off = 0; off < buf.length; off += MAX_SLICE) this.writeSlice(buf.subarray(off, off + MAX_SLICE));
+  }
+
+  private writeSlice(buf: Buffer): void {
     const n = buf.length;
     let i = 0;
     let st = this.st;

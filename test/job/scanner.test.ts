@@ -152,6 +152,14 @@ describe('CholesterolScanner: the WebAssembly fast path', () => {
     s2.write(big.subarray(7));
     expect(s2.end()).toMatchObject({ records: 400, avg: reference(big.toString()).avg });
   });
+
+  it('a chunk over 8 MiB is scanned in slices with the same result as small chunks', () => {
+    const huge = Buffer.from([...datasetText(16_000, 8)].join(''));
+    expect(huge.length).toBeGreaterThan(8 * 1024 * 1024);
+    const whole = scan(huge);
+    expect(whole).toEqual(scan(huge, 65536));
+    expect(whole).toMatchObject({ records: 16_000, bytes: huge.length });
+  });
 });
 
 describe('CholesterolScanner: valid but unusual JSON', () => {
