@@ -21,6 +21,8 @@ export interface SqliteStoreOptions {
 }
 
 const b = (v: boolean) => (v ? 1 : 0);
+/** for a synchronous pause (Atomics.wait) in the constructor */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -29,9 +31,21 @@ export class SqliteStore implements Store {
   private readonly stmts = new Map<string, Stmt>();
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
-    this.db = new Database(path, { timeout: opts.busyTimeoutMs ?? 15_000 });
-    this.db.pragma(`busy_timeout = ${Math.floor(opts.busyTimeoutMs ?? 15_000)}`);
-    this.db.pragma('journal_mode = WAL');
+    const timeout = Math.floor(opts.busyTimeoutMs ?? 15_000);
+    this.db = new Database(path, { timeout });
+    this.db.pragma(`busy_timeout = ${timeout}`);
+    // Switching a fresh file to WAL while another process does the same can fail at once with
+    // SQLITE_BUSY: SQLite does not always wait on the busy handler there. Retry until the timeout.
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      try {
+        this.db.pragma('journal_mode = WAL');
+        break;
+      } catch (e) {
+        if (!String((e as { code?: string }).code).startsWith('SQLITE_BUSY') || Date.now() > deadline) throw e;
+        Atomics.wait(PAUSE, 0, 0, 10 + Math.floor(Math.random() * 20));
+      }
+    }
     // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commits).
     this.db.pragma('synchronous = NORMAL');
   }
