@@ -137,15 +137,6 @@ async function* readChunks(path: string): AsyncGenerator<Buffer> {
  * socket into the scanner (ObjectStore.readObject).
  */
 export async function runJobOnObject(objects: ObjectStore, bucket: string, key: string, opts: JobOptions = {}): Promise<JobResult> {
-  return runJobFrom(async (sink) => {
-    try {
-      return await objects.readObject(bucket, key, sink);
-    } catch (e) {
-      if (e instanceof UserError) throw e;
-      const err = e as Error & { code?: string };
-      const missing = err.code === 'NoSuchKey' || err.code === 'NoSuchBucket' || err.code === 'NotFound';
-      if (missing) throw new UserError(`data set object not found: ${bucket}/${key} (${err.code})`);
-      throw e;
-    }
-  }, opts);
+  // readObject already turns a missing object or bucket and an unreachable server into UserErrors
+  return runJobFrom((sink) => objects.readObject(bucket, key, sink), opts);
 }
