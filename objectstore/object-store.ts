@@ -1,9 +1,24 @@
 import type { Readable } from 'node:stream';
 
+export { ReadAbortedError } from './socket-get.js';
+
 export interface ObjectInfo {
   key: string;
   size: number;
   etag?: string;
+}
+
+export interface ReadObjectOptions {
+  /**
+   * > 0: read the object as consecutive `Range: bytes=a-b` GETs of at most this many bytes, each
+   * sent only once the previous range has fully arrived, over one kept-alive connection where the
+   * transport allows; undefined or 0: one GET of the whole object.
+   */
+  rangeBytes?: number;
+  /** aborts the transfer promptly (the connection is closed); rejects with ReadAbortedError */
+  signal?: AbortSignal;
+  /** called once, just before the first request is sent (the job's ET starts there) */
+  onFirstRequest?: () => void;
 }
 
 /**
@@ -23,8 +38,11 @@ export interface ObjectStore {
    * Reads a whole object into `sink`, chunk by chunk, as fast as the transport allows (the job's
    * path): a chunk is valid only during the call, its memory is reused. Resolves with the object's
    * length; rejects like getObject, or with what `sink` throws (the transfer stops there).
+   * `opts.rangeBytes` > 0: the object is read as consecutive ranged GETs of at most that many
+   * bytes, one after the other (each pays the latency of the path once); `opts.signal` aborts the
+   * transfer at once (ReadAbortedError, name "AbortError").
    */
-  readObject(bucket: string, key: string, sink: (chunk: Buffer) => void): Promise<number>;
+  readObject(bucket: string, key: string, sink: (chunk: Buffer) => void, opts?: ReadObjectOptions): Promise<number>;
   statObject(bucket: string, key: string): Promise<ObjectInfo | undefined>;
   copyObject(srcBucket: string, srcKey: string, dstBucket: string, dstKey: string): Promise<void>;
   deleteObject(bucket: string, key: string): Promise<void>;

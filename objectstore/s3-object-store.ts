@@ -1,8 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import * as Minio from 'minio';
 import { UserError } from '../model/errors.js';
-import type { ObjectInfo, ObjectStore } from './object-store.js';
-import { HttpStatusError, socketGet, UnsupportedResponse } from './socket-get.js';
+import type { ObjectInfo, ObjectStore, ReadObjectOptions } from './object-store.js';
+import { HttpStatusError, ReadAbortedError, socketGet, UnsupportedResponse } from './socket-get.js';
 
 /** The object (or its bucket) does not exist. A UserError: usually a wrong name or a moved copy. */
 export class ObjectNotFoundError extends UserError {
@@ -26,6 +27,11 @@ export interface S3ObjectStoreOptions {
   partSize?: number;
   /** where the endpoint came from, for error messages (e.g. "FOGSIM_S3_ENDPOINT") */
   source?: string;
+  /**
+   * `false`: readObject goes through the minio client's stream (what https uses) instead of the
+   * raw socket GET; default true. For tests of that path, and as an escape hatch.
+   */
+  socketGet?: boolean;
 }
 
 const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
@@ -189,11 +195,17 @@ export class S3ObjectStore implements ObjectStore {
 
   /**
    * The object, pushed into `sink` as fast as the transport allows (see ObjectStore.readObject):
-   * a presigned GET read straight off the socket into one reused buffer. Over https, or if the
-   * server answers in a way that simple client does not decode, the minio client's stream.
+   * a presigned GET read straight off the socket into one reused buffer (ranged GETs on one
+   * kept-alive connection with `rangeBytes`). Over https, or if the server answers in a way that
+   * simple client does not decode, the minio client's stream (getPartialObject per range).
    */
-  async readObject(bucket: string, key: string, sink: (chunk: Buffer) => void): Promise<number> {
-    if (this.options.useSSL) return this.readObjectStream(bucket, key, sink);
+  async readObject(bucket: string, key: string, sink: (chunk: Buffer) => void, opts: ReadObjectOptions = {}): Promise<number> {
+    const { signal, rangeBytes } = opts;
+    if (rangeBytes !== undefined && !(Number.isSafeInteger(rangeBytes) && rangeBytes >= 0)) {
+      throw new UserError(`rangeBytes: ${rangeBytes} is not a whole number of bytes >= 0 (0 or unset: the object in one GET)`);
+    }
+    if (signal?.aborted) throw this.aborted(bucket, key, 0, signal.reason);
+    if (this.options.useSSL || this.options.socketGet === false) return this.readObjectStream(bucket, key, sink, opts);
     let url: URL;
     try {
       url = new URL(await this.client.presignedGetObject(bucket, key, PRESIGN_SECONDS));
@@ -201,13 +213,24 @@ export class S3ObjectStore implements ObjectStore {
       this.fail(err, bucket, key);
     }
     let started = false;
+    let requested = false;
+    const onFirstRequest = () => {
+      requested = true;
+      opts.onFirstRequest?.();
+    };
     try {
-      return await socketGet(url, (chunk) => {
-        started = true;
-        sink(chunk);
-      });
+      return await socketGet(
+        url,
+        (chunk) => {
+          started = true;
+          sink(chunk);
+        },
+        { rangeBytes, signal, onFirstRequest },
+      );
     } catch (err) {
-      if (err instanceof UnsupportedResponse && !started) return this.readObjectStream(bucket, key, sink);
+      if (err instanceof ReadAbortedError) throw this.aborted(bucket, key, err.bytes, err.reason);
+      if (err instanceof UnsupportedResponse && !started) return this.readObjectStream(bucket, key, sink, { ...opts, onFirstRequest: requested ? undefined : opts.onFirstRequest });
+      if (err instanceof HttpStatusError && err.status === 412) throw this.changed(bucket, key);
       if (err instanceof HttpStatusError) this.fail(s3Error(err), bucket, key);
       // before the first byte, a network error is the server (or the proxy in front of it) being down
       if (!started) this.fail(err, bucket, key);
@@ -215,13 +238,100 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  private async readObjectStream(bucket: string, key: string, sink: (chunk: Buffer) => void): Promise<number> {
+  private aborted(bucket: string, key: string, bytes: number, reason: unknown): ReadAbortedError {
+    return new ReadAbortedError(`reading s3://${bucket}/${key}`, bytes, reason);
+  }
+
+  private changed(bucket: string, key: string, detail = 'its ETag changed'): Error {
+    return new Error(`object s3://${bucket}/${key} changed while it was read in ranges (${detail}): read it again`);
+  }
+
+  /**
+   * readObject over the minio client: one getObject, or one getPartialObject per range. The
+   * client takes no signal, so an abort destroys the body stream (and its socket); one that comes
+   * while a request waits for its answer rejects at once and destroys that answer when it comes.
+   */
+  private async readObjectStream(bucket: string, key: string, sink: (chunk: Buffer) => void, opts: ReadObjectOptions): Promise<number> {
+    const { signal } = opts;
+    const rangeBytes = opts.rangeBytes ?? 0;
     let n = 0;
-    for await (const chunk of await this.getObject(bucket, key)) {
-      n += (chunk as Buffer).length;
-      sink(chunk as Buffer);
+    let current: Readable | undefined;
+    let rejectAbort: ((e: unknown) => void) | undefined;
+    const abortedP = new Promise<never>((_, reject) => (rejectAbort = reject));
+    abortedP.catch(() => undefined);
+    const onAbort = () => {
+      const err = this.aborted(bucket, key, n, signal!.reason);
+      current?.destroy(err);
+      rejectAbort!(err);
+    };
+    /** The answer to one request, or the abort if it comes first. */
+    const request = async (get: () => Promise<Readable>): Promise<Readable> => {
+      if (signal?.aborted) throw this.aborted(bucket, key, n, signal.reason);
+      const pending = get();
+      try {
+        current = await (signal ? Promise.race([pending, abortedP]) : pending);
+        return current;
+      } catch (err) {
+        if (signal?.aborted) {
+          pending.then((s) => s.destroy(), () => undefined);
+          throw this.aborted(bucket, key, n, signal.reason);
+        }
+        throw err;
+      }
+    };
+    const drain = async (stream: Readable): Promise<number> => {
+      let got = 0;
+      try {
+        for await (const chunk of stream) {
+          got += (chunk as Buffer).length;
+          n += (chunk as Buffer).length;
+          sink(chunk as Buffer);
+        }
+      } catch (err) {
+        if (signal?.aborted) throw this.aborted(bucket, key, n, signal.reason);
+        throw err;
+      }
+      return got;
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      opts.onFirstRequest?.();
+      if (!(rangeBytes > 0)) {
+        return await drain(await request(() => this.getObject(bucket, key)));
+      }
+      let total = -1;
+      while (total < 0 || n < total) {
+        let res: Readable;
+        try {
+          res = await request(() => this.client.getPartialObject(bucket, key, n, total < 0 ? rangeBytes : Math.min(rangeBytes, total - n)));
+        } catch (err) {
+          if (err instanceof ReadAbortedError) throw err;
+          // bytes=0-... is unsatisfiable only for an empty object
+          if ((err as S3LikeError).code === 'InvalidRange' && total < 0) return 0;
+          this.fail(err, bucket, key);
+        }
+        const msg = res as Partial<IncomingMessage>;
+        // the server ignored Range: the whole object, in the first answer
+        if (msg.statusCode === 200) return await drain(res);
+        const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(String(msg.headers?.['content-range'] ?? ''));
+        if (!range || Number(range[1]) !== n) {
+          res.destroy();
+          throw new Error(`s3://${bucket}/${key}: the server answered a range request from byte ${n} with Content-Range ${JSON.stringify(msg.headers?.['content-range'] ?? null)}`);
+        }
+        if (total >= 0 && Number(range[3]) !== total) {
+          res.destroy();
+          throw this.changed(bucket, key, `${total} bytes, now ${range[3]}`);
+        }
+        total = Number(range[3]);
+        const expected = Number(range[2]) - n + 1;
+        const got = await drain(res);
+        if (got !== expected) throw new Error(`s3://${bucket}/${key}: a range ended after ${got} of ${expected} bytes`);
+      }
+      return total;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      current = undefined;
     }
-    return n;
   }
 
   async statObject(bucket: string, key: string): Promise<ObjectInfo | undefined> {

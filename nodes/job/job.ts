@@ -17,9 +17,13 @@ export interface JobResult {
   skipped: number;
   /** bytes of JSON read (uncompressed) */
   bytes: number;
-  /** response time: from before opening the stream (connection and latency included) to the result */
+  /** response time: from the job's start, before any connection, to the result (latency included) */
   rtMs: number;
-  /** execution time: from the first byte to the result */
+  /**
+   * execution time: from the source's first request (DatasetSource `started`) to the result, so
+   * the whole read through the app's proxy plus processing; from the job's start (= RT) for a
+   * source that does not report it
+   */
   etMs: number;
   /** records / ET, per second */
   throughput: number;
@@ -30,11 +34,32 @@ export interface JobOptions {
   field?: string;
 }
 
+/** The job over an object: how to read it, and when to give up. */
+export interface ObjectJobOptions extends JobOptions {
+  /** > 0: read the object in ranged GETs of at most this many bytes, each paying the path's latency (scenario job.rangeBytes); 0/undefined: one GET */
+  rangeBytes?: number;
+  /** aborts the job (and its read) */
+  signal?: AbortSignal;
+  /** > 0: the job fails with JobAbortedError (timedOut) after this many ms from its start, its read aborted */
+  timeoutMs?: number;
+}
+
+/** The job was stopped: its signal aborted, or it ran past its timeoutMs (`timedOut`). */
+export class JobAbortedError extends UserError {
+  constructor(message: string, readonly timedOut: boolean, options?: { cause?: unknown }) {
+    super(message);
+    this.name = timedOut ? 'JobTimeoutError' : 'AbortError';
+    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+  }
+}
+
 /**
  * Pushes the data set into `sink`, chunk by chunk, and resolves at its end. A chunk is valid only
  * during the call (sources may reuse the memory); an error thrown by the sink stops the source.
+ * `started()` marks the start of ET: call it just before sending the first request (or reading
+ * the first byte); a source that never calls it has ET = RT.
  */
-export type DatasetSource = (sink: (chunk: Buffer) => void) => Promise<unknown>;
+export type DatasetSource = (sink: (chunk: Buffer) => void, started: () => void) => Promise<unknown>;
 
 /**
  * Runs the job over what `source` pushes (started inside the timed section). Memory stays
@@ -44,20 +69,19 @@ export type DatasetSource = (sink: (chunk: Buffer) => void) => Promise<unknown>;
 export async function runJobFrom(source: DatasetSource, opts: JobOptions = {}): Promise<JobResult> {
   const scanner = new CholesterolScanner(opts.field);
   const t0 = performance.now();
-  let tFirst = -1;
+  let tStart = -1;
+  const started = () => {
+    if (tStart < 0) tStart = performance.now();
+  };
   try {
-    await source((chunk) => {
-      if (tFirst < 0) tFirst = performance.now();
-      scanner.write(chunk);
-    });
+    await source((chunk) => scanner.write(chunk), started);
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`reading the data set failed after ${scanner.bytes} bytes: ${(e as Error).message}`);
   }
   const r = scanner.end();
   const tEnd = performance.now();
-  if (tFirst < 0) tFirst = tEnd;
-  const etMs = tEnd - tFirst;
+  const etMs = tEnd - (tStart < 0 ? t0 : tStart);
   return {
     avg: r.avg,
     records: r.records,
@@ -70,10 +94,11 @@ export async function runJobFrom(source: DatasetSource, opts: JobOptions = {}): 
   };
 }
 
-/** Runs the job over a stream opened by `open` (called once, inside the timed section). */
+/** Runs the job over a stream opened by `open` (called once, inside the timed section; ET starts once it is open). */
 export async function runJob(open: () => Promise<Readable | AsyncIterable<Buffer>>, opts: JobOptions = {}): Promise<JobResult> {
-  return runJobFrom(async (sink) => {
+  return runJobFrom(async (sink, started) => {
     const stream = await open();
+    started();
     try {
       for await (const chunk of stream) sink(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer));
     } catch (e) {
@@ -134,9 +159,28 @@ async function* readChunks(path: string): AsyncGenerator<Buffer> {
 
 /**
  * The job over an object of the object store (the app's reference copy), read straight off the
- * socket into the scanner (ObjectStore.readObject).
+ * socket into the scanner (ObjectStore.readObject), in ranges of `opts.rangeBytes` if set. ET
+ * runs from sending the first request to the result. `opts.timeoutMs` and `opts.signal` abort
+ * the read and reject with JobAbortedError.
  */
-export async function runJobOnObject(objects: ObjectStore, bucket: string, key: string, opts: JobOptions = {}): Promise<JobResult> {
-  // readObject already turns a missing object or bucket and an unreachable server into UserErrors
-  return runJobFrom((sink) => objects.readObject(bucket, key, sink), opts);
+export async function runJobOnObject(objects: ObjectStore, bucket: string, key: string, opts: ObjectJobOptions = {}): Promise<JobResult> {
+  const { rangeBytes, signal, timeoutMs } = opts;
+  let timer: NodeJS.Timeout | undefined;
+  let timeout: AbortController | undefined;
+  if (timeoutMs !== undefined && timeoutMs > 0) {
+    timeout = new AbortController();
+    const t = timeout;
+    timer = setTimeout(() => t.abort(new JobAbortedError(`job timed out after ${timeoutMs} ms reading ${bucket}/${key}`, true)), timeoutMs);
+  }
+  const combined = signal && timeout ? AbortSignal.any([signal, timeout.signal]) : (signal ?? timeout?.signal);
+  try {
+    // readObject already turns a missing object or bucket and an unreachable server into UserErrors
+    return await runJobFrom((sink, started) => objects.readObject(bucket, key, sink, { rangeBytes, signal: combined, onFirstRequest: started }), opts);
+  } catch (e) {
+    if (timeout?.signal.aborted) throw new JobAbortedError(`job timed out after ${timeoutMs} ms reading ${bucket}/${key}`, true, { cause: e });
+    if (signal?.aborted) throw new JobAbortedError(`job aborted while reading ${bucket}/${key}`, false, { cause: e });
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
 }

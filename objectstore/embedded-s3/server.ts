@@ -78,6 +78,18 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return { start, end };
 }
 
+/**
+ * If-Match (a ranged reader sends the ETag of its first answer with the next ranges): 412
+ * PreconditionFailed when no listed ETag is the object's, so a reader never mixes two versions.
+ */
+function checkIfMatch(req: IncomingMessage, meta: ObjectMeta): void {
+  const header = req.headers['if-match'];
+  if (typeof header !== 'string') return;
+  const tags = header.split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"|"$/g, ''));
+  if (tags.includes('*') || tags.includes(meta.etag)) return;
+  throw new S3Fault('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+}
+
 function readBody(req: IncomingMessage, limit = 1 << 20): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -237,10 +249,21 @@ export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<Embedded
     switch (method) {
       case 'GET':
       case 'HEAD': {
-        const meta = await storage.requireMeta(bucket, key);
-        const range = method === 'GET' ? parseRange(req.headers.range, meta.size) : undefined;
-        if (method === 'HEAD') return send(res, 200, '', { ...objectHeaders(meta), 'Content-Length': String(meta.size) });
+        if (method === 'HEAD') {
+          const meta = await storage.requireMeta(bucket, key);
+          checkIfMatch(req, meta);
+          return send(res, 200, '', { ...objectHeaders(meta), 'Content-Length': String(meta.size) });
+        }
+        // the version opened is the one the range and the precondition are checked against
         const opened = await storage.open(bucket, key);
+        let range: { start: number; end: number } | undefined;
+        try {
+          checkIfMatch(req, opened.meta);
+          range = parseRange(req.headers.range, opened.meta.size);
+        } catch (err) {
+          await opened.fh.close();
+          throw err;
+        }
         const length = range ? range.end - range.start + 1 : opened.meta.size;
         res.writeHead(range ? 206 : 200, {
           ...objectHeaders(opened.meta),

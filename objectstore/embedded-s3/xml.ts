@@ -22,6 +22,7 @@ const STATUS: Record<string, number> = {
   NoSuchKey: 404,
   NoSuchUpload: 404,
   NotImplemented: 501,
+  PreconditionFailed: 412,
   SignatureDoesNotMatch: 403,
   XAmzContentSHA256Mismatch: 400,
   InternalError: 500,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { runJob, runJobOnFile, runJobOnObject } from '../../nodes/job/job.js';
+import { runJob, runJobFrom, runJobOnFile, runJobOnObject } from '../../nodes/job/job.js';
 import { DatasetError } from '../../nodes/job/errors.js';
 import { UserError } from '../../model/errors.js';
 import { generateDataset } from '../../dataset/generate.js';
@@ -88,6 +88,26 @@ describe('runJob timings', () => {
     expect(r.etMs).toBeLessThan(r.rtMs - 100);
   });
 
+  it('runJobFrom: ET starts when the source says its first request went out; a source that never says has ET = RT', async () => {
+    const body = Buffer.from('[{"cholesterol":100},{"cholesterol":300}]');
+    const reported = await runJobFrom(async (sink, started) => {
+      await new Promise((res) => setTimeout(res, 80)); // connecting
+      started();
+      await new Promise((res) => setTimeout(res, 120)); // the request's latency
+      started(); // only the first call counts
+      sink(body);
+    });
+    expect(reported).toMatchObject({ avg: 200, records: 2 });
+    expect(reported.rtMs).toBeGreaterThanOrEqual(195);
+    expect(reported.etMs).toBeGreaterThanOrEqual(115);
+    expect(reported.etMs).toBeLessThan(reported.rtMs - 70);
+    const silent = await runJobFrom(async (sink) => {
+      await new Promise((res) => setTimeout(res, 50));
+      sink(body);
+    });
+    expect(silent.etMs).toBe(silent.rtMs);
+  });
+
   it('a stream that fails mid-way gives a UserError saying how far it got', async () => {
     async function* broken() {
       yield Buffer.from('[{"cholesterol":1},');
@@ -119,6 +139,22 @@ describe('runJobOnObject through the embedded S3 server', () => {
     const r = await runJobOnObject(objects, 'node-3', 'bloodtests.json');
     expect(r.avg).toBe(expectedAvg);
     expect(r.records).toBe(3000);
+  });
+
+  it('in ranges: the same average, ET within RT; a ranged read of a missing object is the same UserError', async () => {
+    const size = readFileSync(file).length;
+    for (const rangeBytes of [64 * 1024, 100_001, size, size * 2]) {
+      const r = await runJobOnObject(objects, 'node-3', 'bloodtests.json', { rangeBytes, timeoutMs: 30_000 });
+      expect(r.avg, `rangeBytes ${rangeBytes}`).toBe(expectedAvg);
+      expect(r).toMatchObject({ records: 3000, bytes: size });
+      expect(r.etMs).toBeGreaterThan(0);
+      expect(r.etMs).toBeLessThanOrEqual(r.rtMs);
+    }
+    await expect(runJobOnObject(objects, 'node-3', 'nope.json', { rangeBytes: 1000 })).rejects.toThrow(/s3:\/\/node-3\/nope\.json not found/);
+  });
+
+  it('an already aborted signal: the job fails at once, naming the object', async () => {
+    await expect(runJobOnObject(objects, 'node-3', 'bloodtests.json', { signal: AbortSignal.abort() })).rejects.toThrow('job aborted while reading node-3/bloodtests.json');
   });
 
   it('missing object or bucket: UserError, no average', async () => {

@@ -95,6 +95,21 @@ describe('embedded S3 server', () => {
     expect((await readAll(await store.client.getPartialObject('node-1', 'range', 10))).toString()).toBe('abcdef');
   });
 
+  it('honours If-Match on GET and HEAD: 412 PreconditionFailed when the object is another version', async () => {
+    await store.putObject('node-1', 'ifmatch', Buffer.from('version one'));
+    const etag = (await store.statObject('node-1', 'ifmatch'))!.etag!;
+    const url = await store.client.presignedGetObject('node-1', 'ifmatch', 60);
+    const ok = await fetch(url, { headers: { Range: 'bytes=0-6', 'If-Match': `"${etag}"` } });
+    expect(ok.status).toBe(206);
+    expect(await ok.text()).toBe('version');
+    await store.putObject('node-1', 'ifmatch', Buffer.from('version two'));
+    const stale = await fetch(url, { headers: { Range: 'bytes=8-10', 'If-Match': `"${etag}"` } });
+    expect(stale.status).toBe(412);
+    expect(await stale.text()).toMatch(/<Code>PreconditionFailed<\/Code>/);
+    const any = await fetch(url, { headers: { Range: 'bytes=8-10', 'If-Match': '*' } });
+    expect(await any.text()).toBe('two');
+  });
+
   it('serves ranges across its 1 MiB read buffers, and a client leaving mid-download leaves no open file behind', async () => {
     const big = Buffer.alloc(5 * 1024 * 1024 + 124);
     for (let i = 0; i < big.length; i += 4) big.writeUInt32LE(i, i);

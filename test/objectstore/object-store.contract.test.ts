@@ -32,26 +32,66 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** A plain TCP relay standing where the app's latency proxy sits in front of the S3 server. */
-async function startRelay(target: { host: string; port: number }): Promise<{ port: number; bytes: () => number; close: () => Promise<void> }> {
+interface Relay {
+  port: number;
+  /** bytes from the server to the client */
+  bytes: () => number;
+  /** HTTP requests the client sent (heads ended by a blank line: GETs have no body) */
+  requests: () => number;
+  /** connections the client opened */
+  connections: () => number;
+  /** client connections still open */
+  open: () => number;
+  close: () => Promise<void>;
+}
+
+/**
+ * A plain TCP relay standing where the app's latency proxy sits in front of the S3 server; it
+ * counts requests and connections. `stallAfter`: it stops passing the server's bytes on after
+ * that many (a transfer that hangs mid-way).
+ */
+async function startRelay(target: { host: string; port: number }, opts: { stallAfter?: number } = {}): Promise<Relay> {
   let bytes = 0;
+  let requests = 0;
+  let connections = 0;
   const sockets = new Set<net.Socket>();
+  const clients = new Set<net.Socket>();
   const srv = net.createServer((client) => {
+    connections++;
+    clients.add(client);
     const upstream = net.connect(target.port, target.host);
     sockets.add(client).add(upstream);
-    upstream.on('data', (d: Buffer) => (bytes += d.length));
-    client.pipe(upstream).pipe(client);
+    let carry = '';
+    client.on('data', (d: Buffer) => {
+      const text = carry + d.toString('latin1');
+      requests += text.split('\r\n\r\n').length - 1;
+      carry = text.slice(-3);
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      const room = (opts.stallAfter ?? Infinity) - bytes;
+      const part = d.length > room ? d.subarray(0, room) : d;
+      bytes += part.length;
+      if (part.length) client.write(part);
+      // stalled: hold the rest (and the server's end) back
+      if (part.length < d.length) upstream.pause();
+    });
     const end = (): void => {
+      clients.delete(client);
       client.destroy();
       upstream.destroy();
     };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
+    client.on('error', end).on('close', end).on('end', end);
+    upstream.on('error', end).on('close', end).on('end', () => client.end());
+    // (a paused upstream emits no 'end': a stalled transfer stays stalled)
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   return {
     port: (srv.address() as net.AddressInfo).port,
     bytes: () => bytes,
+    requests: () => requests,
+    connections: () => connections,
+    open: () => clients.size,
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();
@@ -59,6 +99,8 @@ async function startRelay(target: { host: string; port: number }): Promise<{ por
       }),
   };
 }
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function contract(label: string, open: () => Promise<{ store: S3ObjectStore; close: () => Promise<void> }>): void {
   describe(label, () => {
@@ -277,6 +319,127 @@ function contract(label: string, open: () => Promise<{ store: S3ObjectStore; clo
       expect((err as Error).message).toBe('sink says stop');
       expect(calls).toBe(1);
     });
+
+    // the raw socket GET (the job's path) and the minio client's stream (https, and the fallback)
+    for (const transport of ['socket', 'stream'] as const) {
+      const over = (s: S3ObjectStore, port?: number): S3ObjectStore => {
+        const t = new S3ObjectStore({ ...s.options, socketGet: transport === 'socket' });
+        return port === undefined ? t : t.viaEndpoint('127.0.0.1', port);
+      };
+      const collect = async (s: S3ObjectStore, key: string, rangeBytes?: number): Promise<{ got: Buffer; n: number }> => {
+        const parts: Buffer[] = [];
+        const n = await s.readObject(A, key, (c) => parts.push(Buffer.from(c)), { rangeBytes });
+        return { got: Buffer.concat(parts), n };
+      };
+
+      it(`readObject in ranges (${transport}): the same bytes as a whole read, one request per range, sent one after the other on one connection`, async () => {
+        const size = 1_000_003;
+        const bytes = randomBytes(size);
+        await store.putObject(A, `ranged/${transport}`, bytes);
+        for (const rangeBytes of [100_000, 262_144, 999_999, size, size + 1, 5_000_000]) {
+          const relay = await startRelay(store.endpoint);
+          try {
+            let first = 0;
+            const parts: Buffer[] = [];
+            const n = await over(store, relay.port).readObject(A, `ranged/${transport}`, (c) => parts.push(Buffer.from(c)), { rangeBytes, onFirstRequest: () => first++ });
+            expect(n, `rangeBytes ${rangeBytes}`).toBe(size);
+            expect(sha(Buffer.concat(parts)), `rangeBytes ${rangeBytes}`).toBe(sha(bytes));
+            expect(relay.requests(), `rangeBytes ${rangeBytes}`).toBe(Math.ceil(size / rangeBytes));
+            expect(first).toBe(1);
+            // the socket path keeps one connection alive; the minio client pools its own
+            if (transport === 'socket') expect(relay.connections(), `rangeBytes ${rangeBytes}`).toBe(1);
+            else expect(relay.connections()).toBeLessThanOrEqual(relay.requests());
+          } finally {
+            await relay.close();
+          }
+        }
+        // without rangeBytes (or 0): one GET, as before
+        for (const rangeBytes of [undefined, 0]) {
+          const relay = await startRelay(store.endpoint);
+          try {
+            const whole = await collect(over(store, relay.port), `ranged/${transport}`, rangeBytes);
+            expect(whole.n).toBe(size);
+            expect(sha(whole.got)).toBe(sha(bytes));
+            expect(relay.requests()).toBe(1);
+          } finally {
+            await relay.close();
+          }
+        }
+      });
+
+      it(`readObject in ranges (${transport}): an empty object, a one-byte object, missing objects`, async () => {
+        await store.putObject(A, `ranged-empty/${transport}`, Buffer.alloc(0));
+        await store.putObject(A, `ranged-one/${transport}`, Buffer.from('x'));
+        const s = over(store);
+        expect(await s.readObject(A, `ranged-empty/${transport}`, () => expect.unreachable('no chunk for an empty object'), { rangeBytes: 1000 })).toBe(0);
+        expect((await collect(s, `ranged-one/${transport}`, 1)).got.toString()).toBe('x');
+        expect((await collect(s, `ranged-one/${transport}`, 1000)).got.toString()).toBe('x');
+        const err = await s.readObject(A, 'nope/missing.json', () => undefined, { rangeBytes: 1000 }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ObjectNotFoundError);
+        await expect(s.readObject(`fogsim-ct-${run}-gone`, 'k', () => undefined, { rangeBytes: 1000 })).rejects.toThrow(/bucket "fogsim-ct-\w+-gone" not found/);
+      });
+
+      it(`readObject in ranges (${transport}): an object replaced mid-read fails, never mixes two versions`, async () => {
+        const key = `ranged-race/${transport}`;
+        await store.putObject(A, key, Buffer.alloc(4_000_000, 0x31));
+        let put: Promise<void> | undefined;
+        const err = await over(store)
+          .readObject(
+            A,
+            key,
+            () => {
+              // 16 KiB ranges: about 250 round trips, the overwrite lands among them
+              put ??= store.putObject(A, key, Buffer.alloc(3_000_000, 0x32));
+            },
+            { rangeBytes: 16 * 1024 },
+          )
+          .catch((e: unknown) => e);
+        await put;
+        expect((err as Error).message).toMatch(new RegExp(`object s3://${A}/${key} changed while it was read in ranges`));
+      });
+
+      it(`readObject (${transport}): an abort mid-transfer rejects within 100 ms with an AbortError and leaves no open connection`, async () => {
+        await store.putObject(A, `abort/${transport}`, randomBytes(3_000_000));
+        for (const rangeBytes of [undefined, 1 << 20]) {
+          // the relay hangs the transfer after 200 kB: only the abort can end it
+          const relay = await startRelay(store.endpoint, { stallAfter: 200_000 });
+          try {
+            const ac = new AbortController();
+            let got = 0;
+            const read = over(store, relay.port)
+              .readObject(A, `abort/${transport}`, (c) => (got += c.length), { rangeBytes, signal: ac.signal })
+              .catch((e: unknown) => e);
+            for (let t = 0; t < 200 && relay.bytes() < 200_000; t++) await pause(10);
+            await pause(50);
+            expect(got).toBeGreaterThan(0);
+            const t0 = performance.now();
+            ac.abort();
+            const err = (await read) as Error & { code?: string };
+            expect(performance.now() - t0).toBeLessThan(100);
+            expect(err.name, err.message).toBe('AbortError');
+            expect(err.code).toBe('ABORT_ERR');
+            expect(err.message).toMatch(new RegExp(`reading s3://${A}/abort/${transport} was aborted after \\d+ bytes`));
+            for (let t = 0; t < 50 && relay.open() > 0; t++) await pause(10);
+            expect(relay.open(), 'client connections left open').toBe(0);
+          } finally {
+            await relay.close();
+          }
+        }
+        // a timeout says so; an aborted signal rejects before any connection
+        const relay = await startRelay(store.endpoint, { stallAfter: 100_000 });
+        try {
+          const err = await over(store, relay.port)
+            .readObject(A, `abort/${transport}`, () => undefined, { rangeBytes: 1 << 20, signal: AbortSignal.timeout(200) })
+            .catch((e: unknown) => e);
+          expect((err as Error).message).toMatch(/timed out after \d+ bytes/);
+          const before = relay.connections();
+          await expect(over(store, relay.port).readObject(A, `abort/${transport}`, () => undefined, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+          expect(relay.connections()).toBe(before);
+        } finally {
+          await relay.close();
+        }
+      });
+    }
 
     it('a server that is down gives a UserError naming the endpoint and the fix', async () => {
       const port = await freePort();
