@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UserError } from '../model/errors.js';
+import { latencyProblem, nodeIdProblem, nodeIdSchema } from '../model/limits.js';
 import { parseGoal } from '../model/scenario.js';
 import type { AppRow, LinkRow, NodeRow } from '../model/types.js';
 import type { Store } from '../db/store.js';
@@ -40,7 +41,7 @@ export const CLI_FIELDS: FieldNames = { id: '--id', availability: '--availabilit
 
 export const addNodeBodySchema = z
   .object({
-    id: z.number().int().min(1),
+    id: nodeIdSchema,
     name: z.string().min(1).max(100).optional(),
     availability: z.number().min(0).max(100),
     storage: z.boolean().default(true),
@@ -55,7 +56,8 @@ export const addNodeBodySchema = z
  */
 export function checkAddNode(existing: readonly NodeRow[], input: AddNodeInput, f: FieldNames = API_FIELDS): { problems: string[]; goal?: AppRow['goal'] } {
   const problems: string[] = [];
-  if (!Number.isInteger(input.id) || input.id < 1) problems.push(`${f.id}: must be a positive integer, got ${input.id}`);
+  const idProblem = nodeIdProblem(input.id);
+  if (idProblem) problems.push(`${f.id}: ${idProblem}`);
   else if (existing.some((n) => n.id === input.id)) {
     problems.push(`${f.id}: node ${input.id} already exists; pick an unused id (existing: ${existing.map((n) => n.id).join(', ')})`);
   }
@@ -66,8 +68,10 @@ export function checkAddNode(existing: readonly NodeRow[], input: AddNodeInput, 
   for (const [peer, ms] of Object.entries(input.latency)) {
     if (peer === String(input.id)) problems.push(`${f.latency}: ${peer} is the new node itself; its latency to itself is always 0, leave it out`);
     else if (!ids.has(peer)) problems.push(`${f.latency}: unknown peer node ${JSON.stringify(peer)}; existing nodes are ${[...ids].join(', ')}`);
-    else if (typeof ms !== 'number' || !Number.isFinite(ms)) problems.push(`${f.latency}: latency to node ${peer} must be a number of ms, got ${JSON.stringify(ms)}`);
-    else if (ms < 0) problems.push(`${f.latency}: latency to node ${peer} must be >= 0 ms, got ${ms}`);
+    else {
+      const problem = latencyProblem(ms);
+      if (problem) problems.push(`${f.latency}: latency to node ${peer} ${problem}`);
+    }
   }
   const missing = [...ids].filter((id) => id !== String(input.id) && !(id in input.latency));
   if (missing.length) problems.push(`${f.latency}: missing latency to node(s) ${missing.join(', ')}; every existing node needs one, e.g. ${missing.map((m) => `${m}=1000`).join(',')}`);

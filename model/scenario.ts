@@ -3,6 +3,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { METRICS, type Metric } from './metrics.js';
 import { UserError } from './errors.js';
+import { latencyMsSchema, nodeIdSchema, showValue } from './limits.js';
 import type { Goal } from './types.js';
 
 /*
@@ -22,19 +23,19 @@ const metricSet = (def: Record<Metric, number>) =>
 
 const nodeSchema = z
   .object({
-    id: int(1),
+    id: nodeIdSchema,
     name: z.string().min(1).optional(),
     availability: z.number().min(0).max(100),
     storage: z.boolean().default(true),
   })
   .strict();
 
-const linkSchema = z.object({ from: int(1), to: int(1), latencyMs: ms }).strict();
+const linkSchema = z.object({ from: nodeIdSchema, to: nodeIdSchema, latencyMs: latencyMsSchema }).strict();
 
 const appSchema = z
   .object({
-    id: int(1),
-    node: int(1),
+    id: nodeIdSchema,
+    node: nodeIdSchema,
     goal: z.unknown(),
   })
   .strict();
@@ -47,7 +48,7 @@ const datasetSchema = z
     /** an existing JSON data set (plain or .gz) to load instead of generating one */
     file: z.string().min(1).optional(),
     /** node whose bucket holds the first copy */
-    node: int(1),
+    node: nodeIdSchema,
     objectKey: z.string().min(1).default('bloodtests.json'),
   })
   .strict();
@@ -163,9 +164,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   const path = formatPath(issue.path);
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined
-        ? `${path}: required; expected ${issue.expected}`
-        : `${path}: expected ${issue.expected}, got ${JSON.stringify(issue.input)}`;
+      if (issue.input === undefined) return `${path}: required; expected ${issue.expected}`;
+      // YAML reads 1e400 and .inf as Infinity, .nan as NaN: say so rather than "got null"
+      if (typeof issue.input === 'number' && !Number.isFinite(issue.input)) return `${path}: expected a finite number, got ${showValue(issue.input)}`;
+      return `${path}: expected ${issue.expected}, got ${JSON.stringify(issue.input)}`;
     case 'too_small':
       return `${path}: must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}${issue.origin === 'array' ? ' item(s)' : ''}`;
     case 'too_big':

@@ -24,9 +24,12 @@ import type { NodeDeps, RunJobFn } from './node.js';
  * of the job pays the latency injected on that proxy.
  */
 export async function proxiedJob(appId: number, objects: S3ObjectStore, latency: LatencyControl, cfg: Pick<InfraConfig, 'proxyHost' | 'proxyListenHost' | 'proxyBasePort' | 's3Upstream'>): Promise<RunJobFn> {
-  const upstream = cfg.s3Upstream ?? `${objects.endpoint.host}:${objects.endpoint.port}`;
   // a fixed port per app when a base port is set (containers publish it), else any free port
   const port = cfg.proxyBasePort > 0 ? cfg.proxyBasePort + appId : 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UserError(`app ${appId}: its proxy port FOGSIM_PROXY_BASE_PORT (${cfg.proxyBasePort}) + app id ${appId} = ${port} is not a port (0-65535); lower FOGSIM_PROXY_BASE_PORT to at most ${Math.max(0, 65535 - appId)}, or unset it to use any free port`);
+  }
+  const upstream = cfg.s3Upstream ?? `${objects.endpoint.host}:${objects.endpoint.port}`;
   const addr = await latency.ensureProxy(proxyNameForApp(appId), `${cfg.proxyListenHost}:${port}`, upstream);
   // a proxy listening on every interface is reached at the proxy server's host
   const host = cfg.proxyListenHost === cfg.proxyHost ? addr.host : cfg.proxyHost;

@@ -4,6 +4,7 @@
  */
 import { Toxiproxy, ToxiproxyError, type Proxy } from 'toxiproxy-node-client';
 import { UserError } from '../model/errors.js';
+import { MAX_LATENCY_MS } from '../model/limits.js';
 import type { InfraConfig } from '../util/config.js';
 import type { LatencyControl } from './latency-control.js';
 
@@ -105,8 +106,8 @@ export class ToxiproxyLatencyControl implements LatencyControl {
   async setLatency(name: string, latencyMs: number, jitterMs = 0): Promise<void> {
     checkMs(latencyMs, 'latency');
     checkMs(jitterMs, 'jitter');
-    // Toxiproxy takes whole milliseconds
-    const attributes = { latency: Math.round(latencyMs), jitter: Math.round(jitterMs) };
+    // Toxiproxy takes whole milliseconds; a draw around a link at the bound may pass it by a few ms
+    const attributes = { latency: Math.min(MAX_LATENCY_MS, Math.round(latencyMs)), jitter: Math.min(MAX_LATENCY_MS, Math.round(jitterMs)) };
     const proxy = await this.find(name);
     if (!proxy) throw new UserError(`no proxy named "${name}" on the latency proxy at ${this.url}: create it first (ensureProxy)`);
     let current;

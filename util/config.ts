@@ -1,3 +1,5 @@
+import { UserError } from '../model/errors.js';
+
 /**
  * Infrastructure settings from the environment. A role with no setting uses its embedded default.
  */
@@ -39,10 +41,21 @@ export function readInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConf
     proxyHost: env.FOGSIM_PROXY_HOST ?? '127.0.0.1',
     proxyListenHost: env.FOGSIM_PROXY_LISTEN_HOST ?? env.FOGSIM_PROXY_HOST ?? '127.0.0.1',
     s3Upstream: env.FOGSIM_S3_UPSTREAM || undefined,
-    proxyBasePort: Number(env.FOGSIM_PROXY_BASE_PORT ?? 0),
+    proxyBasePort: portVar(env, 'FOGSIM_PROXY_BASE_PORT', 0),
     kafkaBrokers: env.FOGSIM_KAFKA_BROKERS ? env.FOGSIM_KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
     kafkaPartitions: Number(env.FOGSIM_KAFKA_PARTITIONS ?? 3),
     kafkaReplication: Number(env.FOGSIM_KAFKA_REPLICATION ?? 1),
     dataDir,
   };
+}
+
+/** A port from the environment: an integer 0..65535 (unset or empty: `fallback`); the error names the variable. */
+function portVar(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw.trim());
+  if (!/^\d+$/.test(raw.trim()) || n > 65535) {
+    throw new UserError(`${name}: expected a port, an integer from 0 to 65535 (0: any free port), got ${JSON.stringify(raw)}`);
+  }
+  return n;
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../../model/errors.js';
+import { isNodeId, MAX_LATENCY_MS, MAX_NODE_ID, NODE_ID_RANGE } from '../../model/limits.js';
 import { readInfraConfig } from '../../util/config.js';
 import { addNodeToStore, addNodeViaApi, CLI_FIELDS, controllerAnswers, parseLatencyFlag, type AddNodeInput, type AddedNode } from '../../controller/add-node.js';
 
@@ -19,7 +20,7 @@ interface Flags {
 function parseFlags(f: Flags): AddNodeInput {
   if (f.id === undefined) throw new UserError('--id: required; the new node id, e.g. --id 4');
   const id = Number(f.id);
-  if (!/^\d+$/.test(f.id) || !Number.isSafeInteger(id) || id < 1) throw new UserError(`--id: expected a positive integer, got ${JSON.stringify(f.id)}`);
+  if (!/^\d+$/.test(f.id) || !isNodeId(id)) throw new UserError(`--id: expected ${NODE_ID_RANGE}, got ${JSON.stringify(f.id)}`);
   if (f.availability === undefined) throw new UserError('--availability: required; a percentage 0-100, e.g. --availability 90');
   const availability = Number(f.availability);
   if (f.availability.trim() === '' || !Number.isFinite(availability)) throw new UserError(`--availability: expected a number 0-100, got ${JSON.stringify(f.availability)}`);
@@ -49,9 +50,9 @@ export function registerAddNode(program: Command): void {
   program
     .command('add-node')
     .description('add a fog node with its links, through a running controller or straight on the store')
-    .option('--id <n>', 'id of the new node (unused)')
+    .option('--id <n>', `id of the new node (unused, 1-${MAX_NODE_ID})`)
     .option('--availability <percent>', 'availability of the new node, 0-100')
-    .option('--latency <list>', 'latency in ms to every existing node: 1=2000,2=1000,...')
+    .option('--latency <list>', `latency in ms (0-${MAX_LATENCY_MS}) to every existing node: 1=2000,2=1000,...`)
     .option('--storage <yes|no>', 'whether the node may host data', 'yes')
     .option('--name <name>', 'display name (default node<id>)')
     .option('--goal <json>', 'also place an app on the node with this QoS goal (JSON)')

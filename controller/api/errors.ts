@@ -32,7 +32,10 @@ export function describeZodError(err: z.ZodError, prefix = '', input?: unknown):
         case 'invalid_type': {
           // zod 4 leaves the offending input out of issues by default: look it up ourselves.
           const got = issue.input !== undefined ? issue.input : valueAt(input, issue.path);
-          return got === undefined ? `${field}: required; expected ${issue.expected}` : `${field}: expected ${issue.expected}, got ${JSON.stringify(got)}`;
+          if (got === undefined) return `${field}: required; expected ${issue.expected}`;
+          // JSON.parse reads 1e400 as Infinity, which JSON.stringify would show as null
+          if (typeof got === 'number' && !Number.isFinite(got)) return `${field}: expected a finite number, got ${got} (out of range)`;
+          return `${field}: expected ${issue.expected}, got ${JSON.stringify(got)}`;
         }
         case 'too_small':
           return `${field}: must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;

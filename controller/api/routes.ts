@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Store } from '../../db/store.js';
 import type { DatasetCopy, EventRow } from '../../model/types.js';
+import { latencyMsSchema, MAX_NODE_ID } from '../../model/limits.js';
 import { addNodeBodySchema, addNodeToStore, type AddedNode } from '../add-node.js';
 import { badRequest, notFound, parseOr400 } from './errors.js';
 import type { ConvergenceState, LiveFeed } from './stream.js';
@@ -35,7 +36,7 @@ const intParam = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
 const pageQuery = z.object({
   limit: intParam('limit', 1, MAX_LIMIT),
   offset: intParam('offset', 0),
-  appId: intParam('appId', 1),
+  appId: intParam('appId', 1, MAX_NODE_ID),
 });
 
 const eventsQuery = pageQuery.extend({
@@ -51,10 +52,14 @@ const runsQuery = pageQuery.extend({
   order: z.enum(['asc', 'desc'], { message: 'must be asc (oldest first, the default) or desc (newest first)' }).optional(),
 });
 
-function idParam(req: Request, name: string): number {
+/** A node id (1..MAX_NODE_ID) or an event id (any positive integer) in the path. */
+function idParam(req: Request, name: string, kind: 'node' | 'event' = 'node'): number {
   const raw = req.params[name];
   const n = Number(raw);
-  if (!/^\d+$/.test(String(raw)) || !Number.isSafeInteger(n) || n < 1) throw badRequest(`${name}: must be a positive integer node id, got ${JSON.stringify(raw)}`);
+  const max = kind === 'node' ? MAX_NODE_ID : Number.MAX_SAFE_INTEGER;
+  if (!/^\d+$/.test(String(raw)) || !Number.isSafeInteger(n) || n < 1 || n > max) {
+    throw badRequest(`${name}: must be a positive integer ${kind} id${kind === 'node' ? ` (1 to ${MAX_NODE_ID})` : ''}, got ${JSON.stringify(raw)}`);
+  }
   return n;
 }
 
@@ -69,7 +74,7 @@ const putNodeSchema = z
     message: 'give at least one of availability (0-100), storage (true/false) or name',
   });
 
-const putLinkSchema = z.object({ latencyMs: z.number().min(0) }).strict();
+const putLinkSchema = z.object({ latencyMs: latencyMsSchema }).strict();
 
 /** Every copy of the data set with the apps that read it, as the dashboard and the table show it. */
 export async function placements(store: Store): Promise<(DatasetCopy & { referencedBy: number[] })[]> {
@@ -123,7 +128,7 @@ export function apiRoutes(o: RoutesOptions): Router {
   });
 
   r.get('/links', async (req, res) => {
-    const q = parseOr400(z.object({ node: intParam('node', 1) }), req.query, '?');
+    const q = parseOr400(z.object({ node: intParam('node', 1, MAX_NODE_ID) }), req.query, '?');
     let links = await store.listLinks();
     if (q.node !== undefined) links = links.filter((l) => l.from === q.node || l.to === q.node);
     res.json(links.sort((a, b) => a.from - b.from || a.to - b.to));
@@ -166,7 +171,7 @@ export function apiRoutes(o: RoutesOptions): Router {
   });
 
   r.get('/events/:id', async (req, res) => {
-    const id = idParam(req, 'id');
+    const id = idParam(req, 'id', 'event');
     const e = await store.getEvent(id);
     if (!e) throw notFound(`event ${id} does not exist`);
     res.json((await withFeedback(store, [e]))[0]);
@@ -183,7 +188,7 @@ export function apiRoutes(o: RoutesOptions): Router {
   });
 
   r.get('/impacts', async (req, res) => {
-    const q = parseOr400(z.object({ appId: intParam('appId', 1) }), req.query, '?');
+    const q = parseOr400(z.object({ appId: intParam('appId', 1, MAX_NODE_ID) }), req.query, '?');
     const rows = await store.listImpacts(q.appId);
     res.json(rows.sort((a, b) => a.appId - b.appId || a.actionLabel.localeCompare(b.actionLabel)));
   });

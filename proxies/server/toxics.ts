@@ -3,6 +3,7 @@
  * decoding (what Toxiproxy v2 accepts, with a clear 400 otherwise) and the per-connection
  * stages that apply a toxic to the bytes of one direction of one connection.
  */
+import { MAX_LATENCY_MS } from '../../model/limits.js';
 import { ApiError } from './errors.js';
 
 export type Stream = 'upstream' | 'downstream';
@@ -15,6 +16,15 @@ export const TOXIC_ATTRIBUTES: Record<string, readonly string[]> = {
   reset_peer: ['timeout'],
   slow_close: ['delay'],
   limit_data: ['bytes'],
+};
+
+/**
+ * Upper bounds per toxic type and attribute (ms). A latency beyond fogsim's bound on link latency
+ * would only stall every request for good; other attributes take any integer, and the timers
+ * below cope with any of them.
+ */
+export const ATTRIBUTE_MAX: Record<string, Record<string, number>> = {
+  latency: { latency: MAX_LATENCY_MS, jitter: MAX_LATENCY_MS },
 };
 
 /** A toxic as the API shows it (same field order as Toxiproxy's JSON). */
@@ -39,10 +49,13 @@ export function decodeAttributes(type: string, raw: unknown, base: Record<string
   for (const key of names) {
     const v = raw[key];
     if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isInteger(v)) {
-      throw new ApiError(`bad request body: attributes.${key} must be an integer, got ${JSON.stringify(v)}`, 400);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
+      // String(): JSON.parse reads 1e400 as Infinity, which JSON.stringify would show as null
+      throw new ApiError(`bad request body: attributes.${key} must be an integer, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`, 400);
     }
     if (v < 0) throw new ApiError(`bad request body: attributes.${key} must be >= 0, got ${v}`, 400);
+    const max = ATTRIBUTE_MAX[type]?.[key];
+    if (max !== undefined && v > max) throw new ApiError(`bad request body: attributes.${key} must be <= ${max} (ms), got ${v}`, 400);
     out[key] = v;
   }
   return out;
@@ -99,6 +112,38 @@ export interface StageHost {
 
 export const now = (): number => performance.now();
 
+/** setTimeout's longest delay: above it Node fires after 1 ms (with a TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A one-shot timer for any delay: waits longer than MAX_TIMER_MS are chained, never handed to
+ * setTimeout (which would fire at once). NaN and negative delays fire on the next tick; Infinity never.
+ */
+export class Timer {
+  private t: NodeJS.Timeout | undefined;
+  get armed(): boolean {
+    return this.t !== undefined;
+  }
+  set(ms: number, fn: () => void): void {
+    this.clear();
+    const arm = (left: number) => {
+      if (left > MAX_TIMER_MS) {
+        this.t = setTimeout(() => arm(left - MAX_TIMER_MS), MAX_TIMER_MS);
+        return;
+      }
+      this.t = setTimeout(() => {
+        this.t = undefined;
+        fn();
+      }, left > 0 ? left : 0);
+    };
+    arm(Number.isNaN(ms) ? 0 : ms);
+  }
+  clear(): void {
+    if (this.t) clearTimeout(this.t);
+    this.t = undefined;
+  }
+}
+
 /**
  * One toxic applied to one direction of one connection. `active` is drawn from the toxicity
  * once per connection (and again on update), as Toxiproxy does per link.
@@ -134,7 +179,7 @@ export abstract class Stage implements Sink {
 abstract class TimedQueueStage extends Stage {
   private q: { chunk: Buffer; due: number }[] = [];
   private head = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer = new Timer();
   private ending = false;
 
   protected enqueue(chunk: Buffer, due: number): void {
@@ -154,14 +199,12 @@ abstract class TimedQueueStage extends Stage {
     this.schedule();
   }
   private schedule(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.clear();
     if (this.pending === 0) return;
     const wait = this.q[this.head]!.due - now();
-    this.timer = setTimeout(() => this.drain(), Math.max(0, Math.ceil(wait)));
+    this.timer.set(Math.ceil(wait), () => this.drain());
   }
   private drain(): void {
-    this.timer = undefined;
     // half a millisecond of slack: setTimeout has millisecond resolution
     const t = now() + 0.5;
     while (this.head < this.q.length && this.q[this.head]!.due <= t) {
@@ -186,8 +229,7 @@ abstract class TimedQueueStage extends Stage {
     else this.ending = true;
   }
   override detach(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.clear();
     for (let i = this.head; i < this.q.length; i++) {
       this.host.queued(-this.q[i]!.chunk.length);
       this.next.write(this.q[i]!.chunk, this.q[i]!.due);
@@ -197,8 +239,7 @@ abstract class TimedQueueStage extends Stage {
     if (this.ending) this.next.end();
   }
   override dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.clear();
     this.q = [];
     this.head = 0;
   }
@@ -247,16 +288,15 @@ export class BandwidthStage extends TimedQueueStage {
 
 /** Stops all data; closes the connection after `timeout` ms (0 = never, until the toxic goes). */
 export class TimeoutStage extends Stage {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer = new Timer();
   constructor(spec: ToxicSpec, next: Sink, host: StageHost) {
     super(spec, next, host);
     this.arm();
   }
   private arm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.clear();
     const t = this.spec.attributes.timeout ?? 0;
-    if (this.active && t > 0) this.timer = setTimeout(() => this.host.close(), t);
+    if (this.active && t > 0) this.timer.set(t, () => this.host.close());
   }
   write(chunk: Buffer, ts: number): void {
     if (!this.active) this.next.write(chunk, ts);
@@ -272,39 +312,42 @@ export class TimeoutStage extends Stage {
     if (this.active) this.host.close();
   }
   override dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.clear();
   }
 }
 
 /** On the first data, drops it and resets the connection (RST) after `timeout` ms. */
 export class ResetPeerStage extends Stage {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer = new Timer();
+  private started = false;
   write(chunk: Buffer, ts: number): void {
     if (!this.active) return this.next.write(chunk, ts);
-    if (!this.timer) this.timer = setTimeout(() => this.host.reset(), this.spec.attributes.timeout ?? 0);
+    if (!this.started) {
+      this.started = true;
+      this.timer.set(this.spec.attributes.timeout ?? 0, () => this.host.reset());
+    }
   }
   override end(): void {
-    if (this.active && !this.timer) this.host.reset();
+    if (this.active && !this.started) this.host.reset();
     else if (!this.active) this.next.end();
   }
   override dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer.clear();
   }
 }
 
 /** Delays the close by `delay` ms. */
 export class SlowCloseStage extends Stage {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer = new Timer();
   write(chunk: Buffer, ts: number): void {
     this.next.write(chunk, ts);
   }
   override end(): void {
     if (!this.active) return this.next.end();
-    this.timer = setTimeout(() => this.next.end(), this.spec.attributes.delay ?? 0);
+    this.timer.set(this.spec.attributes.delay ?? 0, () => this.next.end());
   }
   override dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer.clear();
   }
 }
 

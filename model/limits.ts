@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/*
+ * Bounds on the numbers a user sets (scenario file, API bodies, CLI flags), in one place so
+ * every validator agrees. A value past these would be accepted and then break something far
+ * away: a node id turns into a port, a latency into a timer.
+ */
+
+/** Node and app ids are integers 1..MAX_NODE_ID (a proxy port may be derived from an app id). */
+export const MAX_NODE_ID = 9999;
+
+/** Link latency in ms: 0..MAX_LATENCY_MS (10 minutes; a run pays it on every request). */
+export const MAX_LATENCY_MS = 600_000;
+
+export const NODE_ID_RANGE = `an integer from 1 to ${MAX_NODE_ID}`;
+export const LATENCY_RANGE = `a number of ms from 0 to ${MAX_LATENCY_MS} (10 minutes)`;
+
+/** How a bad input reads in a message: `1e400` is Infinity, not `null` as JSON.stringify has it. */
+export function showValue(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'bigint') return `${String(v)}n`;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+export function isNodeId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_NODE_ID;
+}
+
+/** The problem with a node or app id, or undefined when it is valid. */
+export function nodeIdProblem(v: unknown): string | undefined {
+  return isNodeId(v) ? undefined : `must be ${NODE_ID_RANGE}, got ${showValue(v)}`;
+}
+
+/** The problem with a latency in ms, or undefined when it is valid. */
+export function latencyProblem(v: unknown): string | undefined {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return `must be ${LATENCY_RANGE}, got ${showValue(v)}`;
+  if (v < 0) return `must be >= 0 ms, got ${v}`;
+  if (v > MAX_LATENCY_MS) return `must be at most ${MAX_LATENCY_MS} ms (10 minutes), got ${v}`;
+  return undefined;
+}
+
+/** A node or app id in a zod schema (scenario file, API bodies). */
+export const nodeIdSchema = z
+  .number()
+  .int()
+  .refine((n) => n >= 1 && n <= MAX_NODE_ID, { error: (iss) => `must be ${NODE_ID_RANGE}, got ${showValue(iss.input)}` });
+
+/** A link latency in a zod schema: "must be >= 0" below, the bound above. */
+export const latencyMsSchema = z
+  .number()
+  .min(0)
+  .refine((n) => n <= MAX_LATENCY_MS, { error: (iss) => `must be at most ${MAX_LATENCY_MS} ms (10 minutes), got ${showValue(iss.input)}` });

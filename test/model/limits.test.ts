@@ -1,0 +1,55 @@
+/** Scenario bounds (issue 18): node/app ids 1..MAX_NODE_ID, link latency 0..MAX_LATENCY_MS, finite numbers. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { UserError } from '../../model/errors.js';
+import { MAX_LATENCY_MS, MAX_NODE_ID } from '../../model/limits.js';
+import { parseScenario, parseScenarioYaml } from '../../model/scenario.js';
+
+const thesisText = readFileSync('scenarios/thesis.yaml', 'utf8');
+const thesis = () => parse(thesisText) as Record<string, any>;
+
+function problems(f: () => unknown): string[] {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    return (e as UserError).details;
+  }
+  throw new Error('expected the scenario to be rejected');
+}
+
+describe('scenario limits', () => {
+  it(`node and app ids must be integers 1..${MAX_NODE_ID}, with the path named`, () => {
+    const raw = thesis();
+    raw.nodes[0].id = 70000;
+    raw.links[0].from = 70000;
+    raw.apps[0].id = 10000;
+    raw.apps[1].node = 0;
+    raw.dataset.node = 123456;
+    const p = problems(() => parseScenario(raw));
+    const range = `must be an integer from 1 to ${MAX_NODE_ID}`;
+    expect(p).toContain(`nodes[0].id: ${range}, got 70000`);
+    expect(p).toContain(`links[0].from: ${range}, got 70000`);
+    expect(p).toContain(`apps[0].id: ${range}, got 10000`);
+    expect(p).toContain(`apps[1].node: ${range}, got 0`);
+    expect(p).toContain(`dataset.node: ${range}, got 123456`);
+  });
+
+  it(`links[].latencyMs is bounded at ${MAX_LATENCY_MS} ms; the bound itself is fine`, () => {
+    const raw = thesis();
+    raw.links[0].latencyMs = 1e12;
+    expect(problems(() => parseScenario(raw))).toEqual([`links[0].latencyMs: must be at most ${MAX_LATENCY_MS} ms (10 minutes), got 1000000000000`]);
+    raw.links[0].latencyMs = MAX_LATENCY_MS;
+    expect(parseScenario(raw).links[0]!.latencyMs).toBe(MAX_LATENCY_MS);
+  });
+
+  it('1e400, .inf and .nan are reported as not finite, not as "got null"', () => {
+    const text = thesisText.replace(/availability: 97/, 'availability: 1e400').replace(/latencyMs: 1500/, 'latencyMs: .nan');
+    expect(text).not.toBe(thesisText);
+    const p = problems(() => parseScenarioYaml(text));
+    expect(p).toContain('nodes[0].availability: expected a finite number, got Infinity');
+    expect(p.some((m) => /latencyMs: expected a finite number, got NaN/.test(m)), p.join('\n')).toBe(true);
+    expect(p.join('\n')).not.toMatch(/got null/);
+  });
+});
