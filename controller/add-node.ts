@@ -4,6 +4,7 @@ import { latencyProblem, nodeIdProblem, nodeIdSchema } from '../model/limits.js'
 import { parseGoal } from '../model/scenario.js';
 import type { AppRow, LinkRow, NodeRow } from '../model/types.js';
 import type { Store } from '../db/store.js';
+import { appSeed, createRng } from '../util/rng.js';
 
 /**
  * Adding a fog node at run time: the node row, a link to every existing node, and optionally
@@ -101,6 +102,56 @@ export async function addNodeToStore(store: Store, input: AddNodeInput, f: Field
   return { node, links, app };
 }
 
+/*
+ * Values left out are drawn as the original's add_nodes.py does (initialize_random: a latency of
+ * random.randint(100, 2000) ms per link, both ways alike) and its availability range (60..99 %),
+ * uniform whole numbers from a seeded Rng: availability first, then the latency to every
+ * existing node in ascending id order, so one seed draws the same whichever of the two is given.
+ */
+export const DRAW_LATENCY_MS = { min: 100, max: 2000 } as const;
+export const DRAW_AVAILABILITY = { min: 60, max: 99 } as const;
+
+/** The seed when none is given: derived from the node id, so adding the same node again draws the same. */
+export function defaultDrawSeed(nodeId: number): number {
+  return appSeed(0x6e6f6465, nodeId);
+}
+
+export interface DrawnValues {
+  seed: number;
+  /** set when the availability was drawn */
+  availability?: number;
+  /** set when the latencies were drawn */
+  latency?: Record<string, number>;
+}
+
+/**
+ * Completes an addition: a missing availability or latency map is drawn (see above) against the
+ * ids of the existing nodes. Returns the input to add and what was drawn.
+ */
+export function drawMissing(
+  existingIds: readonly number[],
+  partial: Omit<AddNodeInput, 'availability' | 'latency'> & { availability?: number; latency?: Record<string, number> },
+  seed = defaultDrawSeed(partial.id),
+): { input: AddNodeInput; drawn: DrawnValues } {
+  const rng = createRng(seed);
+  const uniform = (r: { min: number; max: number }) => r.min + rng.int(r.max - r.min + 1);
+  const availability = uniform(DRAW_AVAILABILITY);
+  const latency: Record<string, number> = {};
+  for (const id of [...existingIds].filter((n) => n !== partial.id).sort((a, b) => a - b)) latency[String(id)] = uniform(DRAW_LATENCY_MS);
+  const drawn: DrawnValues = { seed };
+  if (partial.availability === undefined) drawn.availability = availability;
+  if (partial.latency === undefined) drawn.latency = latency;
+  return { input: { ...partial, availability: partial.availability ?? availability, latency: partial.latency ?? latency }, drawn };
+}
+
+/** One line: `drew availability 73 %, latency 1=845,2=1730,3=212 ms (seed N)`; undefined when nothing was drawn. */
+export function describeDrawn(d: DrawnValues): string | undefined {
+  const parts: string[] = [];
+  if (d.availability !== undefined) parts.push(`availability ${d.availability} %`);
+  if (d.latency !== undefined) parts.push(`latency ${Object.entries(d.latency).map(([k, v]) => `${k}=${v}`).join(',') || '(no existing node)'} ms`);
+  return parts.length ? `drew ${parts.join(', ')} (seed ${d.seed})` : undefined;
+}
+
 /** Parses `1=2000,2=1000` (the --latency flag) into {"1": 2000, "2": 1000}. */
 export function parseLatencyFlag(text: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -134,6 +185,21 @@ export async function addNodeViaApi(apiUrl: string, input: AddNodeInput, token?:
     throw new UserError(msg);
   }
   return body as AddedNode;
+}
+
+/** The nodes a running controller knows (to draw latencies to each). */
+export async function listNodesViaApi(apiUrl: string, token?: string): Promise<NodeRow[]> {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await fetch(new URL('/api/nodes', apiUrl), { headers, signal: AbortSignal.timeout(10_000) });
+  } catch (e) {
+    throw new UserError(`--api: no controller answers at ${apiUrl} (${(e as Error).message}); start one with \`fogsim up\` or leave --api out to write on the store`);
+  }
+  if (res.status === 401) throw new UserError(`the controller at ${apiUrl} needs a token: set FOGSIM_ADMIN_TOKEN`);
+  if (!res.ok) throw new UserError(`the controller at ${apiUrl} did not list its nodes (HTTP ${res.status})`);
+  return (await res.json()) as NodeRow[];
 }
 
 /** True when a fogsim controller answers /api/health at that URL within a short time. */

@@ -6,13 +6,14 @@ import { readInfraConfig, type InfraConfig } from '../util/config.js';
 import { startInfra, type Infra } from './infra.js';
 import { bootstrapPlacement } from './bootstrap.js';
 import { ensureDatasetFile } from '../dataset/generate.js';
-import { missingVectors, describeMissing } from '../training/labels.js';
+import { missingVectors, describeMissing, requiredLabels } from '../training/labels.js';
+import { learnedDirFor, vectorsDirFor } from '../training/dirs.js';
+import { importLearnedVectors, writeLearnedVectors, type LearnedImport, type LearnedWrite } from '../training/learned.js';
 import { trainScenario } from '../training/train.js';
 import { importVectors } from '../training/import.js';
 import { openAppMeasurer, uploadTrainingCopies } from '../training/infra.js';
 import type { TrainingInfra } from '../training/train.js';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { closeEvent } from '../nodes/decision/index.js';
 import type { NodeRuntime } from './runtime/runtime.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
@@ -43,8 +44,14 @@ export interface SessionOptions {
   /** for tests running from TypeScript sources */
   nodeEntry?: string;
   nodeExecArgv?: string[];
-  /** where trained vectors are kept between sessions (default <dataDir>/training) */
+  /** where trained vectors are kept between sessions (default training/dirs.ts vectorsDirFor: <dataDir>/training/<scenario name>) */
   vectorsDir?: string;
+  /**
+   * start from the trained vectors alone: the ones learned online in earlier sessions
+   * (<vectorsDir>/learned) are not imported, and online vectors of a persistent store are reset
+   * to the trained ones
+   */
+  freshVectors?: boolean;
 }
 
 export interface Session {
@@ -54,7 +61,14 @@ export interface Session {
   runtime?: NodeRuntime;
   telemetry?: TelemetrySubscriber;
   startedAtMs: number;
+  /** the scenario's vectors folder (trained vectors; the learned ones in its learned/) */
+  vectorsDir: string;
   startNode(appId: number): Promise<void>;
+  /**
+   * Writes the store's online-learned vectors to <vectorsDir>/learned/app-<id>/ for the next
+   * session; call it once the nodes have stopped (the end of `run`, the shutdown of `up`).
+   */
+  saveLearnedVectors(): Promise<LearnedWrite>;
   close(): Promise<void>;
 }
 
@@ -76,7 +90,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     const placed = await bootstrapPlacement(store, objects, scenario, datasetFile);
     if (placed.created) o.log(`data set: ${datasetFile} uploaded to ${placed.created.bucket} (node ${placed.created.nodeId})`);
 
-    await ensureVectors(o, scenario, scenarioFile, infra);
+    const vectorsDir = await ensureVectors(o, scenario, scenarioFile, infra);
 
     // overdue events close even when the node that wrote them is gone (DESIGN 7.7)
     const closer = setInterval(() => {
@@ -125,48 +139,104 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     const appIds = (await store.listApps()).map((a) => a.id).sort((a, b) => a - b);
     for (const id of appIds) await startNode(id);
     if (runtime) o.log(`${appIds.length} node(s) started as ${runtime.kind === 'process' ? 'child processes' : 'containers'}`);
-    return { scenario, scenarioFile, infra, runtime, telemetry, startedAtMs, startNode, close };
+    const saveLearnedVectors = () => saveLearned(o, infra, vectorsDir);
+    return { scenario, scenarioFile, infra, runtime, telemetry, startedAtMs, vectorsDir, startNode, saveLearnedVectors, close };
   } catch (e) {
     await close();
     throw e;
   }
 }
 
-/** Vectors for every app: already in the store, imported from an earlier training, or trained now. */
-async function ensureVectors(o: SessionOptions, scenario: Scenario, scenarioFile: string, infra: Infra): Promise<void> {
+/**
+ * Vectors for every app, and the folder they are kept in. In order: the trained vectors (already
+ * in the store, else imported from the scenario's vectors folder, else trained now), then the
+ * vectors learned online in earlier sessions (<vectorsDir>/learned) over them, unless
+ * --fresh-vectors. Logs one line saying what the session starts from.
+ */
+async function ensureVectors(o: SessionOptions, scenario: Scenario, scenarioFile: string, infra: Infra): Promise<string> {
   const { store, cfg } = infra;
   // nodes added with add-node live in the store: every app needs vectors for them too
   scenario = await currentTopology(store, scenario);
+  const dir = o.vectorsDir ?? vectorsDirFor(cfg.dataDir, scenario.name);
+  const learnedDir = learnedDirFor(dir);
+  const need = new Set(requiredLabels(scenario));
+  const appIds = new Set(scenario.apps.map((a) => a.id));
+  const relevant = async () => (await store.listImpacts()).filter((r) => appIds.has(r.appId) && need.has(r.actionLabel));
+  const onlineApps = async () => [...new Set((await relevant()).filter((r) => r.source === 'online').map((r) => r.appId))].sort((a, b) => a - b);
   let missing = await missingVectors(store, scenario);
-  if (missing.length === 0) return;
-  const dir = o.vectorsDir ?? join(cfg.dataDir, 'training', scenario.name);
-  if (existsSync(dir)) {
+  // a persistent store's own online vectors (up) outlive importing or training the missing ones;
+  // --fresh-vectors resets them to the trained ones instead
+  const onlineBefore = o.freshVectors ? [] : (await relevant()).filter((r) => r.source === 'online');
+  const reset = o.freshVectors === true && (await onlineApps()).length > 0;
+  let fromFiles = 0;
+  if ((missing.length || reset) && existsSync(dir)) {
     try {
-      const imported = await importVectors({ dir, store, scenario });
+      fromFiles = (await importVectors({ dir, store, scenario })).length;
       missing = await missingVectors(store, scenario);
-      if (imported.length) o.log(`impact vectors: ${imported.length} imported from ${dir}`);
     } catch (e) {
       o.log(`impact vectors in ${dir} could not be imported (${(e as Error).message}); training again`);
     }
   }
-  if (missing.length === 0) return;
-  if (o.train === false) throw new UserError(describeMissing(missing, o.scenarioFile));
-  o.log(`impact vectors missing for ${missing.length} app(s): training first (${scenario.apps.length} apps, ${o.trainIterations ?? scenario.training.iterations} iterations)`);
-  const result = await trainScenario({
-    scenario,
-    iterations: o.trainIterations,
-    outDir: dir,
-    signal: o.signal,
-    config: cfg,
-    infra: await trainingInfraFrom(infra, scenario),
-    onEvent: (e) => {
-      if (e.kind === 'app') o.log(`training: app ${e.appId} done (${e.vectors} vectors)`);
-    },
-  });
-  if (result.interrupted) throw new UserError('training was interrupted; run again to resume where it stopped');
-  o.log(`training: ${result.measurements} measurements in ${(result.wallMs / 1000).toFixed(1)} s; vectors kept in ${dir}`);
-  missing = await missingVectors(store, scenario);
-  if (missing.length) throw new UserError(describeMissing(missing, scenarioFile));
+  // online vectors the trained files could not reset: those apps train again
+  const stale = reset ? await onlineApps() : [];
+  let trainedNow = 0;
+  if (missing.length || stale.length) {
+    if (o.train === false) {
+      if (missing.length) throw new UserError(describeMissing(missing, o.scenarioFile));
+      throw new UserError(`--fresh-vectors: app(s) ${stale.join(', ')} have vectors learned online and ${dir} holds no trained ones to reset them to; train them with \`fogsim train --scenario ${o.scenarioFile}\` or leave out --no-train`);
+    }
+    const toTrain = [...new Set([...missing.map((m) => m.appId), ...stale])].sort((a, b) => a - b);
+    o.log(`impact vectors ${missing.length ? 'missing' : 'to reset'} for ${toTrain.length} app(s): training first (apps ${toTrain.join(', ')}, ${o.trainIterations ?? scenario.training.iterations} iterations)`);
+    const result = await trainScenario({
+      scenario,
+      appIds: toTrain,
+      iterations: o.trainIterations,
+      outDir: dir,
+      signal: o.signal,
+      config: cfg,
+      infra: await trainingInfraFrom(infra, scenario),
+      onEvent: (e) => {
+        if (e.kind === 'app') o.log(`training: app ${e.appId} done (${e.vectors} vectors)`);
+      },
+    });
+    if (result.interrupted) throw new UserError('training was interrupted; run again to resume where it stopped');
+    o.log(`training: ${result.measurements} measurements in ${(result.wallMs / 1000).toFixed(1)} s; vectors kept in ${dir}`);
+    trainedNow = result.apps.reduce((n, a) => n + Object.keys(a.vectors).length, 0);
+    missing = await missingVectors(store, scenario);
+    if (missing.length) throw new UserError(describeMissing(missing, scenarioFile));
+  }
+  for (const r of onlineBefore) await store.upsertImpact(r);
+  let learned: LearnedImport | undefined;
+  if (!o.freshVectors) {
+    try {
+      learned = await importLearnedVectors(store, learnedDir, scenario);
+    } catch (e) {
+      o.log(`impact vectors learned in earlier runs (${learnedDir}) could not be read (${(e as Error).message}); starting from the trained ones (the folder is replaced when this session ends)`);
+    }
+  }
+  const rows = await relevant();
+  const nTrained = rows.filter((r) => r.source !== 'online').length;
+  const nOnline = rows.length - nTrained;
+  const trainedFrom = [fromFiles && `${fromFiles} from ${dir}`, trainedNow && `${trainedNow} trained now`].filter(Boolean);
+  const trainedPart = `trained (${nTrained}${trainedFrom.length ? `: ${trainedFrom.join(', ')}` : ', in the store'})`;
+  let learnedPart: string;
+  if (o.freshVectors) learnedPart = `only (--fresh-vectors: vectors learned in earlier runs${existsSync(learnedDir) ? ` in ${learnedDir}` : ''} left out)`;
+  else if (nOnline === 0) learnedPart = '+ none learned in earlier runs';
+  else {
+    const imported = learned?.imported ?? 0;
+    const parts = [imported && `${imported} from ${learnedDir}`, nOnline > imported && `${nOnline - imported} in the store`].filter(Boolean);
+    learnedPart = `+ learned in earlier runs (${nOnline}: ${parts.join(', ')})`;
+  }
+  o.log(`impact vectors: ${trainedPart} ${learnedPart}`);
+  return dir;
+}
+
+/** The store's online-learned vectors to <vectorsDir>/learned, for the next session; logs one line. */
+async function saveLearned(o: SessionOptions, infra: Infra, vectorsDir: string): Promise<LearnedWrite> {
+  const w = await writeLearnedVectors(infra.store, learnedDirFor(vectorsDir));
+  if (w.count) o.log(`impact vectors: ${w.count} learned online (apps ${w.apps.join(', ')}) kept in ${w.dir}; the next run starts from them (--fresh-vectors: from the trained ones)`);
+  else o.log(`impact vectors: none learned online${w.replaced ? `; ${w.dir} cleared` : ''}`);
+  return w;
 }
 
 /** Training on this session's servers: the same store, object store and proxies as the nodes. */

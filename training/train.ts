@@ -11,6 +11,7 @@ import { changeRefVector, copyVector, moveVector, roundVector } from './vectors.
 import { appDir, writeVectorFile } from './files.js';
 import { ProgressCache, trainingFingerprint } from './progress.js';
 import { openTrainingInfra } from './infra.js';
+import { vectorsDirFor } from './dirs.js';
 
 /*
  * Offline training (DESIGN.md section 8, issue 5).
@@ -61,7 +62,7 @@ export interface TrainOptions {
   iterations?: number;
   /** only these apps (default: every app of the scenario) */
   appIds?: number[];
-  /** where per-app vector files go; default <dataDir>/training; null writes no files */
+  /** where per-app vector files go; default <dataDir>/training/<scenario name> (training/dirs.ts, where run and up read); null writes no files */
   outDir?: string | null;
   /** apps trained at once; default: number of apps */
   concurrency?: number;
@@ -139,7 +140,7 @@ export async function trainScenario(opts: TrainOptions): Promise<TrainResult> {
   const s = opts.scenario;
   const { apps, iterations, concurrency } = validateOptions(s, opts);
   const cfg = opts.config ?? readInfraConfig();
-  const outDir = opts.outDir === undefined ? join(cfg.dataDir, 'training') : opts.outDir;
+  const outDir = opts.outDir === undefined ? vectorsDirFor(cfg.dataDir, s.name) : opts.outDir;
   const progressFile = opts.progressFile === undefined ? join(cfg.dataDir, 'training-progress.json') : opts.progressFile;
   const emit = (e: TrainingEvent) => opts.onEvent?.(e);
   // the caller's Ctrl-C, or the first failing app stopping the others

@@ -2,7 +2,20 @@ import type { Command } from 'commander';
 import { UserError } from '../../model/errors.js';
 import { isNodeId, MAX_LATENCY_MS, MAX_NODE_ID, NODE_ID_RANGE } from '../../model/limits.js';
 import { readInfraConfig } from '../../util/config.js';
-import { addNodeToStore, addNodeViaApi, CLI_FIELDS, controllerAnswers, parseLatencyFlag, type AddNodeInput, type AddedNode } from '../../controller/add-node.js';
+import {
+  addNodeToStore,
+  addNodeViaApi,
+  CLI_FIELDS,
+  controllerAnswers,
+  describeDrawn,
+  drawMissing,
+  DRAW_AVAILABILITY,
+  DRAW_LATENCY_MS,
+  listNodesViaApi,
+  parseLatencyFlag,
+  type AddNodeInput,
+  type AddedNode,
+} from '../../controller/add-node.js';
 
 // FOGSIM_API_URL points the probe elsewhere (tests, a controller on another port).
 const DEFAULT_API = process.env.FOGSIM_API_URL || 'http://127.0.0.1:8080';
@@ -15,17 +28,24 @@ interface Flags {
   name?: string;
   goal?: string;
   api?: string;
+  seed?: string;
 }
 
-function parseFlags(f: Flags): AddNodeInput {
+/** What the flags give; a missing availability or latency is drawn once the existing nodes are known. */
+type PartialInput = Omit<AddNodeInput, 'availability' | 'latency'> & { availability?: number; latency?: Record<string, number>; seed?: number };
+
+function parseFlags(f: Flags): PartialInput {
   if (f.id === undefined) throw new UserError('--id: required; the new node id, e.g. --id 4');
   const id = Number(f.id);
   if (!/^\d+$/.test(f.id) || !isNodeId(id)) throw new UserError(`--id: expected ${NODE_ID_RANGE}, got ${JSON.stringify(f.id)}`);
-  if (f.availability === undefined) throw new UserError('--availability: required; a percentage 0-100, e.g. --availability 90');
-  const availability = Number(f.availability);
-  if (f.availability.trim() === '' || !Number.isFinite(availability)) throw new UserError(`--availability: expected a number 0-100, got ${JSON.stringify(f.availability)}`);
-  if (f.latency === undefined) throw new UserError('--latency: required; the latency in ms to every existing node, e.g. --latency 1=2000,2=1000');
-  const latency = parseLatencyFlag(f.latency);
+  const availability = f.availability === undefined ? undefined : Number(f.availability);
+  if (f.availability !== undefined && (f.availability.trim() === '' || !Number.isFinite(availability))) throw new UserError(`--availability: expected a number 0-100, got ${JSON.stringify(f.availability)}`);
+  const latency = f.latency === undefined ? undefined : parseLatencyFlag(f.latency);
+  let seed: number | undefined;
+  if (f.seed !== undefined) {
+    seed = Number(f.seed);
+    if (!/^\d+$/.test(f.seed.trim()) || !Number.isSafeInteger(seed) || seed > 0xffffffff) throw new UserError(`--seed: expected a whole number from 0 to ${0xffffffff}, got ${JSON.stringify(f.seed)}`);
+  }
   const storageFlag = f.storage.toLowerCase();
   if (!['yes', 'no', 'true', 'false'].includes(storageFlag)) throw new UserError(`--storage: expected yes or no, got ${JSON.stringify(f.storage)}`);
   let goal: unknown;
@@ -36,10 +56,19 @@ function parseFlags(f: Flags): AddNodeInput {
       throw new UserError(`--goal: not valid JSON; e.g. --goal '{"all":[{"metric":"responseTime","max":800}]}'`);
     }
   }
-  return { id, availability, latency, storage: storageFlag === 'yes' || storageFlag === 'true', name: f.name, goal };
+  return { id, availability, latency, storage: storageFlag === 'yes' || storageFlag === 'true', name: f.name, goal, seed };
 }
 
-function print(added: AddedNode, via: string): void {
+/** The input to add: the flags, with what they leave out drawn against the existing nodes. */
+async function complete(partial: PartialInput, existingIds: () => Promise<number[]>): Promise<{ input: AddNodeInput; drew?: string }> {
+  const { seed, ...given } = partial;
+  if (given.availability !== undefined && given.latency !== undefined) return { input: { ...given, availability: given.availability, latency: given.latency } };
+  const { input, drawn } = drawMissing(await existingIds(), given, seed);
+  return { input, drew: describeDrawn(drawn) };
+}
+
+function print(added: AddedNode, via: string, drew?: string): void {
+  if (drew) console.log(drew);
   const n = added.node;
   console.log(`added node ${n.id} (${n.name}): availability ${n.availability}%, storage ${n.storage ? 'yes' : 'no'} — via ${via}`);
   for (const l of added.links) console.log(`  link ${l.from} <-> ${l.to}: ${l.latencyMs} ms`);
@@ -51,21 +80,20 @@ export function registerAddNode(program: Command): void {
     .command('add-node')
     .description('add a fog node with its links, through a running controller or straight on the store')
     .option('--id <n>', `id of the new node (unused, 1-${MAX_NODE_ID})`)
-    .option('--availability <percent>', 'availability of the new node, 0-100')
-    .option('--latency <list>', `latency in ms (0-${MAX_LATENCY_MS}) to every existing node: 1=2000,2=1000,...`)
+    .option('--availability <percent>', `availability of the new node, 0-100 (default: drawn, ${DRAW_AVAILABILITY.min}-${DRAW_AVAILABILITY.max})`)
+    .option('--latency <list>', `latency in ms (0-${MAX_LATENCY_MS}) to every existing node: 1=2000,2=1000,... (default: drawn, ${DRAW_LATENCY_MS.min}-${DRAW_LATENCY_MS.max} to each)`)
     .option('--storage <yes|no>', 'whether the node may host data', 'yes')
     .option('--name <name>', 'display name (default node<id>)')
     .option('--goal <json>', 'also place an app on the node with this QoS goal (JSON)')
+    .option('--seed <n>', 'seed of the draws of a left-out --availability / --latency (default: derived from --id)')
     .option('--api <url>', `controller to send it to (default: ${DEFAULT_API} when one answers there, else the store)`)
     .action(async (flags: Flags) => {
-      const input = parseFlags(flags);
+      const partial = parseFlags(flags);
       const token = process.env.FOGSIM_ADMIN_TOKEN || undefined;
-      if (flags.api) {
-        print(await addNodeViaApi(flags.api, input, token), flags.api);
-        return;
-      }
-      if (await controllerAnswers(DEFAULT_API)) {
-        print(await addNodeViaApi(DEFAULT_API, input, token), DEFAULT_API);
+      const api = flags.api ?? ((await controllerAnswers(DEFAULT_API)) ? DEFAULT_API : undefined);
+      if (api) {
+        const { input, drew } = await complete(partial, async () => (await listNodesViaApi(api, token)).map((n) => n.id));
+        print(await addNodeViaApi(api, input, token), api, drew);
         return;
       }
       // No controller runs: write on the store the nodes read each run.
@@ -73,7 +101,8 @@ export function registerAddNode(program: Command): void {
       const store = await openStore(readInfraConfig());
       try {
         await store.migrate();
-        print(await addNodeToStore(store, input, CLI_FIELDS), `the ${store.kind} store`);
+        const { input, drew } = await complete(partial, async () => (await store.listNodes()).map((n) => n.id));
+        print(await addNodeToStore(store, input, CLI_FIELDS), `the ${store.kind} store`, drew);
       } finally {
         await store.close();
       }

@@ -10,6 +10,7 @@ interface RunOptions {
   duration: number;
   report: string;
   train: boolean;
+  freshVectors?: boolean;
 }
 
 export function registerRun(program: Command): void {
@@ -20,6 +21,7 @@ export function registerRun(program: Command): void {
     .requiredOption('--duration <seconds>', 'longest the experiment may run', intOption(1, 86_400))
     .requiredOption('--report <file>', 'JSON report to write (the runs go to <file>.runs.csv)')
     .option('--no-train', 'refuse instead of training when impact vectors are missing')
+    .option('--fresh-vectors', 'start from the trained impact vectors alone, not from those learned in earlier runs')
     .action(async (opts: RunOptions) => {
       const cfg = readInfraConfig();
       const release = acquireLock(cfg.dataDir, 'run');
@@ -35,6 +37,7 @@ export function registerRun(program: Command): void {
           durationS: opts.duration,
           reportFile: opts.report,
           train: opts.train,
+          freshVectors: opts.freshVectors,
           log,
           logger: createLogger('controller'),
           signal: abort.signal,

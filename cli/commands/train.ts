@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import { loadScenario, type Scenario } from '../../model/scenario.js';
@@ -8,6 +10,8 @@ import { readInfraConfig } from '../../util/config.js';
 import { trainScenario, type TrainingEvent, type TrainResult } from '../../training/train.js';
 import { importVectors } from '../../training/import.js';
 import { openTrainingStore } from '../../training/infra.js';
+import { appDir, writeVectorFile, type ImportedVector } from '../../training/files.js';
+import { learnedDirFor, vectorsDirFor } from '../../training/dirs.js';
 
 interface TrainFlags {
   scenario?: string;
@@ -108,14 +112,29 @@ async function runImport(flags: TrainFlags): Promise<void> {
   const scenario: Scenario | undefined = flags.scenario ? loadScenario(flags.scenario) : undefined;
   const apps = appList(flags.app);
   if (apps && apps.length > 1) throw new UserError('--app: give one app id with --import');
-  const store = await openTrainingStore(readInfraConfig());
+  const cfg = readInfraConfig();
+  // with a scenario the files also go where `fogsim run` / `fogsim up` read them
+  const outDir = flags.out ?? (scenario ? vectorsDirFor(cfg.dataDir, scenario.name) : undefined);
+  const store = await openTrainingStore(cfg);
+  let got: ImportedVector[];
   try {
-    const got = await importVectors({ dir: flags.import!, store, scenario, appId: apps?.[0] });
-    const perApp = new Map<number, number>();
-    for (const v of got) perApp.set(v.appId, (perApp.get(v.appId) ?? 0) + 1);
-    console.log(`imported ${got.length} vector(s) from ${flags.import}: ${[...perApp].map(([a, n]) => `app ${a}: ${n}`).join(', ')}`);
+    got = await importVectors({ dir: flags.import!, store, scenario, appId: apps?.[0] });
   } finally {
     await store.close();
+  }
+  if (outDir) for (const v of got) await writeVectorFile(appDir(outDir, v.appId), v.label, v.vector);
+  const perApp = new Map<number, number>();
+  for (const v of got) perApp.set(v.appId, (perApp.get(v.appId) ?? 0) + 1);
+  const where = [`the ${store.kind} store${store.kind === 'sqlite' ? ` (${cfg.sqlitePath})` : ''}`, ...(outDir ? [`${outDir}/app-<id>/`] : [])];
+  console.log(`imported ${got.length} vector(s) from ${flags.import}: ${[...perApp].map(([a, n]) => `app ${a}: ${n}`).join(', ')}; written to ${where.join(' and ')}`);
+  if (scenario && !flags.out) {
+    console.log(`\`fogsim run --scenario ${flags.scenario}\` and \`fogsim up\` with it read them from ${outDir}`);
+  } else if (!scenario) {
+    console.log(`note: \`fogsim run\` starts on a fresh store and reads vector files from ${join(cfg.dataDir, 'training', '<scenario name>')}; give --scenario S to import them there too`);
+  }
+  if (outDir) {
+    const learned = learnedDirFor(outDir);
+    if (existsSync(learned)) console.log(`note: ${learned} holds vectors learned in earlier runs; run and up start from those over these (--fresh-vectors: from these alone)`);
   }
 }
 
@@ -126,9 +145,9 @@ export function registerTrain(program: Command): void {
     .option('--scenario <file>', 'scenario YAML file')
     .option('--iterations <n>', 'N: runs per node and pair (default: the scenario\'s training.iterations)')
     .option('--app <id>', 'train (or import) only this app; a comma-separated list for several')
-    .option('--out <dir>', 'folder for the per-app IM/IC/ICR files (default: <FOGSIM_DATA_DIR>/training)')
+    .option('--out <dir>', 'folder for the per-app IM/IC/ICR files (default: <FOGSIM_DATA_DIR>/training/<scenario name>, where run and up read them)')
     .option('--concurrency <k>', 'apps trained at once (default: number of apps)')
-    .option('--import <dir>', 'import vector files in the original format (app-<id>/IM{x}_{y}.txt, ...) instead of training')
+    .option('--import <dir>', 'import vector files in the original format (app-<id>/IM{x}_{y}.txt, ...) instead of training; with --scenario also written where run and up read them')
     .option('--fresh', 'retrain everything instead of resuming from what is stored')
     .action(async (flags: TrainFlags) => {
       if (flags.import) return runImport(flags);

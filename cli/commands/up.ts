@@ -16,6 +16,7 @@ interface UpOptions {
   runtime: RuntimeKind;
   train: boolean;
   reset: boolean;
+  freshVectors?: boolean;
 }
 
 export function registerUp(program: Command): void {
@@ -27,6 +28,7 @@ export function registerUp(program: Command): void {
     .option('--host <address>', 'address to listen on (beyond 127.0.0.1 needs FOGSIM_ADMIN_TOKEN)', '127.0.0.1')
     .option('--runtime <kind>', 'how nodes run: process, docker, or none (started elsewhere)', choiceOption(['process', 'docker', 'none'] as const), 'process')
     .option('--no-train', 'refuse to start instead of training when impact vectors are missing')
+    .option('--fresh-vectors', 'start from the trained impact vectors alone: forget those learned online in earlier runs (also in the store)')
     .option('--reset', 'start over: forget placements, events and runs of the embedded store and object store', false)
     .action(async (opts: UpOptions) => {
       const cfg = readInfraConfig();
@@ -56,12 +58,18 @@ export function registerUp(program: Command): void {
       process.on('SIGTERM', onSignal);
       let session;
       try {
-        session = await startSession({ scenarioFile: opts.scenario, cfg, runtime: opts.runtime, train: opts.train, log, logger, signal: abort.signal });
+        session = await startSession({ scenarioFile: opts.scenario, cfg, runtime: opts.runtime, train: opts.train, freshVectors: opts.freshVectors, log, logger, signal: abort.signal });
       } catch (e) {
         release();
         throw e;
       }
+      // what the nodes learned online goes to <vectorsDir>/learned once they have stopped
+      const saveLearned = async (s: typeof session) => {
+        await s.runtime?.stopAll();
+        await s.saveLearnedVectors().catch((e) => log(`impact vectors learned online could not be kept: ${(e as Error).message}`));
+      };
       if (abort.signal.aborted) {
+        await saveLearned(session);
         await session.close();
         release();
         return;
@@ -91,6 +99,7 @@ export function registerUp(program: Command): void {
       log('press Ctrl-C to stop');
       await new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
       await server.close();
+      await saveLearned(s);
       await s.close();
       release();
       log('stopped');

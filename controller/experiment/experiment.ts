@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { RunRow } from '../../model/types.js';
 import type { InfraConfig } from '../../util/config.js';
 import { startSession, type SessionOptions } from '../session.js';
+import { vectorsDirFor } from '../../training/dirs.js';
 import { convergence } from './convergence.js';
 import { buildReport, runsToCsv, type ExperimentReport } from './report.js';
 
@@ -30,7 +31,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const runDir = join(o.cfg.dataDir, 'runs', stamp);
   const cfg: InfraConfig = { ...o.cfg, dataDir: runDir, sqlitePath: join(runDir, 'fogsim.db') };
-  const session = await startSession({ ...o, cfg, vectorsDir: o.vectorsDir ?? join(o.cfg.dataDir, 'training', await scenarioName(o.scenarioFile)) });
+  const session = await startSession({ ...o, cfg, vectorsDir: o.vectorsDir ?? vectorsDirFor(o.cfg.dataDir, await scenarioName(o.scenarioFile)) });
   const { store } = session.infra;
   const windowRuns = session.scenario.convergence.windowRuns;
   const appIds = session.scenario.apps.map((a) => a.id);
@@ -55,6 +56,8 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     }
     if (convergedAtMs === null) o.log(o.signal?.aborted ? 'stopped before convergence' : `not converged within ${o.durationS} s`);
     await session.runtime?.stopAll();
+    // what the nodes learned online outlives this run's store: the next run starts from it
+    await session.saveLearnedVectors();
     const endedAtMs = Date.now();
     const report = await buildReport(store, session.scenario, { startedAtMs, endedAtMs, convergedAtMs });
     const reportFile = resolve(o.reportFile);

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addNodeToStore, CLI_FIELDS, parseLatencyFlag } from '../../controller/add-node.js';
+import { addNodeToStore, CLI_FIELDS, defaultDrawSeed, describeDrawn, drawMissing, parseLatencyFlag } from '../../controller/add-node.js';
 import { startControllerServer, type RunningController } from '../../controller/server.js';
 import { UserError } from '../../model/errors.js';
 import { tempStore, type TempStore } from './fixtures.js';
@@ -59,6 +59,50 @@ describe('add-node logic', () => {
   });
 });
 
+describe('add-node draws what is left out (as add_nodes.py)', () => {
+  const base = { id: 4, storage: true };
+
+  it('draws whole numbers in range: latency 100..2000 ms to every existing node, availability 60..99 %', () => {
+    const avail = new Set<number>();
+    for (let seed = 0; seed < 400; seed++) {
+      const { input, drawn } = drawMissing([3, 1, 2], base, seed);
+      expect(Object.keys(input.latency)).toEqual(['1', '2', '3']);
+      for (const ms of Object.values(input.latency)) {
+        expect(Number.isInteger(ms)).toBe(true);
+        expect(ms).toBeGreaterThanOrEqual(100);
+        expect(ms).toBeLessThanOrEqual(2000);
+      }
+      expect(Number.isInteger(input.availability)).toBe(true);
+      expect(input.availability).toBeGreaterThanOrEqual(60);
+      expect(input.availability).toBeLessThanOrEqual(99);
+      expect(drawn).toEqual({ seed, availability: input.availability, latency: input.latency });
+      avail.add(input.availability);
+    }
+    // uniform over the whole range, both ends included
+    expect(avail.has(60) && avail.has(99)).toBe(true);
+    expect(avail.size).toBe(40);
+  });
+
+  it('one seed draws the same; the default seed comes from the node id', () => {
+    expect(drawMissing([1, 2, 3], base, 7)).toEqual(drawMissing([1, 2, 3], base, 7));
+    expect(drawMissing([1, 2, 3], base, 7).input).not.toEqual(drawMissing([1, 2, 3], base, 8).input);
+    expect(drawMissing([1, 2, 3], base)).toEqual(drawMissing([1, 2, 3], base, defaultDrawSeed(4)));
+    expect(defaultDrawSeed(4)).not.toBe(defaultDrawSeed(5));
+  });
+
+  it('keeps what is given, draws only the rest (the same values as when both are drawn)', () => {
+    const both = drawMissing([1, 2, 3], base, 11).input;
+    const onlyLatency = drawMissing([1, 2, 3], { ...base, availability: 91 }, 11);
+    expect(onlyLatency.input).toMatchObject({ availability: 91, latency: both.latency });
+    expect(onlyLatency.drawn.availability).toBeUndefined();
+    const onlyAvail = drawMissing([1, 2, 3], { ...base, latency: { '1': 5, '2': 6, '3': 7 } }, 11);
+    expect(onlyAvail.input).toMatchObject({ availability: both.availability, latency: { '1': 5, '2': 6, '3': 7 } });
+    expect(describeDrawn(onlyAvail.drawn)).toBe(`drew availability ${both.availability} % (seed 11)`);
+    expect(describeDrawn({ seed: 3, availability: 73, latency: { '1': 845, '2': 1730, '3': 212 } })).toBe('drew availability 73 %, latency 1=845,2=1730,3=212 ms (seed 3)');
+    expect(describeDrawn({ seed: 3 })).toBeUndefined();
+  });
+});
+
 describe('fogsim add-node (the CLI, in a child process)', () => {
   let t: TempStore;
   let srv: RunningController | undefined;
@@ -79,6 +123,36 @@ describe('fogsim add-node (the CLI, in a child process)', () => {
     expect(r.stdout).toMatch(/added node 4 .*availability 91%, storage no .*via the sqlite store/);
     expect(await t.store.getNode(4)).toMatchObject({ availability: 91, storage: false });
     expect(await t.store.getLatency(2, 4)).toBe(1000);
+  });
+
+  it('without --latency and --availability, draws them (seeded) and prints what it drew', async () => {
+    const env = { FOGSIM_SQLITE_PATH: t.path, FOGSIM_API_URL: `http://127.0.0.1:${await closedPort()}` };
+    const r = await cli(['--id', '4', '--seed', '42'], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const m = /^drew availability (\d+) %, latency 1=(\d+),2=(\d+),3=(\d+) ms \(seed 42\)$/m.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    const expected = drawMissing([1, 2, 3], { id: 4, storage: true }, 42).input;
+    expect(Number(m![1])).toBe(expected.availability);
+    expect((await t.store.getNode(4))?.availability).toBe(expected.availability);
+    for (const peer of [1, 2, 3]) {
+      expect(Number(m![peer + 1])).toBe(expected.latency[String(peer)]);
+      expect(await t.store.getLatency(peer, 4)).toBe(expected.latency[String(peer)]);
+    }
+    // no --seed: derived from the id, so a second store draws the same for node 4
+    const [one, two] = [await tempStore(), await tempStore()];
+    try {
+      const a = await cli(['--id', '4', '--availability', '90'], { ...env, FOGSIM_SQLITE_PATH: one.path });
+      const b = await cli(['--id', '4', '--availability', '90'], { ...env, FOGSIM_SQLITE_PATH: two.path });
+      expect(a.code, a.stderr).toBe(0);
+      const line = (out: string) => out.split('\n').find((l) => l.startsWith('drew '));
+      expect(line(a.stdout)).toMatch(new RegExp(`^drew latency 1=\\d+,2=\\d+,3=\\d+ ms \\(seed ${defaultDrawSeed(4)}\\)$`));
+      expect(line(b.stdout)).toBe(line(a.stdout));
+      expect((await two.store.getNode(4))?.availability).toBe(90);
+    } finally {
+      await one.cleanup();
+      await two.cleanup();
+    }
   });
 
   it('refuses an existing id and a missing latency with exit 1 and a message naming the flag', async () => {

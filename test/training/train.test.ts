@@ -14,6 +14,7 @@ import { trainScenario, type TrainingEvent } from '../../training/train.js';
 import { importVectors } from '../../training/import.js';
 import { missingVectors } from '../../training/labels.js';
 import { formatVector } from '../../training/files.js';
+import { vectorsDirFor } from '../../training/dirs.js';
 import { isolatedEnv } from '../helpers/env.js';
 
 /*
@@ -155,9 +156,11 @@ describe('training on the embedded stack', () => {
     }
   });
 
-  it('a rerun finds everything stored and measures nothing', async () => {
+  it('a rerun finds everything stored and measures nothing; files go by default where run and up read', async () => {
     const seen: TrainingEvent[] = [];
-    const r = await trainScenario({ scenario, config: cfg, outDir: null, onEvent: (e) => seen.push(e) });
+    const r = await trainScenario({ scenario, config: cfg, onEvent: (e) => seen.push(e) });
+    expect(r.outDir).toBe(vectorsDirFor(dir, 'obvious'));
+    expect(existsSync(join(dir, 'training', 'obvious', 'app-2', 'ICR3.txt'))).toBe(true);
     expect(r.measurements).toBe(0);
     expect(r.pairsSkipped).toBe(12);
     expect(seen.find((e) => e.kind === 'start')).toMatchObject({ totalMeasurements: 0, totalPairs: 0, skippedPairs: 12 });
