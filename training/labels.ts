@@ -60,5 +60,5 @@ export async function missingVectors(store: Pick<Store, 'listImpacts'>, scenario
 /** One sentence for a refusal to start: which vectors are missing and how to produce them. */
 export function describeMissing(missing: MissingVectors[], scenarioFile = '<scenario>'): string {
   const parts = missing.map((m) => `app ${m.appId}: ${m.labels.length <= 6 ? m.labels.join(', ') : `${m.labels.slice(0, 6).join(', ')} and ${m.labels.length - 6} more`}`);
-  return `impact vectors missing (${parts.join('; ')}); produce them with \`fogsim train --scenario ${scenarioFile}\` or import them with \`fogsim train --import DIR\``;
+  return `impact vectors missing (${parts.join('; ')}); produce them with \`fogsim train --scenario ${scenarioFile}\` or import them with \`fogsim train --import DIR --scenario ${scenarioFile}\``;
 }
