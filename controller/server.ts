@@ -15,6 +15,7 @@ import type { AddedNode } from './add-node.js';
 import { errorHandler } from './api/errors.js';
 import { apiRoutes } from './api/routes.js';
 import { LiveFeed, type ConvergenceState } from './api/stream.js';
+import { readConvergence } from './experiment/convergence.js';
 
 export interface ControllerOptions {
   store: Store;
@@ -54,26 +55,6 @@ function chartJsDir(): string {
   return dirname(require.resolve('chart.js'));
 }
 
-/**
- * Converged (DESIGN.md section 9): over the last `windowRuns` runs of every app, every goal met
- * and no action other than NA. Apps without enough runs yet are not converged.
- */
-export function storeConvergence(store: Store, windowRuns: number): () => Promise<ConvergenceState> {
-  return async () => {
-    const apps = await store.listApps();
-    const perApp = await Promise.all(
-      apps.map(async (a) => {
-        const total = await store.countRuns(a.id);
-        const runs = await store.listRuns({ appId: a.id, offset: Math.max(0, total - windowRuns), limit: windowRuns });
-        const recent = [...runs].sort((x, y) => x.id - y.id).slice(-windowRuns);
-        const ok = recent.length >= windowRuns && recent.every((r) => r.goalMet && (r.actionLabel === null || r.actionLabel === 'NA') && !r.error);
-        return { appId: a.id, runs: total, window: recent.length, converged: ok };
-      }),
-    );
-    return { converged: perApp.length > 0 && perApp.every((p) => p.converged), windowRuns, apps: perApp };
-  };
-}
-
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
@@ -87,7 +68,7 @@ function sameToken(a: string, b: string): boolean {
 export function createControllerApp(o: ControllerOptions): ControllerApp {
   const log = o.logger ?? createLogger('controller');
   const windowRuns = o.scenario?.convergence.windowRuns ?? 3;
-  const fromStore = storeConvergence(o.store, windowRuns);
+  const fromStore = () => readConvergence(o.store, windowRuns);
   const convergence = async (): Promise<ConvergenceState> => (o.convergence ? await o.convergence() : await fromStore());
   const feed = new LiveFeed(o.store, convergence, log, o.telemetry, o.pollMs ?? 500);
   // Started lazily on the first request so that creating the app stays synchronous.

@@ -14,7 +14,7 @@ import { importVectors } from '../training/import.js';
 import { openAppMeasurer, uploadTrainingCopies } from '../training/infra.js';
 import type { TrainingInfra } from '../training/train.js';
 import { existsSync } from 'node:fs';
-import { closeEvent } from '../nodes/decision/index.js';
+import { closeDueEvents } from '../nodes/community.js';
 import type { NodeRuntime } from './runtime/runtime.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import type { TelemetrySubscriber } from '../telemetry/bus.js';
@@ -92,9 +92,9 @@ export async function startSession(o: SessionOptions): Promise<Session> {
 
     const vectorsDir = await ensureVectors(o, scenario, scenarioFile, infra);
 
-    // overdue events close even when the node that wrote them is gone (DESIGN 7.7)
+    // overdue events close even when the node that wrote them is gone (nodes/community.ts)
     const closer = setInterval(() => {
-      store.closeDueEvents(Date.now(), (e) => closeEvent(e, scenario.apps.length, scenario.decision)).catch((err) => o.logger?.warn({ err }, 'closing overdue events failed'));
+      closeDueEvents(store, Date.now(), scenario.decision).catch((err) => o.logger?.warn({ err }, 'closing overdue events failed'));
     }, 1000);
     closers.push(async () => clearInterval(closer));
 

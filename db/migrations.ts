@@ -196,9 +196,31 @@ export const MIGRATIONS: Migration[] = [
       ) ${MYSQL_TABLE}`,
     ],
   },
+  {
+    version: 2,
+    name: 'decisions: the trace of each violated check (violated terms, best candidates, choice), one per run',
+    sqlite: [
+      `CREATE TABLE IF NOT EXISTS decisions (
+        run_id INTEGER PRIMARY KEY,
+        app_id INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        trace TEXT NOT NULL
+      )`,
+      'CREATE INDEX IF NOT EXISTS decisions_app ON decisions (app_id, run_id)',
+    ],
+    mysql: [
+      `CREATE TABLE IF NOT EXISTS decisions (
+        run_id BIGINT NOT NULL PRIMARY KEY,
+        app_id INT NOT NULL,
+        created_at_ms BIGINT NOT NULL,
+        trace TEXT NOT NULL,
+        KEY decisions_app (app_id, run_id)
+      ) ${MYSQL_TABLE}`,
+    ],
+  },
 ];
 
 /** Every table the migrations create, for tools that list or reset the schema. */
-export const TABLES = ['nodes', 'links', 'apps', 'datasets', 'events', 'feedback', 'action_counters', 'impact_vectors', 'runs', 'schema_migrations'] as const;
+export const TABLES = ['nodes', 'links', 'apps', 'datasets', 'events', 'feedback', 'action_counters', 'impact_vectors', 'runs', 'decisions', 'schema_migrations'] as const;
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -7,11 +7,11 @@
  */
 import mysql from 'mysql2/promise';
 import { ConflictError, UserError } from '../model/errors.js';
-import type { AppRow, DatasetCopy, EventRow, FeedbackRow, ImpactRow, LinkRow, NewRun, NodeRow, RunRow } from '../model/types.js';
+import type { AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, ImpactRow, LinkRow, NewRun, NodeRow, RunRow } from '../model/types.js';
 import type { Scenario } from '../model/scenario.js';
-import type { EventClosure, NewEvent, Page, Store } from './store.js';
+import type { EventClosure, EventScope, NewEvent, Page, Store } from './store.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_MYSQL } from './migrations.js';
-import { checkClosure, checkDelta, checkInt, checkLink, pageBounds, staleError, toApp, toCopy, toEvent, toFeedback, toImpact, toNode, toRun, type Row } from './rows.js';
+import { checkClosure, checkDelta, checkInt, checkLink, pageBounds, staleError, toApp, toCopy, toEvent, toFeedback, toImpact, toNode, toRun, toDecision, type Row } from './rows.js';
 
 type Conn = mysql.Pool | mysql.PoolConnection;
 type Param = string | number | null;
@@ -358,14 +358,16 @@ export class MySqlStore implements Store {
     const r = await this.one(this.pool, 'SELECT * FROM events WHERE id = ?', [id]);
     return r ? toEvent(r) : undefined;
   }
-  async listOpenEvents(nowMs: number, familyId: number, excludeAppId: number): Promise<EventRow[]> {
-    return (
-      await this.rows(
-        this.pool,
-        'SELECT e.* FROM events e JOIN datasets d ON d.id = e.dataset_id WHERE e.active = 1 AND e.closes_at_ms > ? AND d.family_id = ? AND e.app_id <> ? ORDER BY e.id',
-        [nowMs, familyId, excludeAppId],
-      )
-    ).map(toEvent);
+  async listOpenEvents(nowMs: number, scope: EventScope, excludeAppId: number): Promise<EventRow[]> {
+    const sql =
+      'copyId' in scope
+        ? 'SELECT e.* FROM events e WHERE e.active = 1 AND e.closes_at_ms > ? AND e.dataset_id = ? AND e.app_id <> ? ORDER BY e.id'
+        : 'SELECT e.* FROM events e JOIN datasets d ON d.id = e.dataset_id WHERE e.active = 1 AND e.closes_at_ms > ? AND d.family_id = ? AND e.app_id <> ? ORDER BY e.id';
+    return (await this.rows(this.pool, sql, [nowMs, 'copyId' in scope ? scope.copyId : scope.familyId, excludeAppId])).map(toEvent);
+  }
+  async eventStats(): Promise<{ open: number; lastCreatedAtMs: number | null }> {
+    const r = await this.one(this.pool, 'SELECT SUM(CASE WHEN active = 1 THEN 1 ELSE 0 END) AS open, MAX(created_at_ms) AS last FROM events');
+    return { open: Number(r?.open ?? 0), lastCreatedAtMs: r?.last === null || r?.last === undefined ? null : Number(r.last) };
   }
   async addFeedback(f: FeedbackRow): Promise<boolean> {
     return this.tx(async (c) => {
@@ -444,8 +446,21 @@ export class MySqlStore implements Store {
 
   // ---- runs ----
   async insertRun(r: NewRun): Promise<number> {
+    if (!r.decision) return this.insertRunRow(this.pool, r);
+    return this.tx(async (c) => {
+      const id = await this.insertRunRow(c, r);
+      await this.exec(c, 'INSERT INTO decisions (run_id, app_id, created_at_ms, trace) VALUES (?, ?, ?, ?)', [id, r.appId, checkInt('startedAtMs', r.startedAtMs), JSON.stringify(r.decision)]);
+      return id;
+    });
+  }
+  async listDecisions(q: Page & { appId?: number } = {}): Promise<DecisionRow[]> {
+    const { limit, offset } = pageBounds(q);
+    const [rows] = await this.pool.query('SELECT * FROM decisions WHERE (? IS NULL OR app_id = ?) ORDER BY run_id LIMIT ? OFFSET ?', [q.appId ?? null, q.appId ?? null, limit, offset]);
+    return (rows as Row[]).map(toDecision);
+  }
+  private async insertRunRow(c: Conn, r: NewRun): Promise<number> {
     const res = await this.exec(
-      this.pool,
+      c,
       `INSERT INTO runs (app_id, dataset_id, data_node, started_at_ms, rt_ms, et_ms, throughput, latency_ms, availability, consistency, goal_met, action_label, error)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [

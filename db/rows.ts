@@ -4,7 +4,7 @@
  */
 import { ConflictError, UserError } from '../model/errors.js';
 import type { EventClosure } from './store.js';
-import type { ActionType, AppRow, DatasetCopy, EventRow, FeedbackRow, Goal, ImpactRow, ImpactSource, NodeRow, RunRow } from '../model/types.js';
+import type { ActionType, AppRow, DatasetCopy, DecisionRow, DecisionTrace, EventRow, FeedbackRow, Goal, ImpactRow, ImpactSource, NodeRow, RunRow } from '../model/types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -67,6 +67,10 @@ export function toImpact(r: Row): ImpactRow {
     source: String(r.source) as ImpactSource,
     updatedAtMs: num(r.updated_at_ms),
   };
+}
+
+export function toDecision(r: Row): DecisionRow {
+  return { runId: num(r.run_id), appId: num(r.app_id), createdAtMs: num(r.created_at_ms), trace: JSON.parse(String(r.trace)) as DecisionTrace };
 }
 
 export function toRun(r: Row): RunRow {

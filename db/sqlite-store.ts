@@ -7,11 +7,11 @@
  */
 import Database from 'better-sqlite3';
 import { ConflictError, UserError } from '../model/errors.js';
-import type { AppRow, DatasetCopy, EventRow, FeedbackRow, ImpactRow, LinkRow, NewRun, NodeRow, RunRow } from '../model/types.js';
+import type { AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, ImpactRow, LinkRow, NewRun, NodeRow, RunRow } from '../model/types.js';
 import type { Scenario } from '../model/scenario.js';
-import type { EventClosure, NewEvent, Page, Store } from './store.js';
+import type { EventClosure, EventScope, NewEvent, Page, Store } from './store.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_SQLITE } from './migrations.js';
-import { checkClosure, checkDelta, checkInt, checkLink, pageBounds, staleError, toApp, toCopy, toEvent, toFeedback, toImpact, toNode, toRun, type Row } from './rows.js';
+import { checkClosure, checkDelta, checkInt, checkLink, pageBounds, staleError, toApp, toCopy, toEvent, toFeedback, toImpact, toNode, toRun, toDecision, type Row } from './rows.js';
 
 type Stmt = Database.Statement<unknown[], Row>;
 
@@ -260,12 +260,18 @@ export class SqliteStore implements Store {
     const r = this.st('SELECT * FROM events WHERE id = ?').get(id);
     return r ? toEvent(r) : undefined;
   }
-  async listOpenEvents(nowMs: number, familyId: number, excludeAppId: number): Promise<EventRow[]> {
-    return this.st(
-      'SELECT e.* FROM events e JOIN datasets d ON d.id = e.dataset_id WHERE e.active = 1 AND e.closes_at_ms > ? AND d.family_id = ? AND e.app_id <> ? ORDER BY e.id',
-    )
-      .all(nowMs, familyId, excludeAppId)
+  async listOpenEvents(nowMs: number, scope: EventScope, excludeAppId: number): Promise<EventRow[]> {
+    const sql =
+      'copyId' in scope
+        ? 'SELECT e.* FROM events e WHERE e.active = 1 AND e.closes_at_ms > ? AND e.dataset_id = ? AND e.app_id <> ? ORDER BY e.id'
+        : 'SELECT e.* FROM events e JOIN datasets d ON d.id = e.dataset_id WHERE e.active = 1 AND e.closes_at_ms > ? AND d.family_id = ? AND e.app_id <> ? ORDER BY e.id';
+    return this.st(sql)
+      .all(nowMs, 'copyId' in scope ? scope.copyId : scope.familyId, excludeAppId)
       .map(toEvent);
+  }
+  async eventStats(): Promise<{ open: number; lastCreatedAtMs: number | null }> {
+    const r = this.st('SELECT SUM(CASE WHEN active = 1 THEN 1 ELSE 0 END) AS open, MAX(created_at_ms) AS last FROM events').get()!;
+    return { open: Number(r.open ?? 0), lastCreatedAtMs: r.last === null || r.last === undefined ? null : Number(r.last) };
   }
   async addFeedback(f: FeedbackRow): Promise<boolean> {
     return this.write(() => {
@@ -340,6 +346,19 @@ export class SqliteStore implements Store {
 
   // ---- runs ----
   async insertRun(r: NewRun): Promise<number> {
+    return this.write(() => {
+      const id = this.insertRunRow(r);
+      if (r.decision) this.st('INSERT INTO decisions (run_id, app_id, created_at_ms, trace) VALUES (?, ?, ?, ?)').run(id, r.appId, checkInt('startedAtMs', r.startedAtMs), JSON.stringify(r.decision));
+      return id;
+    });
+  }
+  async listDecisions(q: Page & { appId?: number } = {}): Promise<DecisionRow[]> {
+    const { limit, offset } = pageBounds(q);
+    return this.st('SELECT * FROM decisions WHERE (? IS NULL OR app_id = ?) ORDER BY run_id LIMIT ? OFFSET ?')
+      .all(q.appId ?? null, q.appId ?? null, limit, offset)
+      .map(toDecision);
+  }
+  private insertRunRow(r: NewRun): number {
     return Number(
       this.st(
         `INSERT INTO runs (app_id, dataset_id, data_node, started_at_ms, rt_ms, et_ms, throughput, latency_ms, availability, consistency, goal_met, action_label, error)

@@ -1,4 +1,4 @@
-import type { ActionType, AppRow, DatasetCopy, EventRow, FeedbackRow, ImpactRow, LinkRow, NewRun, NodeRow, RunRow } from '../model/types.js';
+import type { ActionType, AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, ImpactRow, LinkRow, NewRun, NodeRow, RunRow } from '../model/types.js';
 import type { Scenario } from '../model/scenario.js';
 
 /** An event as written by the app that acted; the store fills id, active, sums. */
@@ -18,6 +18,8 @@ export interface EventClosure {
   /** +1, -1 or 0; the counter never goes below zero */
   counterDelta: number;
 }
+
+export type EventScope = { copyId: number } | { familyId: number };
 
 export interface Page {
   limit?: number;
@@ -76,8 +78,13 @@ export interface Store {
   /** Oldest first (ascending id). */
   listEvents(q?: Page & { appId?: number; active?: boolean }): Promise<EventRow[]>;
   getEvent(id: number): Promise<EventRow | undefined>;
-  /** Open events (active, closesAtMs > now) of apps other than `excludeAppId` on copies of `familyId`. */
-  listOpenEvents(nowMs: number, familyId: number, excludeAppId: number): Promise<EventRow[]>;
+  /**
+   * Open events (active, closesAtMs > now) of apps other than `excludeAppId` written on one copy
+   * (`copyId`: the event's dataset_id, the original's scope) or on any copy of a family.
+   */
+  listOpenEvents(nowMs: number, scope: EventScope, excludeAppId: number): Promise<EventRow[]>;
+  /** Events not closed yet, and the creation time of the newest event (for the convergence rule). */
+  eventStats(): Promise<{ open: number; lastCreatedAtMs: number | null }>;
   /** Adds feedback once per (event, app) and adds it to the event's sum. False when that app already gave feedback, or the event has closed (its global feedback is final). */
   addFeedback(f: FeedbackRow): Promise<boolean>;
   listFeedback(eventId?: number): Promise<FeedbackRow[]>;
@@ -95,7 +102,10 @@ export interface Store {
   listImpacts(appId?: number): Promise<ImpactRow[]>;
   upsertImpact(r: ImpactRow): Promise<void>;
 
+  /** Writes a run and, when it has one, its decision trace (one transaction). */
   insertRun(r: NewRun): Promise<number>;
+  /** Decision traces, oldest first. */
+  listDecisions(q?: Page & { appId?: number }): Promise<DecisionRow[]>;
   /** Oldest first (ascending id); afterId returns only runs with a larger id (for tailing). */
   listRuns(q?: Page & { appId?: number; afterId?: number }): Promise<RunRow[]>;
   countRuns(appId?: number): Promise<number>;

@@ -32,11 +32,16 @@ const nodeSchema = z
 
 const linkSchema = z.object({ from: nodeIdSchema, to: nodeIdSchema, latencyMs: latencyMsSchema }).strict();
 
+/** A partial rho set: an app overrides only the metrics it names (the original kept one per app). */
+const rhoOverrides = z.object(Object.fromEntries(METRICS.map((m) => [m, z.number().positive().optional()])) as Record<Metric, z.ZodOptional<z.ZodNumber>>).strict();
+
 const appSchema = z
   .object({
     id: nodeIdSchema,
     node: nodeIdSchema,
     goal: z.unknown(),
+    /** this app's normalisation constants, over the scenario's decision.rho */
+    rho: rhoOverrides.optional(),
   })
   .strict();
 
@@ -68,6 +73,19 @@ const timingSchema = z
   .strict()
   .prefault({});
 
+const jobSchema = z
+  .object({
+    /**
+     * the job reads its object in ranged GETs of this many bytes, each paying the link's latency,
+     * so where the data lives changes ET and X too (0: one GET for the whole object)
+     */
+    rangeBytes: int(0).default(4 * 1024 * 1024),
+    /** a run that takes longer is recorded as failed (a stalled link never stalls the app for good) */
+    timeoutMs: z.number().positive().default(120_000),
+  })
+  .strict()
+  .prefault({});
+
 const defaultRho: Record<Metric, number> = {
   responseTime: 1_000,
   executionTime: 200,
@@ -93,8 +111,16 @@ const decisionSchema = z
     feedbackThreshold: z.number().default(0.3),
     /** k: maximum copies of a data set family */
     maxCopies: int(1).default(2),
-    /** rho: normalisation constant of the impact function, per metric */
+    /** rho: normalisation constant of the impact function, per metric (apps[].rho overrides it) */
     rho: metricSet(defaultRho),
+    /**
+     * original: the rule of the original init.py (weights only when an impact involved is
+     * negative; the mean when every term is violated; an OR goal scored on the term it
+     * restores); weighted: w_v / w_s over every term, divided by the number of terms
+     */
+    scoring: z.enum(['original', 'weighted']).default('original'),
+    /** copy: feedback only on events of the copy the app reads (the original); family: on any copy of its data set */
+    feedbackScope: z.enum(['copy', 'family']).default('copy'),
   })
   .strict()
   .prefault({});
@@ -119,6 +145,7 @@ const scenarioSchema = z
     nodes: z.array(nodeSchema).min(1),
     links: z.array(linkSchema).default([]),
     dataset: datasetSchema,
+    job: jobSchema,
     apps: z.array(appSchema).min(1),
     timing: timingSchema,
     decision: decisionSchema,
@@ -139,9 +166,21 @@ export interface ScenarioApp {
   id: number;
   node: number;
   goal: Goal;
+  /** overrides of decision.rho for this app */
+  rho?: Partial<Record<Metric, number>>;
 }
 export type DecisionParams = Parsed['decision'];
 export type TimingParams = Parsed['timing'];
+export type JobParams = Parsed['job'];
+export type Rho = Record<Metric, number>;
+
+/** The normalisation constants of one app: the scenario's, with the app's own overrides. */
+export function rhoFor(s: Pick<Scenario, 'decision' | 'apps'>, appId: number): Rho {
+  const own = s.apps.find((a) => a.id === appId)?.rho ?? {};
+  const out = { ...s.decision.rho };
+  for (const m of METRICS) if (own[m] !== undefined) out[m] = own[m];
+  return out;
+}
 
 export interface Scenario extends Omit<Parsed, 'nodes' | 'apps'> {
   nodes: ScenarioNode[];
@@ -284,7 +323,7 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
   s.apps.forEach((a, i) => {
     if (!known.has(a.node)) errors.push(`apps[${i}].node: node ${a.node} does not exist; known nodes: ${nodeIds.join(', ')}`);
     const goal = parseGoal(a.goal, `apps[${i}].goal`, errors);
-    if (goal) apps.push({ id: a.id, node: a.node, goal });
+    if (goal) apps.push({ id: a.id, node: a.node, goal, ...(a.rho ? { rho: a.rho } : {}) });
   });
 
   if (!known.has(s.dataset.node)) errors.push(`dataset.node: node ${s.dataset.node} does not exist; known nodes: ${nodeIds.join(', ')}`);

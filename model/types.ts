@@ -85,4 +85,37 @@ export interface RunRow {
   error: string | null;
 }
 
-export type NewRun = Omit<RunRow, 'id'>;
+export type NewRun = Omit<RunRow, 'id'> & { decision?: DecisionTrace | null };
+
+/**
+ * What one violated check led to, kept with its run (DESIGN.md section 7: every decision, NA
+ * included, is recorded with its best five candidates). `decided`: candidates were scored and
+ * one chosen; `repairs-exhausted`: the last violated check of a repair cycle (feedback left,
+ * no further decision); `failed`: the run failed, nothing was decided; `stale`: the placement
+ * changed since the run was measured (or the optimistic update lost), so the app measured again.
+ */
+export interface DecisionTrace {
+  kind: 'decided' | 'repairs-exhausted' | 'failed' | 'stale';
+  /** the violated goal terms, as `metric <= bound` */
+  violated: string[];
+  /** the label chosen (NA when nothing was done) */
+  chosen: string;
+  explored: boolean;
+  /** the best five candidates by global score */
+  candidates: { label: string; score: number; counter: number; globalScore: number }[];
+  /** 0 for the first check of a cycle, then 1, 2, ... after each repair */
+  repair: number;
+  /** feedback rows this check left on other apps' open events */
+  feedbackGiven: number;
+  /** node of the copy the app read in the measured run */
+  dataNode: number;
+  /** for `stale`: what changed */
+  reason?: string;
+}
+
+export interface DecisionRow {
+  runId: number;
+  appId: number;
+  createdAtMs: number;
+  trace: DecisionTrace;
+}

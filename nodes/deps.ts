@@ -5,7 +5,7 @@
 import { openStore } from '../db/open.js';
 import type { Store } from '../db/store.js';
 import { UserError } from '../model/errors.js';
-import type { Scenario } from '../model/scenario.js';
+import type { JobParams, Scenario } from '../model/scenario.js';
 import { openObjectStore } from '../objectstore/open.js';
 import type { S3ObjectStore } from '../objectstore/s3-object-store.js';
 import { proxyNameForApp, type LatencyControl } from '../proxies/latency-control.js';
@@ -21,9 +21,16 @@ import type { NodeDeps, RunJobFn } from './node.js';
 
 /**
  * The app's proxy in front of the object store, and a client that reads through it: every byte
- * of the job pays the latency injected on that proxy.
+ * of the job pays the latency injected on that proxy, and every ranged request of
+ * `job.rangeBytes` pays it once more (scenario `job`).
  */
-export async function proxiedJob(appId: number, objects: S3ObjectStore, latency: LatencyControl, cfg: Pick<InfraConfig, 'proxyHost' | 'proxyListenHost' | 'proxyBasePort' | 's3Upstream'>): Promise<RunJobFn> {
+export async function proxiedJob(
+  appId: number,
+  objects: S3ObjectStore,
+  latency: LatencyControl,
+  cfg: Pick<InfraConfig, 'proxyHost' | 'proxyListenHost' | 'proxyBasePort' | 's3Upstream'>,
+  job: Partial<JobParams> = {},
+): Promise<RunJobFn> {
   // a fixed port per app when a base port is set (containers publish it), else any free port
   const port = cfg.proxyBasePort > 0 ? cfg.proxyBasePort + appId : 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -34,7 +41,7 @@ export async function proxiedJob(appId: number, objects: S3ObjectStore, latency:
   // a proxy listening on every interface is reached at the proxy server's host
   const host = cfg.proxyListenHost === cfg.proxyHost ? addr.host : cfg.proxyHost;
   const via = objects.viaEndpoint(host, addr.port);
-  return (copy) => runJobOnObject(via, copy.bucket, copy.objectKey);
+  return (copy, signal) => runJobOnObject(via, copy.bucket, copy.objectKey, { rangeBytes: job.rangeBytes, timeoutMs: job.timeoutMs, signal });
 }
 
 /**
@@ -72,7 +79,7 @@ export async function buildNodeDeps(o: { scenario: Scenario; appId: number; cfg:
     }
     const objects = openObjectStore(cfg);
     const latency = await openLatencyControl(cfg);
-    const runJob = await proxiedJob(appId, objects, latency, cfg);
+    const runJob = await proxiedJob(appId, objects, latency, cfg, scenario.job);
     const telemetry = openNodeTelemetry(cfg, log);
     if (telemetry) closers.push(() => telemetry.close());
     const deps: NodeDeps = {

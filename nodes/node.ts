@@ -5,21 +5,22 @@
  * dependency and all time and randomness come from `clock` and `rng`, so tests drive several
  * loops in fake time and a seed reproduces a run.
  */
-import type { EventClosure, NewEvent, Store } from '../db/store.js';
+import type { NewEvent, Store } from '../db/store.js';
 import { ConflictError, UserError } from '../model/errors.js';
 import type { ImpactVector, MetricValues } from '../model/metrics.js';
-import type { Scenario } from '../model/scenario.js';
-import type { DatasetCopy, EventRow, Goal, NewRun } from '../model/types.js';
-import { bucketForNode, type ObjectStore } from '../objectstore/object-store.js';
+import { rhoFor, type Scenario } from '../model/scenario.js';
+import type { DatasetCopy, DecisionTrace, EventRow, FeedbackRow, Goal, NewRun } from '../model/types.js';
+import type { ObjectStore } from '../objectstore/object-store.js';
 import { proxyNameForApp, type LatencyControl } from '../proxies/latency-control.js';
 import type { TelemetryPublisher } from '../telemetry/bus.js';
 import type { Clock } from '../util/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import type { Rng } from '../util/rng.js';
 import { drawLatency, measureRun } from './monitor/monitor.js';
-import { decide, type Decision } from './decision/decide.js';
-import { closeEvent, feedbackValue } from './decision/feedback.js';
-import { evaluateGoal, type GoalCheck } from './decision/goal.js';
+import { decide, traceDecision, type Decision } from './decision/decide.js';
+import { evaluateGoal, formatTerm, type GoalCheck } from './decision/goal.js';
+import { executeAction } from './actuator.js';
+import { closeDueEvents, leaveFeedback } from './community.js';
 import { impactFromDelta, updateImpact } from './decision/impact.js';
 import { requiredImpactLabels } from './decision/candidates.js';
 import type { ScoredCandidate } from './decision/scoring.js';
@@ -68,7 +69,7 @@ export interface CycleResult {
   conflicts: number;
 }
 
-/** How many times a repair re-reads and decides again after losing a placement race. */
+/** How many times a cycle measures again after finding its measured placement gone. */
 const MAX_CONFLICT_RETRIES = 3;
 
 export class AppNode {
@@ -149,58 +150,76 @@ export class AppNode {
     return apps.find((a) => a.id === this.d.appId)?.goal ?? this.d.scenario.apps.find((a) => a.id === this.d.appId)!.goal;
   }
 
-  /** One arrival: close overdue events, run, check, repair up to maxRepairs times. */
+  /**
+   * One arrival: close overdue events, run, check; on a violation leave feedback and repair, up to
+   * maxRepairs times. Every violated check leaves its trace with its run (the decision, or why
+   * none was made). Decisions are taken on the placement that was measured: when the reference
+   * copy changed since (another app moved it, or our optimistic update lost), the app measures
+   * again before deciding, as the original does.
+   */
   async cycle(): Promise<CycleResult> {
     const { store, scenario } = this.d;
     const out: CycleResult = { runs: [], events: [], actions: [], conflicts: 0 };
     const apps = await store.listApps();
-    await this.closeDue(apps.length);
+    await this.closeDue();
     const goal = this.goal(apps);
 
     let m = await this.measure();
     let check = evaluateGoal(goal, m.metrics);
-    for (let repair = 0; ; repair++) {
-      if (check.met || m.error || repair >= scenario.timing.maxRepairs) {
-        out.runs.push(await this.record(m, check, 'NA'));
+    for (let repair = 0; ; ) {
+      if (check.met && !m.error) {
+        out.runs.push(await this.record(m, check, 'NA', null));
         out.actions.push('NA');
         return out;
       }
-      await this.leaveFeedback(m.copy.familyId);
-      const acted = await this.act(check);
-      out.conflicts += acted.conflicts;
-      out.actions.push(acted.chosen.label);
-      out.runs.push(await this.record(m, check, acted.chosen.label));
+      const base = { repair, dataNode: m.copy.nodeId, violated: check.violated.map(formatTerm), explored: false, candidates: [], chosen: 'NA' };
+      if (m.error) {
+        out.runs.push(await this.record(m, check, 'NA', { ...base, kind: 'failed', feedbackGiven: 0 }));
+        out.actions.push('NA');
+        return out;
+      }
+      // the last violated check of a cycle leaves its feedback too
+      const feedbackGiven = (await this.leaveFeedback(m.copy)).length;
+      if (repair >= scenario.timing.maxRepairs) {
+        out.runs.push(await this.record(m, check, 'NA', { ...base, kind: 'repairs-exhausted', feedbackGiven }));
+        out.actions.push('NA');
+        return out;
+      }
+      const acted = await this.act(m.copy, check, { repair, feedbackGiven });
+      out.runs.push(await this.record(m, check, acted.label, acted.trace));
+      out.actions.push(acted.label);
+      if (acted.kind === 'stale') {
+        // measured on a placement that is gone: measure again on the current one, decide anew
+        out.conflicts++;
+        if (out.conflicts > MAX_CONFLICT_RETRIES) return out;
+        m = await this.measure();
+        check = evaluateGoal(goal, m.metrics);
+        continue;
+      }
       if (!acted.event) return out; // NA chosen: nothing changed, wait for the next arrival
       out.events.push(acted.event);
 
-      // DESIGN 7.8: re-run at once and learn from what the action did to this app
+      // DESIGN.md section 7, step 8: re-run at once and learn from what the action did to this app
       const after = await this.measure();
-      if (!after.error && !m.error) await this.learn(acted.chosen, m.metrics, after.metrics, acted.impacts);
+      if (!after.error) await this.learn(acted.chosen!, m.metrics, after.metrics, acted.impacts!);
       m = after;
       check = evaluateGoal(goal, m.metrics);
+      repair++;
     }
   }
 
-  /** Closes every overdue event (any node may; each closes once). */
-  async closeDue(appCount: number): Promise<EventRow[]> {
-    const params = { appCount, feedbackThreshold: this.d.scenario.decision.feedbackThreshold };
-    const closed = await this.d.store.closeDueEvents(this.now, (e): EventClosure => closeEvent(e, params));
+  /** Closes every overdue event (nodes/community.ts). */
+  async closeDue(): Promise<EventRow[]> {
+    const closed = await closeDueEvents(this.d.store, this.now, this.d.scenario.decision);
     for (const e of closed) this.d.telemetry?.publish('events', String(e.appId), e);
     return closed;
   }
 
-  /** DESIGN 7.2: feedback on every open event of another app on this family, once per app. */
-  async leaveFeedback(familyId: number): Promise<number> {
+  /** Feedback on the open events of others in scope (the copy this app reads, by default). */
+  async leaveFeedback(copy: DatasetCopy): Promise<FeedbackRow[]> {
     const { store, appId, scenario } = this.d;
-    const t = this.now;
-    let given = 0;
-    for (const e of await store.listOpenEvents(t, familyId, appId)) {
-      const f = { eventId: e.id, appId, value: feedbackValue(t, e.createdAtMs, scenario.timing.feedbackWindowMs), createdAtMs: t };
-      if (await store.addFeedback(f)) {
-        given++;
-        this.d.telemetry?.publish('feedback', String(appId), f);
-      }
-    }
+    const given = await leaveFeedback(store, { appId, copy, nowMs: this.now, decision: scenario.decision, timing: scenario.timing });
+    for (const f of given) this.d.telemetry?.publish('feedback', String(appId), f);
     return given;
   }
 
@@ -236,7 +255,7 @@ export class AppNode {
     }
   }
 
-  private async record(m: Measurement, check: GoalCheck, actionLabel: string): Promise<NewRun> {
+  private async record(m: Measurement, check: GoalCheck, actionLabel: string, decision: DecisionTrace | null): Promise<NewRun> {
     const fin = (x: number) => (Number.isFinite(x) ? x : 0);
     const run: NewRun = {
       appId: this.d.appId,
@@ -252,6 +271,7 @@ export class AppNode {
       goalMet: check.met && !m.error,
       actionLabel,
       error: m.error,
+      decision,
     };
     const id = await this.d.store.insertRun(run);
     this.d.telemetry?.publish('runs', String(this.d.appId), { id, ...run });
@@ -259,32 +279,43 @@ export class AppNode {
   }
 
   /**
-   * Chooses and executes one action. On a lost placement race it re-reads the placement and
-   * decides again (bounded), so the event table only ever holds actions that happened.
+   * Decides on the measured placement `ref` and executes the choice. `stale`: the reference copy
+   * changed since it was measured (before deciding, or the optimistic update lost), so nothing
+   * was done and the caller measures again; the events table only ever holds actions that happened.
    */
-  async act(check: Pick<GoalCheck, 'violated' | 'satisfied'>): Promise<{ chosen: ScoredCandidate; event?: EventRow; conflicts: number; impacts: Map<string, ImpactVector> }> {
+  async act(ref: DatasetCopy, check: GoalCheck, ctx: { repair: number; feedbackGiven: number }): Promise<Acted> {
     const { store, appId, scenario, rng } = this.d;
-    let conflicts = 0;
-    for (;;) {
-      const ref = await store.getAppReference(appId);
-      if (!ref) throw new UserError(`app ${appId} references no data set copy`);
-      const [copies, nodes, impactRows, counters] = await Promise.all([store.listCopies(ref.familyId), store.listNodes(), store.listImpacts(appId), store.getCounters()]);
-      const impacts = new Map(impactRows.map((r) => [r.actionLabel, r.vector]));
-      const decision: Decision = decide(check, { dataNode: ref.nodeId, referenceCopyId: ref.id, familyCopies: copies, nodes }, impacts, counters, scenario.decision, rng);
-      if (decision.missing.length) this.log.warn({ missing: decision.missing }, 'candidates without an impact vector were left out; run fogsim train');
-      const { chosen, explored } = decision;
-      this.log.debug({ scored: decision.scored.map((s) => [s.label, +s.globalScore.toFixed(4)]), chosen: chosen.label, explored }, 'decision');
-      if (chosen.action.type === 'none') return { chosen, conflicts, impacts };
-      try {
-        const event = await this.execute(ref, chosen, explored, copies);
-        this.d.telemetry?.publish('events', String(appId), event);
-        this.log.info({ action: chosen.label, explored, event: event.id }, 'acted');
-        return { chosen, event, conflicts, impacts };
-      } catch (e) {
-        if (!(e instanceof ConflictError) || conflicts >= MAX_CONFLICT_RETRIES) throw e;
-        conflicts++;
-        this.log.info({ action: chosen.label, reason: e.message }, 'placement changed under us; deciding again');
-      }
+    const now = await store.getAppReference(appId);
+    const staleTrace = (reason: string): DecisionTrace => ({ kind: 'stale', violated: check.violated.map(formatTerm), chosen: 'NA', explored: false, candidates: [], dataNode: ref.nodeId, reason, ...ctx });
+    if (!now || now.id !== ref.id || now.version !== ref.version) {
+      this.log.info({ measured: ref.id, now: now?.id }, 'the placement changed since it was measured; measuring again');
+      return { kind: 'stale', label: 'NA', trace: staleTrace('placement changed since the run was measured') };
+    }
+    const [copies, nodes, impactRows, counters] = await Promise.all([store.listCopies(ref.familyId), store.listNodes(), store.listImpacts(appId), store.getCounters()]);
+    const impacts = new Map(impactRows.map((r) => [r.actionLabel, r.vector]));
+    const decision: Decision = decide({
+      check,
+      placement: { dataNode: ref.nodeId, referenceCopyId: ref.id, familyCopies: copies, nodes },
+      impacts,
+      counters,
+      params: scenario.decision,
+      rho: rhoFor(scenario, appId),
+      rng,
+    });
+    if (decision.missing.length) this.log.warn({ missing: decision.missing }, 'candidates without an impact vector were left out; run fogsim train');
+    const { chosen, explored } = decision;
+    const trace = traceDecision(check, decision, { ...ctx, dataNode: ref.nodeId });
+    this.log.debug({ scored: trace.candidates, chosen: chosen.label, explored }, 'decision');
+    if (chosen.action.type === 'none') return { kind: 'decided', label: 'NA', trace, chosen, impacts };
+    try {
+      const event = await executeAction({ store, objects: this.d.objects, appId, log: this.log }, ref, chosen, copies, this.newEvent(chosen, ref.id, explored), this.now);
+      this.d.telemetry?.publish('events', String(appId), event);
+      this.log.info({ action: chosen.label, explored, event: event.id }, 'acted');
+      return { kind: 'decided', label: chosen.label, trace, chosen, impacts, event };
+    } catch (e) {
+      if (!(e instanceof ConflictError)) throw e;
+      this.log.info({ action: chosen.label, reason: e.message }, 'placement changed under us; measuring again');
+      return { kind: 'stale', label: 'NA', trace: { ...staleTrace(`${chosen.label} lost: ${e.message}`), candidates: trace.candidates } };
     }
   }
 
@@ -302,78 +333,27 @@ export class AppNode {
   }
 
   /**
-   * Physical change first, then the optimistic row update with its event in one transaction.
-   * A move deletes the source only after its row update won: DESIGN 7.6 deletes before the
-   * update, but a lost race would then leave the row pointing at a deleted object.
+   * DESIGN.md section 7, step 8: impact[label] = (1 - lr) * impact + lr * f(after - before),
+   * with this app's rho. DC is not learned: it follows from the copy count (decide.ts).
    */
-  private async execute(ref: DatasetCopy, chosen: ScoredCandidate, explored: boolean, family: DatasetCopy[]): Promise<EventRow> {
-    const { store, objects, appId } = this.d;
-    const a = chosen.action;
-    if (a.type === 'changeRef') {
-      const target = family.find((c) => c.id === chosen.targetCopyId);
-      if (!target) throw new ConflictError(`copy ${chosen.targetCopyId} is gone`);
-      return (await store.commitChangeRef({ appId, toCopyId: target.id, expectedVersion: target.version, event: this.newEvent(chosen, target.id, explored) })).event;
-    }
-    if (a.type === 'none') throw new Error('NA is not executed');
-    const bucket = bucketForNode(a.to);
-    // a copy gets its own key so that deleting one copy's object can never remove another's
-    const key = a.type === 'move' ? ref.objectKey : copyKey(ref.objectKey, appId, this.now);
-    await objects.ensureBucket(bucket);
-    try {
-      await objects.copyObject(ref.bucket, ref.objectKey, bucket, key);
-    } catch (e) {
-      // the source may have been moved away since we read the placement: that is a conflict
-      const now = await store.getCopy(ref.id);
-      if (!now || now.version !== ref.version) throw new ConflictError(`copy ${ref.id} changed while copying its object: ${(e as Error).message}`);
-      throw e;
-    }
-    try {
-      if (a.type === 'move') {
-        const { event } = await store.commitMove({ copyId: ref.id, expectedVersion: ref.version, toNode: a.to, bucket, event: this.newEvent(chosen, ref.id, explored) });
-        await objects.deleteObject(ref.bucket, ref.objectKey);
-        return event;
-      }
-      const { event } = await store.commitCopy({
-        sourceCopyId: ref.id,
-        expectedVersion: ref.version,
-        toNode: a.to,
-        bucket,
-        objectKey: key,
-        appId,
-        event: this.newEvent(chosen, ref.id, explored),
-      });
-      return event;
-    } catch (e) {
-      if (e instanceof ConflictError) await this.dropOrphan(bucket, key);
-      throw e;
-    }
-  }
-
-  /** Deletes an object we copied for a commit that lost, unless a row references it (the winner made the same move). */
-  private async dropOrphan(bucket: string, key: string): Promise<void> {
-    const used = (await this.d.store.listCopies()).some((c) => c.bucket === bucket && c.objectKey === key);
-    if (used) return;
-    try {
-      await this.d.objects.deleteObject(bucket, key);
-    } catch (e) {
-      this.log.warn({ err: e, bucket, key }, 'could not delete the copy of a lost race');
-    }
-  }
-
-  /** DESIGN 7.8: impact[label] = (1 - lr) * impact + lr * f(after - before). */
   private async learn(chosen: ScoredCandidate, before: MetricValues, after: MetricValues, impacts: Map<string, ImpactVector>): Promise<ImpactVector> {
     const { scenario, appId } = this.d;
-    const f = impactFromDelta(before, after, scenario.decision.rho);
+    const f = impactFromDelta(before, after, rhoFor(scenario, appId));
     const old = impacts.get(chosen.label) ?? chosen.vector;
-    const vector = updateImpact(old, f, scenario.decision.learningRate);
+    const vector = { ...updateImpact(old, f, scenario.decision.learningRate), consistency: old.consistency };
     await this.d.store.upsertImpact({ appId, actionLabel: chosen.label, vector, source: 'online', updatedAtMs: this.now });
     return vector;
   }
 }
 
-function copyKey(objectKey: string, appId: number, nowMs: number): string {
-  const base = objectKey.replace(/^copies\/[^/]+\//, '');
-  return `copies/a${appId}-${nowMs}/${base}`;
+/** What `act` did: decided (an action executed, or NA), or found the measured placement stale. */
+interface Acted {
+  kind: 'decided' | 'stale';
+  label: string;
+  trace: DecisionTrace;
+  chosen?: ScoredCandidate;
+  impacts?: Map<string, ImpactVector>;
+  event?: EventRow;
 }
 
 /** Runs one app's loop until `deps.signal` aborts. */

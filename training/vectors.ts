@@ -1,6 +1,6 @@
-import { HIGHER_IS_BETTER, METRICS, type ImpactVector, type MetricValues, type Metric } from '../model/metrics.js';
-import { impactF, impactFromDelta, meanVector } from '../nodes/decision/impact.js';
-import { dataConsistency } from '../nodes/decision/consistency.js';
+import { METRICS, type ImpactVector, type MetricValues, type Metric } from '../model/metrics.js';
+import { impactFromDelta, meanVector } from '../nodes/decision/impact.js';
+import { copyConsistencyImpact } from '../nodes/decision/consistency.js';
 
 /*
  * Pure vector arithmetic of training: no I/O, so it is tested on plain numbers.
@@ -21,11 +21,7 @@ export function moveVector(before: readonly MetricValues[], after: readonly Metr
   return meanVector(before.map((b, i) => impactFromDelta(b, after[i], rho)));
 }
 
-/** The DC component of a copy action: one more copy in the family. */
-export function copyConsistencyImpact(copies: number, maxCopies: number, rhoConsistency: number): number {
-  const delta = dataConsistency(copies + 1, maxCopies) - dataConsistency(copies, maxCopies);
-  return impactF(delta, rhoConsistency, HIGHER_IS_BETTER.consistency);
-}
+export { copyConsistencyImpact };
 
 /** C{x}_{y}: M{x}_{y} with the DC component of one extra copy. */
 export function copyVector(move: ImpactVector, copies: number, maxCopies: number, rhoConsistency: number): ImpactVector {

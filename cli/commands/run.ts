@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readInfraConfig } from '../../util/config.js';
 import { createLogger } from '../../util/logger.js';
 import { runExperiment } from '../../controller/experiment/experiment.js';
+import { formatStory } from '../../controller/experiment/story.js';
 import { acquireLock } from '../../controller/lock.js';
 import { DEFAULT_SCENARIO, intOption } from './options.js';
 
@@ -42,8 +43,8 @@ export function registerRun(program: Command): void {
           logger: createLogger('controller'),
           signal: abort.signal,
         });
-        const actions = report.events.map((e) => `${e.action}@${e.createdAtS}s(app ${e.appId})`).join(', ') || 'none';
-        console.log(`${report.converged ? `converged in ${report.convergedAtS} s` : `not converged in ${report.durationS} s`}; ${report.runs} runs; actions: ${actions}`);
+        console.log(formatStory(report.story));
+        console.log(`${report.converged ? `converged in ${report.convergedAtS} s` : `not converged in ${report.durationS} s`}; ${report.runs} runs; ${report.events.length} action(s)`);
         console.log(`report: ${reportFile}`);
         console.log(`runs:   ${csvFile}`);
       } finally {

@@ -1,24 +1,24 @@
-import type { RunRow } from '../../model/types.js';
+import type { Store } from '../../db/store.js';
+import { convergence, type ConvergenceState } from '../../nodes/decision/convergence.js';
 
-export interface ConvergenceState {
-  converged: boolean;
-  /** per app: runs in the window that met the goal with no action */
-  apps: { appId: number; quietRuns: number; windowRuns: number }[];
-}
-
-/** True when the run took no action (goal met, or nothing chosen). */
-export const isQuiet = (r: Pick<RunRow, 'goalMet' | 'actionLabel' | 'error'>): boolean =>
-  r.goalMet && !r.error && (r.actionLabel === null || r.actionLabel === 'NA');
+export type { ConvergenceState };
 
 /**
- * Converged (DESIGN.md section 9): over the last `windowRuns` runs of every app, every goal
- * met and no action other than NA. `runsByApp` holds each app's runs, newest last.
+ * The convergence rule (nodes/decision/convergence.ts) over the store as it is now: each app's
+ * latest `windowRuns` runs, the open events and the newest event. Used by the experiment loop,
+ * the report and the API alike.
  */
-export function convergence(appIds: number[], runsByApp: Map<number, Pick<RunRow, 'goalMet' | 'actionLabel' | 'error'>[]>, windowRuns: number): ConvergenceState {
-  const apps = appIds.map((appId) => {
-    const runs = runsByApp.get(appId) ?? [];
-    const window = runs.slice(-windowRuns);
-    return { appId, quietRuns: window.filter(isQuiet).length, windowRuns };
-  });
-  return { converged: apps.length > 0 && apps.every((a) => a.quietRuns === windowRuns), apps };
+export async function readConvergence(store: Store, windowRuns: number): Promise<ConvergenceState> {
+  const apps = await store.listApps();
+  const runsByApp = new Map(
+    await Promise.all(
+      apps.map(async (a) => {
+        const total = await store.countRuns(a.id);
+        const runs = await store.listRuns({ appId: a.id, offset: Math.max(0, total - windowRuns), limit: windowRuns });
+        return [a.id, runs] as const;
+      }),
+    ),
+  );
+  const stats = await store.eventStats();
+  return convergence({ appIds: apps.map((a) => a.id), runsByApp, windowRuns, openEvents: stats.open, lastActionAtMs: stats.lastCreatedAtMs });
 }

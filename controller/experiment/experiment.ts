@@ -1,10 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { RunRow } from '../../model/types.js';
 import type { InfraConfig } from '../../util/config.js';
 import { startSession, type SessionOptions } from '../session.js';
 import { vectorsDirFor } from '../../training/dirs.js';
-import { convergence } from './convergence.js';
+import { readConvergence } from './convergence.js';
 import { buildReport, runsToCsv, type ExperimentReport } from './report.js';
 
 export interface ExperimentOptions extends Omit<SessionOptions, 'cfg'> {
@@ -34,21 +33,13 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const session = await startSession({ ...o, cfg, vectorsDir: o.vectorsDir ?? vectorsDirFor(o.cfg.dataDir, await scenarioName(o.scenarioFile)) });
   const { store } = session.infra;
   const windowRuns = session.scenario.convergence.windowRuns;
-  const appIds = session.scenario.apps.map((a) => a.id);
   const startedAtMs = session.startedAtMs;
   const deadline = startedAtMs + o.durationS * 1000;
   let convergedAtMs: number | null = null;
-  const runsByApp = new Map<number, RunRow[]>();
-  let lastId = 0;
   try {
     while (Date.now() < deadline && !o.signal?.aborted) {
       await sleep(Math.min(o.pollMs ?? 500, Math.max(0, deadline - Date.now())), o.signal);
-      for (const r of await store.listRuns({ afterId: lastId, limit: 10_000 })) {
-        lastId = Math.max(lastId, r.id);
-        if (r.startedAtMs < startedAtMs) continue;
-        runsByApp.set(r.appId, [...(runsByApp.get(r.appId) ?? []), r]);
-      }
-      if (convergence(appIds, runsByApp, windowRuns).converged) {
+      if ((await readConvergence(store, windowRuns)).converged) {
         convergedAtMs = Date.now();
         o.log(`converged after ${((convergedAtMs - startedAtMs) / 1000).toFixed(1)} s`);
         break;
@@ -58,6 +49,12 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     await session.runtime?.stopAll();
     // what the nodes learned online outlives this run's store: the next run starts from it
     await session.saveLearnedVectors();
+    // a node may have been mid-cycle when the verdict was taken: the report holds the verdict on
+    // the store as the stopped nodes left it
+    if (convergedAtMs !== null && !(await readConvergence(store, windowRuns)).converged) {
+      o.log('a node acted after convergence was first seen: not converged');
+      convergedAtMs = null;
+    }
     const endedAtMs = Date.now();
     const report = await buildReport(store, session.scenario, { startedAtMs, endedAtMs, convergedAtMs });
     const reportFile = resolve(o.reportFile);

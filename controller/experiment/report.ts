@@ -1,6 +1,7 @@
 import type { Store } from '../../db/store.js';
 import type { Scenario } from '../../model/scenario.js';
 import type { RunRow } from '../../model/types.js';
+import { buildStory, type Story } from './story.js';
 
 export interface ExperimentReport {
   scenario: string;
@@ -23,6 +24,8 @@ export interface ExperimentReport {
   }[];
   placements: { id: number; familyId: number; node: number; bucket: string; objectKey: string; version: number; referencedBy: number[] }[];
   counters: Record<string, number>;
+  /** each event in order with its reasons, feedback and counter change; time in violation; which mechanisms acted */
+  story: Story;
 }
 
 /** All runs of the store, oldest first (the store pages them). */
@@ -37,13 +40,14 @@ export async function allRuns(store: Store): Promise<RunRow[]> {
 }
 
 export async function buildReport(store: Store, scenario: Scenario, t: { startedAtMs: number; endedAtMs: number; convergedAtMs: number | null }): Promise<ExperimentReport> {
-  const [runs, events, feedback, copies, apps, counters] = await Promise.all([
+  const [runs, events, feedback, copies, apps, counters, decisions] = await Promise.all([
     allRuns(store),
     store.listEvents({ limit: 100_000 }),
     store.listFeedback(),
     store.listCopies(),
     store.listApps(),
     store.getCounters(),
+    store.listDecisions({ limit: 100_000 }),
   ]);
   const s = (ms: number) => Math.round((ms - t.startedAtMs)) / 1000;
   const inExperiment = runs.filter((r) => r.startedAtMs >= t.startedAtMs);
@@ -88,6 +92,16 @@ export async function buildReport(store: Store, scenario: Scenario, t: { started
       referencedBy: apps.filter((a) => a.datasetId === c.id).map((a) => a.id),
     })),
     counters,
+    story: buildStory({
+      startedAtMs: t.startedAtMs,
+      endedAtMs: t.endedAtMs,
+      converged: t.convergedAtMs !== null,
+      events: events.filter((e) => e.createdAtMs >= t.startedAtMs),
+      feedback,
+      decisions: decisions.filter((d) => d.createdAtMs >= t.startedAtMs),
+      runs: inExperiment,
+      feedbackThreshold: scenario.decision.feedbackThreshold,
+    }),
   };
 }
 

@@ -1,10 +1,12 @@
-import type { ImpactVector } from '../../model/metrics.js';
+import type { ImpactVector, Metric } from '../../model/metrics.js';
 import type { DecisionParams } from '../../model/scenario.js';
+import type { DecisionTrace } from '../../model/types.js';
 import type { Rng } from '../../util/rng.js';
-import { candidateActions, type CandidateInput } from './candidates.js';
+import { candidateActions, type Candidate, type CandidateInput } from './candidates.js';
 import { chooseCandidate } from './choose.js';
-import type { GoalCheck } from './goal.js';
-import { scoreCandidates, type ScoredCandidate } from './scoring.js';
+import { consistencyImpact } from './consistency.js';
+import { formatTerm } from './goal.js';
+import { scoreCandidates, topCandidates, type ScoredCandidate, type ScoredCheck } from './scoring.js';
 
 export interface Decision {
   scored: ScoredCandidate[];
@@ -14,23 +16,54 @@ export interface Decision {
   missing: string[];
 }
 
+export interface DecideInput {
+  check: ScoredCheck;
+  placement: Omit<CandidateInput, 'maxCopies'>;
+  /** the app's stored vectors by label */
+  impacts: ReadonlyMap<string, ImpactVector>;
+  counters: Readonly<Record<string, number>>;
+  params: DecisionParams;
+  /** the app's normalisation constants (model/scenario.ts rhoFor) */
+  rho: Record<Metric, number>;
+  rng: Rng;
+}
+
 /**
- * DESIGN 7.3-7.5 in one pure step: candidates, scores, epsilon-greedy choice. A candidate
- * whose vector is missing is left out (and named) rather than failing the whole repair:
- * the loop checks every vector at start, so this only happens for nodes added at run time.
+ * The vector a candidate is scored with: the stored one (CR{y} borrows M{d}_{y}), with DC
+ * from the copy count rather than from what was stored, since DC is not learned.
  */
-export function decide(
-  check: Pick<GoalCheck, 'violated' | 'satisfied'>,
-  placement: Omit<CandidateInput, 'maxCopies'>,
-  impacts: ReadonlyMap<string, ImpactVector>,
-  counters: Readonly<Record<string, number>>,
-  params: DecisionParams,
-  rng: Rng,
-): Decision {
-  const all = candidateActions({ ...placement, maxCopies: params.maxCopies });
-  const usable = all.filter((c) => c.action.type === 'none' || impacts.has(c.vectorLabel));
+export function candidateVector(c: Candidate, impacts: ReadonlyMap<string, ImpactVector>, familySize: number, params: Pick<DecisionParams, 'maxCopies'>, rho: Pick<Record<Metric, number>, 'consistency'>): ImpactVector | undefined {
+  const stored = impacts.get(c.vectorLabel);
+  if (!stored) return undefined;
+  return { ...stored, consistency: consistencyImpact(c.action, familySize, params.maxCopies, rho.consistency) };
+}
+
+/**
+ * DESIGN.md section 7, steps 3-5, in one pure step: candidates, scores, epsilon-greedy choice.
+ * A candidate whose vector is missing is left out (and named) rather than failing the whole
+ * repair: the loop checks every vector at start, so this only happens for nodes added at run time.
+ */
+export function decide(i: DecideInput): Decision {
+  const { params } = i;
+  const all = candidateActions({ ...i.placement, maxCopies: params.maxCopies });
+  const usable = all.filter((c) => c.action.type === 'none' || i.impacts.has(c.vectorLabel));
   const missing = all.filter((c) => !usable.includes(c)).map((c) => c.label);
-  const scored = scoreCandidates(usable, impacts, counters, check.violated, check.satisfied, params);
-  const { chosen, explored } = chooseCandidate(scored, rng, params.epsilon);
+  const familySize = i.placement.familyCopies.length;
+  const scored = scoreCandidates(usable, (c) => candidateVector(c, i.impacts, familySize, params, i.rho), i.counters, i.check, params);
+  const { chosen, explored } = chooseCandidate(scored, i.rng, params.epsilon);
   return { scored, chosen, explored, missing };
 }
+
+/** The record a decision leaves (runs' decision trace): why, what was weighed, what was chosen. */
+export function traceDecision(check: ScoredCheck, d: Decision, extra: Pick<DecisionTrace, 'repair' | 'feedbackGiven' | 'dataNode'>): DecisionTrace {
+  return {
+    kind: 'decided',
+    violated: check.violated.map(formatTerm),
+    chosen: d.chosen.label,
+    explored: d.explored,
+    candidates: topCandidates(d.scored).map((s) => ({ label: s.label, score: round(s.score), counter: s.counter, globalScore: round(s.globalScore) })),
+    ...extra,
+  };
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4 + 0;

@@ -14,6 +14,27 @@ export interface GoalCheck {
   terms: TermResult[];
   satisfied: GoalTerm[];
   violated: GoalTerm[];
+  /**
+   * The ways to restore a violated goal, each the set of violated terms that must become
+   * satisfied: an AND needs all of its violated parts, an OR any one of its parts. Empty when met.
+   */
+  plans: GoalTerm[][];
+}
+
+/** Enough for any goal a person writes; a pathological OR-of-ANDs is cut there rather than exploding. */
+const MAX_PLANS = 64;
+
+function restorePlans(g: Goal, v: MetricValues): GoalTerm[][] {
+  if (evalExpr(g, v)) return [[]];
+  if (isTerm(g)) return [[g]];
+  if ('any' in g) return g.any.flatMap((x) => restorePlans(x, v)).slice(0, MAX_PLANS);
+  let plans: GoalTerm[][] = [[]];
+  for (const part of g.all) {
+    if (evalExpr(part, v)) continue;
+    const options = restorePlans(part, v);
+    plans = plans.flatMap((p) => options.map((o) => [...p, ...o])).slice(0, MAX_PLANS);
+  }
+  return plans;
 }
 
 export function isTerm(g: Goal): g is GoalTerm {
@@ -41,8 +62,10 @@ function evalExpr(g: Goal, v: MetricValues): boolean {
 /** Checks a goal against measured values; the per-term lists feed the scoring of DESIGN 7.4. */
 export function evaluateGoal(g: Goal, v: MetricValues): GoalCheck {
   const terms = goalTerms(g).map((term) => ({ term, value: v[term.metric], satisfied: termSatisfied(term, v) }));
+  const met = evalExpr(g, v);
   return {
-    met: evalExpr(g, v),
+    met,
+    plans: met ? [] : restorePlans(g, v),
     terms,
     satisfied: terms.filter((t) => t.satisfied).map((t) => t.term),
     violated: terms.filter((t) => !t.satisfied).map((t) => t.term),

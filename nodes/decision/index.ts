@@ -8,3 +8,4 @@ export * from './choose.js';
 export * from './feedback.js';
 export * from './consistency.js';
 export * from './decide.js';
+export * from './convergence.js';

@@ -1,10 +1,15 @@
 import { zeroVector, type ImpactVector } from '../../model/metrics.js';
 import type { DecisionParams } from '../../model/scenario.js';
 import type { GoalTerm } from '../../model/types.js';
+import type { GoalCheck } from './goal.js';
 import type { Action } from './actions.js';
 import type { Candidate } from './candidates.js';
 
-export type ScoreParams = Pick<DecisionParams, 'weightViolated' | 'weightSatisfied' | 'costMove' | 'costCopy' | 'costChangeRef' | 'costNone' | 'counterPenalty'>;
+export type ScoreParams = Pick<DecisionParams, 'weightViolated' | 'weightSatisfied' | 'costMove' | 'costCopy' | 'costChangeRef' | 'costNone' | 'counterPenalty'> &
+  Partial<Pick<DecisionParams, 'scoring'>>;
+
+/** What scoring needs from a goal check (nodes/decision/goal.ts). */
+export type ScoredCheck = Pick<GoalCheck, 'violated' | 'satisfied' | 'plans'>;
 
 export function actionCost(a: Action, p: ScoreParams): number {
   switch (a.type) {
@@ -20,7 +25,35 @@ export function actionCost(a: Action, p: ScoreParams): number {
 }
 
 /**
- * DESIGN 7.4: (sum over violated terms of w_v * impact[m] + sum over satisfied terms of
+ * The original's rule (its init.py, one per app, generalised to any goal): for each way of
+ * restoring the goal (`plans`: the violated terms an AND needs, or one branch of an OR), the
+ * terms to restore score their impact and every other term of the goal can only pull the score
+ * down (min(impact, 0)); the weights are w_v / w_s when one of the impacts involved is negative
+ * and 1 / 1 otherwise; with no other term left (every term violated) the score is the mean impact
+ * of the violated terms. An OR goal is scored on the branch the action restores best.
+ */
+export function scoreOriginal(vector: ImpactVector, check: ScoredCheck, cost: number, p: Pick<ScoreParams, 'weightViolated' | 'weightSatisfied'>): number {
+  const all = [...check.violated, ...check.satisfied];
+  let best: number | undefined;
+  for (const plan of check.plans) {
+    if (plan.length === 0) continue;
+    const restore = plan.map((t) => vector[t.metric]);
+    const mean = restore.reduce((a, b) => a + b, 0) / restore.length;
+    const guards = all.filter((t) => !plan.includes(t)).map((t) => Math.min(vector[t.metric], 0));
+    let s: number;
+    if (guards.length === 0) s = mean;
+    else {
+      const negative = restore.some((x) => x < 0) || guards.some((x) => x < 0);
+      const [w1, w2] = negative ? [p.weightViolated, p.weightSatisfied] : [1, 1];
+      s = w1 * mean + w2 * guards.reduce((a, b) => a + b, 0);
+    }
+    if (best === undefined || s > best) best = s;
+  }
+  return best === undefined ? 0 : best / cost;
+}
+
+/**
+ * The `weighted` rule (decision.scoring: weighted): (sum over violated terms of w_v * impact[m] + sum over satisfied terms of
  * w_s * min(impact[m], 0)) / (number of terms) / cost. Satisfied terms can only pull the score
  * down: an action is not credited for improving what is already fine, but is blamed for
  * breaking it. When every term is violated both weights are 1, so the score is the mean impact.
@@ -55,23 +88,39 @@ export interface ScoredCandidate extends Candidate {
   globalScore: number;
 }
 
-/** Scores every candidate; NA has the zero vector. Throws when a needed vector is missing. */
+/** A candidate's score by the rule the scenario names (decision.scoring, default original). */
+export function scoreByRule(vector: ImpactVector, check: ScoredCheck, cost: number, p: ScoreParams): number {
+  return (p.scoring ?? 'original') === 'original' ? scoreOriginal(vector, check, cost, p) : scoreAction(vector, check.violated, check.satisfied, cost, p);
+}
+
+/**
+ * Scores every candidate; NA has the zero vector. `vectorFor` gives the vector a candidate is
+ * scored with (decide.ts completes the stored one with DC); throws when a needed vector is missing.
+ */
 export function scoreCandidates(
   candidates: readonly Candidate[],
-  impacts: ReadonlyMap<string, ImpactVector>,
+  vectorFor: (c: Candidate) => ImpactVector | undefined,
   counters: Readonly<Record<string, number>>,
-  violated: readonly GoalTerm[],
-  satisfied: readonly GoalTerm[],
+  check: ScoredCheck,
   p: ScoreParams,
 ): ScoredCandidate[] {
   return candidates.map((c) => {
-    const vector = c.action.type === 'none' ? zeroVector() : impacts.get(c.vectorLabel);
+    const vector = c.action.type === 'none' ? zeroVector() : vectorFor(c);
     if (!vector) throw new Error(`no impact vector ${c.vectorLabel} for candidate ${c.label}`);
     const cost = actionCost(c.action, p);
     const counter = counters[c.label] ?? 0;
-    const score = scoreAction(vector, violated, satisfied, cost, p);
+    const score = scoreByRule(vector, check, cost, p);
     return { ...c, vector, cost, counter, score, globalScore: globalScore(score, counter, p.counterPenalty) };
   });
+}
+
+/** The best `n` by global score (ties in candidate order), for the decision's trace. */
+export function topCandidates<T extends { globalScore: number }>(scored: readonly T[], n = 5): T[] {
+  return scored
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => b.s.globalScore - a.s.globalScore || a.i - b.i)
+    .slice(0, n)
+    .map((x) => x.s);
 }
 
 /** Best global score; ties go to the earlier candidate, so NA (first) wins a tie at zero. */

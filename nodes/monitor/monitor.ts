@@ -1,6 +1,7 @@
 import type { MetricValues } from '../../model/metrics.js';
 import type { Rng } from '../../util/rng.js';
 import type { JobResult } from '../job/job.js';
+import { dataConsistency } from '../decision/consistency.js';
 
 /*
  * The monitor (DESIGN.md section 6): turns one run of the job plus what is known about the
@@ -30,15 +31,10 @@ export function measureRun(input: RunInput): MetricValues {
     throughput: job.throughput,
     latency: latencyMs,
     availability: dataNodeAvailability,
-    consistency: consistency(copiesInFamily, maxCopies),
+    consistency: dataConsistency(copiesInFamily, maxCopies),
   };
 }
 
-/** DC = 1 - extra copies / k, extra = copies - 1, clamped to [0, 1]. */
-export function consistency(copiesInFamily: number, maxCopies: number): number {
-  const extra = copiesInFamily - 1;
-  return Math.min(1, Math.max(0, 1 - extra / maxCopies));
-}
 
 /** The latency for one run: a normal draw around the link's mean (sd 7 ms by default), floored at 0. */
 export function drawLatency(rng: Rng, meanMs: number, sdMs: number): number {

@@ -258,8 +258,9 @@ describe('controller REST API (real SqliteStore on a temp file)', () => {
   });
 
   it('a convergence function from the orchestrator takes precedence', async () => {
-    const app2 = createControllerApp({ store: t.store, convergence: () => ({ converged: false, reason: 'warming up' }) });
-    expect((await request(app2).get('/api/convergence').expect(200)).body).toEqual({ converged: false, reason: 'warming up' });
+    const state = { converged: false, windowRuns: 5, openEvents: 7, apps: [] };
+    const app2 = createControllerApp({ store: t.store, convergence: () => state });
+    expect((await request(app2).get('/api/convergence').expect(200)).body).toEqual(state);
     app2.feed.close();
   });
 

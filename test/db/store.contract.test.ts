@@ -13,7 +13,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../db/open.js';
 import { parseMySqlUrl } from '../../db/mysql-store.js';
-import { TABLES } from '../../db/migrations.js';
+import { MIGRATIONS, TABLES } from '../../db/migrations.js';
 import type { NewEvent, Store } from '../../db/store.js';
 import { ConflictError, UserError } from '../../model/errors.js';
 import { loadScenario } from '../../model/scenario.js';
@@ -184,7 +184,7 @@ describe.each(factories.map((f) => [f.name, f] as const))('Store contract: %s', 
     expect(await second.getNode(7)).toEqual({ id: 7, name: 'n7', storage: true, availability: 90 });
     await second.close();
     const s = store as Store & { appliedMigrations(): Promise<number[]> };
-    expect(await s.appliedMigrations()).toEqual([1]);
+    expect(await s.appliedMigrations()).toEqual(MIGRATIONS.map((m) => m.version));
   });
 
   it('4 processes migrating an empty store at once apply each migration exactly once', async () => {
@@ -193,7 +193,7 @@ describe.each(factories.map((f) => [f.name, f] as const))('Store contract: %s', 
     const results = await workers(4, fresh, ['migrate']);
     expect(results).toEqual(Array.from({ length: 4 }, () => ({ ok: true, nodes: 0 })));
     store = await openStore(fresh.FOGSIM_MYSQL_URL ? { mysqlUrl: fresh.FOGSIM_MYSQL_URL, sqlitePath: '' } : { sqlitePath: fresh.FOGSIM_SQLITE_PATH });
-    expect(await (store as Store & { appliedMigrations(): Promise<number[]> }).appliedMigrations()).toEqual([1]);
+    expect(await (store as Store & { appliedMigrations(): Promise<number[]> }).appliedMigrations()).toEqual(MIGRATIONS.map((m) => m.version));
     await store.seedScenario(scenario);
     expect(await store.listNodes()).toHaveLength(3);
   }, 60_000);
@@ -375,18 +375,43 @@ describe.each(factories.map((f) => [f.name, f] as const))('Store contract: %s', 
     await expect(store.addFeedback({ eventId: 424242, appId: 1, value: 1, createdAtMs: 1 })).rejects.toThrow(/event 424242 does not exist/);
   });
 
-  it('open events: same family, other apps, not yet closing', async () => {
+  it('open events: of the copy an app reads (the default scope) or of the whole family; other apps; not yet closing', async () => {
     await store.seedScenario(scenario);
     const a = await store.createCopy({ nodeId: 3, bucket: 'node3', objectKey: 'd.json', createdAtMs: 1 });
     const other = await store.createCopy({ nodeId: 2, bucket: 'node2', objectKey: 'e.json', createdAtMs: 1 });
     const e1 = (await store.commitMove({ copyId: a.id, expectedVersion: 1, toNode: 1, bucket: 'node1', event: ev({ appId: 1, datasetId: a.id, closesAtMs: 10_000 }) })).event;
     const e2 = (await store.commitMove({ copyId: a.id, expectedVersion: 2, toNode: 2, bucket: 'node2', event: ev({ appId: 2, datasetId: a.id, closesAtMs: 30_000 }) })).event;
     await store.commitMove({ copyId: other.id, expectedVersion: 1, toNode: 1, bucket: 'node1', event: ev({ appId: 1, datasetId: other.id, closesAtMs: 30_000 }) });
-    expect((await store.listOpenEvents(5_000, a.familyId, 3)).map((e) => e.id)).toEqual([e1.id, e2.id]);
-    expect((await store.listOpenEvents(5_000, a.familyId, 1)).map((e) => e.id)).toEqual([e2.id]);
-    expect((await store.listOpenEvents(10_000, a.familyId, 3)).map((e) => e.id)).toEqual([e2.id]);
+    expect((await store.listOpenEvents(5_000, { familyId: a.familyId }, 3)).map((e) => e.id)).toEqual([e1.id, e2.id]);
+    expect((await store.listOpenEvents(5_000, { familyId: a.familyId }, 1)).map((e) => e.id)).toEqual([e2.id]);
+    expect((await store.listOpenEvents(10_000, { familyId: a.familyId }, 3)).map((e) => e.id)).toEqual([e2.id]);
+    // a second copy of a's family, with an event of its own: in the family's scope, not in a's
+    const sibling = await store.createCopy({ familyId: a.familyId, nodeId: 3, bucket: 'node3', objectKey: 's.json', createdAtMs: 1 });
+    const e4 = (await store.commitMove({ copyId: sibling.id, expectedVersion: 1, toNode: 1, bucket: 'node1', event: ev({ appId: 2, datasetId: sibling.id, closesAtMs: 30_000 }) })).event;
+    expect((await store.listOpenEvents(5_000, { copyId: a.id }, 3)).map((e) => e.id)).toEqual([e1.id, e2.id]);
+    expect((await store.listOpenEvents(5_000, { copyId: sibling.id }, 3)).map((e) => e.id)).toEqual([e4.id]);
+    expect((await store.listOpenEvents(5_000, { familyId: a.familyId }, 3)).map((e) => e.id)).toEqual([e1.id, e2.id, e4.id]);
     expect((await store.listEvents({ active: true, limit: 2 })).map((e) => e.id)).toEqual([e1.id, e2.id]);
-    expect(await store.listEvents({ appId: 2 })).toEqual([e2]);
+    expect((await store.listEvents({ appId: 2 })).map((e) => e.id)).toEqual([e2.id, e4.id]);
+    expect(await store.eventStats()).toEqual({ open: 4, lastCreatedAtMs: Math.max(e1.createdAtMs, e2.createdAtMs, e4.createdAtMs) });
+    await store.closeDueEvents(40_000, () => ({ globalFeedback: 0, counterDelta: -1 }));
+    expect((await store.eventStats()).open).toBe(0);
+  });
+
+  it('a run with its decision trace is written in one go; traces list by app, oldest first', async () => {
+    await store.seedScenario(scenario);
+    expect(await store.eventStats()).toEqual({ open: 0, lastCreatedAtMs: null });
+    const base = { datasetId: null, dataNode: 3, rtMs: 1, etMs: 1, throughput: 1, latencyMs: 0, availability: 85, consistency: 1, goalMet: false, actionLabel: 'M3_1', error: null };
+    const trace = { kind: 'decided' as const, violated: ['responseTime <= 800'], chosen: 'M3_1', explored: false, candidates: [{ label: 'M3_1', score: 0.5, counter: 0, globalScore: 0.5 }], repair: 0, feedbackGiven: 1, dataNode: 3 };
+    const r1 = await store.insertRun({ ...base, appId: 1, startedAtMs: 10, decision: trace });
+    await store.insertRun({ ...base, appId: 1, startedAtMs: 11, goalMet: true, actionLabel: 'NA' });
+    const r3 = await store.insertRun({ ...base, appId: 2, startedAtMs: 12, decision: { ...trace, kind: 'repairs-exhausted', chosen: 'NA', candidates: [] } });
+    expect(await store.listDecisions()).toEqual([
+      { runId: r1, appId: 1, createdAtMs: 10, trace },
+      { runId: r3, appId: 2, createdAtMs: 12, trace: { ...trace, kind: 'repairs-exhausted', chosen: 'NA', candidates: [] } },
+    ]);
+    expect((await store.listDecisions({ appId: 2 })).map((d) => d.runId)).toEqual([r3]);
+    expect(await store.countRuns()).toBe(3);
   });
 
   it('closeDueEvents closes each overdue event once, applies the closure and floors the counter at 0', async () => {

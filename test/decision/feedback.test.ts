@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyCounter, closeEvent, feedbackValue } from '../../nodes/decision/feedback.js';
+import { applyCounter, otherApps, closeEvent, feedbackValue } from '../../nodes/decision/feedback.js';
 import { dataConsistency } from '../../nodes/decision/consistency.js';
 
 describe('feedback p = 1 - (t - created)/T', () => {
@@ -28,9 +28,13 @@ describe('event closure: global = sum / (apps - 1); counter +1 if >= threshold e
     expect(closeEvent({ sumFeedback: 0.5 }, { appCount: 3, feedbackThreshold: 0.3 })).toEqual({ globalFeedback: 0.25, counterDelta: -1 });
     expect(closeEvent({ sumFeedback: 0 }, { appCount: 3, feedbackThreshold: 0.3 })).toEqual({ globalFeedback: 0, counterDelta: -1 });
   });
-  it('also takes the app count and the decision parameters apart', () => {
-    expect(closeEvent({ sumFeedback: 0.95 }, 3, { feedbackThreshold: 0.3 }).counterDelta).toBe(1);
-    expect(closeEvent({ sumFeedback: 0.95 }, 3, { feedbackThreshold: 0.5 })).toEqual({ globalFeedback: 0.475, counterDelta: -1 });
+  it('the threshold is the scenario\'s: 0.475 < 0.5 -> -1', () => {
+    expect(closeEvent({ sumFeedback: 0.95 }, { appCount: 3, feedbackThreshold: 0.5 })).toEqual({ globalFeedback: 0.475, counterDelta: -1 });
+  });
+  it('divides by the apps other than the one that acted: 4 apps, sum 0.9 -> 0.3', () => {
+    expect(otherApps(4)).toBe(3);
+    expect(otherApps(1)).toBe(0);
+    expect(closeEvent({ sumFeedback: 0.9 }, { appCount: 4, feedbackThreshold: 0.3 }).globalFeedback).toBeCloseTo(0.3, 12);
   });
   it('a single app has nobody to give feedback: global 0', () => {
     expect(closeEvent({ sumFeedback: 0 }, { appCount: 1, feedbackThreshold: 0.3 })).toEqual({ globalFeedback: 0, counterDelta: -1 });

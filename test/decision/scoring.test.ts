@@ -6,7 +6,9 @@ import { createRng } from '../../util/rng.js';
 import { candidateActions, requiredImpactLabels } from '../../nodes/decision/candidates.js';
 import { chooseCandidate } from '../../nodes/decision/choose.js';
 import { decide } from '../../nodes/decision/decide.js';
-import { actionCost, bestCandidate, globalScore, scoreAction, scoreCandidates } from '../../nodes/decision/scoring.js';
+import { actionCost, bestCandidate, globalScore, scoreAction, scoreCandidates, scoreOriginal, topCandidates } from '../../nodes/decision/scoring.js';
+import { evaluateGoal } from '../../nodes/decision/goal.js';
+import type { MetricValues } from '../../model/metrics.js';
 import { parseAction } from '../../nodes/decision/actions.js';
 
 // the defaults of DESIGN 7.4, as the scenario model fills them
@@ -17,7 +19,48 @@ const A: GoalTerm = { metric: 'availability', min: 95 };
 const M31 = arrayToVector([0.8, 0.1, 0.2, 0.9, 0.6, 0]);
 const C31 = arrayToVector([0.8, 0.1, 0.2, 0.9, -0.2, -1]);
 
-describe('score (DESIGN 7.4)', () => {
+// the weighted rule (decision.scoring: weighted), which the tests below pin
+const weighted = { ...params, scoring: 'weighted' as const };
+const check = (violated: GoalTerm[], satisfied: GoalTerm[]) => ({ violated, satisfied, plans: [violated] });
+const byLabel = (impacts: Map<string, ImpactVector>) => (c: { vectorLabel: string }) => impacts.get(c.vectorLabel);
+
+describe("the original's scoring rule (its init.py; decision.scoring: original, the default)", () => {
+  it('is the default', () => {
+    expect(params.scoring).toBe('original');
+  });
+  it('one AND term violated, no impact involved negative: weights 1 / 1, so RT alone: 0.8 / 1.5', () => {
+    expect(scoreOriginal(M31, check([RT], [A]), 1.5, params)).toBeCloseTo(0.8 / 1.5, 12);
+  });
+  it('one impact involved negative: weights 0.7 / 0.3: (0.7*0.8 + 0.3*(-0.2)) / 1.8 = 0.277778', () => {
+    expect(scoreOriginal(C31, check([RT], [A]), 1.8, params)).toBeCloseTo(0.5 / 1.8, 12);
+    const hurtsRt = arrayToVector([-0.4, 0, 0, 0, 0.5, 0]);
+    expect(scoreOriginal(hurtsRt, check([RT], [A]), 1.5, params)).toBeCloseTo((0.7 * -0.4) / 1.5, 12);
+  });
+  it('both AND terms violated: the mean of the two impacts: (0.8 + 0.6) / 2 / 1.5', () => {
+    expect(scoreOriginal(M31, check([RT, A], []), 1.5, params)).toBeCloseTo(0.7 / 1.5, 12);
+  });
+  it("app 3's OR goal (DC >= 0.7 OR NL <= 1300), both violated: scored on the term it restores, NL, with DC as the guard", () => {
+    const goal = { any: [{ metric: 'consistency' as const, min: 0.7 }, { metric: 'latency' as const, max: 1300 }] };
+    const v: MetricValues = { responseTime: 0, executionTime: 0, throughput: 0, latency: 1500, availability: 97, consistency: 0.5 };
+    const c = evaluateGoal(goal, v);
+    expect(c.met).toBe(false);
+    expect(c.plans.map((p) => p.map((t) => t.metric))).toEqual([['consistency'], ['latency']]);
+    expect(scoreOriginal(M31, c, 1.5, params)).toBeCloseTo(0.9 / 1.5, 12); // NL 0.9, DC 0: weights 1 / 1
+    expect(scoreOriginal(C31, c, 1.8, params)).toBeCloseTo((0.7 * 0.9 + 0.3 * -1) / 1.8, 12); // DC -1 pulls it down
+  });
+  it('restore plans: an AND needs every violated part, an OR one of its parts', () => {
+    const v: MetricValues = { responseTime: 900, executionTime: 0, throughput: 10, latency: 1500, availability: 80, consistency: 0.5 };
+    const g = { all: [{ metric: 'responseTime' as const, max: 800 }, { any: [{ metric: 'availability' as const, min: 95 }, { metric: 'latency' as const, max: 100 }] }, { metric: 'throughput' as const, min: 1 }] };
+    expect(evaluateGoal(g, v).plans.map((p) => p.map((t) => t.metric))).toEqual([['responseTime', 'availability'], ['responseTime', 'latency']]);
+    expect(evaluateGoal({ metric: 'throughput', min: 1 }, v).plans).toEqual([]);
+  });
+  it('the best five by global score, for the trace; ties keep candidate order', () => {
+    const s = ['NA', 'a', 'b', 'c', 'd', 'e', 'f'].map((label, i) => ({ label, globalScore: [0, 0.2, 0.5, 0.2, -1, 0.9, 0.1][i] }));
+    expect(topCandidates(s).map((x) => x.label)).toEqual(['e', 'b', 'a', 'c', 'f']);
+  });
+});
+
+describe('score, weighted rule (decision.scoring: weighted)', () => {
   it('uses the defaults 0.7 / 0.3, costs 1.5 / 1.8 / 1 / 1, b = 0.33', () => {
     expect(params).toMatchObject({ weightViolated: 0.7, weightSatisfied: 0.3, costMove: 1.5, costCopy: 1.8, costChangeRef: 1, costNone: 1, counterPenalty: 0.33, epsilon: 0.1, learningRate: 0.5 });
     expect(actionCost(parseAction('M3_1'), params)).toBe(1.5);
@@ -26,16 +69,16 @@ describe('score (DESIGN 7.4)', () => {
     expect(actionCost(parseAction('NA'), params)).toBe(1);
   });
   it('two-term AND, RT violated, A satisfied with a positive impact: (0.7*0.8 + 0.3*0)/2/1.5 = 0.186667', () => {
-    expect(scoreAction(M31, [RT], [A], 1.5, params)).toBeCloseTo(0.1866667, 6);
+    expect(scoreAction(M31, [RT], [A], 1.5, weighted)).toBeCloseTo(0.1866667, 6);
   });
   it('satisfied term with a negative impact is blamed: (0.7*0.8 + 0.3*(-0.2))/2/1.8 = 0.138889', () => {
-    expect(scoreAction(C31, [RT], [A], 1.8, params)).toBeCloseTo(0.1388889, 6);
+    expect(scoreAction(C31, [RT], [A], 1.8, weighted)).toBeCloseTo(0.1388889, 6);
   });
   it('A violated, RT satisfied: (0.7*0.6 + 0.3*min(0.8,0))/2/1.5 = 0.14', () => {
-    expect(scoreAction(M31, [A], [RT], 1.5, params)).toBeCloseTo(0.14, 10);
+    expect(scoreAction(M31, [A], [RT], 1.5, weighted)).toBeCloseTo(0.14, 10);
   });
   it('all terms violated: weights 1 and 1, averaged: (0.8 + 0.6)/2/1.5 = 0.466667', () => {
-    expect(scoreAction(M31, [RT, A], [], 1.5, params)).toBeCloseTo(0.4666667, 6);
+    expect(scoreAction(M31, [RT, A], [], 1.5, weighted)).toBeCloseTo(0.4666667, 6);
   });
   it('global score = score * (1 - 0.33 * counter), factor floored at 0', () => {
     expect(globalScore(0.1866667, 0, 0.33)).toBeCloseTo(0.1866667, 6);
@@ -50,7 +93,7 @@ describe('score (DESIGN 7.4)', () => {
       ['M3_2', arrayToVector([-0.2, 0, 0, 0.1, -0.4, 0])],
       ['C3_2', arrayToVector([-0.2, 0, 0, 0.1, -0.4, -1])],
     ]);
-    const s = scoreCandidates(cands, impacts, { M3_1: 2 }, [RT], [A], params);
+    const s = scoreCandidates(cands, byLabel(impacts), { M3_1: 2 }, check([RT], [A]), weighted);
     const by = Object.fromEntries(s.map((c) => [c.label, c.globalScore]));
     expect(by.NA).toBe(0);
     expect(by.M3_1).toBeCloseTo(0.0634667, 6); // counter 2
@@ -58,7 +101,7 @@ describe('score (DESIGN 7.4)', () => {
     expect(by.M3_2).toBeCloseTo((0.7 * -0.2 + 0.3 * -0.4) / 2 / 1.5, 10); // -0.086667
     expect(bestCandidate(s).label).toBe('C3_1');
     expect(bestCandidate(s.filter((c) => c.globalScore <= 0)).label).toBe('NA');
-    expect(() => scoreCandidates(cands, new Map(), {}, [RT], [A], params)).toThrow(/no impact vector M3_1/);
+    expect(() => scoreCandidates(cands, byLabel(new Map()), {}, check([RT], [A]), weighted)).toThrow(/no impact vector M3_1/);
   });
 });
 
@@ -79,7 +122,7 @@ describe('candidates (DESIGN 7.3)', () => {
   });
   it('CR scoring uses the M vector: same numbers as M{d}_{y} at cost 1', () => {
     const c = candidateActions({ dataNode: 3, referenceCopyId: 10, familyCopies: [{ id: 10, nodeId: 3 }, { id: 11, nodeId: 1 }], nodes, maxCopies: 2 });
-    const s = scoreCandidates(c, new Map([['M3_4', M31], ['C3_4', C31], ['M3_1', M31]]), {}, [RT], [A], params);
+    const s = scoreCandidates(c, byLabel(new Map([['M3_4', M31], ['C3_4', C31], ['M3_1', M31]])), {}, check([RT], [A]), weighted);
     expect(c.map((x) => x.label)).toEqual(['NA', 'M3_4', 'C3_4', 'CR1']);
     const cr = s.find((x) => x.label === 'CR1')!;
     expect(cr.vector).toEqual(M31);
@@ -124,17 +167,24 @@ describe('epsilon exploration (DESIGN 7.5)', () => {
     expect(seq(99)).toBe(seq(99));
     expect(seq(99)).not.toBe(seq(100));
   });
-  it('decide() composes candidates, scores and the choice', () => {
-    const d = decide(
-      { violated: [RT], satisfied: [A] },
-      { dataNode: 3, referenceCopyId: 1, familyCopies: [{ id: 1, nodeId: 3 }], nodes: [{ id: 1, storage: true }, { id: 3, storage: true }] },
-      new Map([['M3_1', M31], ['C3_1', C31]]),
-      {},
-      { ...params, epsilon: 0 },
-      createRng(1),
-    );
+  it('decide() composes candidates, scores and the choice; DC comes from the copy count, not the stored vector', () => {
+    const input = {
+      check: check([RT], [A]),
+      placement: { dataNode: 3, referenceCopyId: 1, familyCopies: [{ id: 1, nodeId: 3 }], nodes: [{ id: 1, storage: true }, { id: 3, storage: true }] },
+      impacts: new Map([['M3_1', { ...M31, consistency: 0.7 }], ['C3_1', C31]]),
+      counters: {},
+      params: { ...params, epsilon: 0 },
+      rho: { ...params.rho, consistency: 0.5 },
+      rng: createRng(1),
+    };
+    const d = decide(input);
     expect(d.explored).toBe(false);
-    expect(d.chosen.label).toBe('M3_1'); // 0.186667 beats C3_1 0.138889 and NA 0
+    expect(d.chosen.label).toBe('M3_1'); // 0.8 / 1.5 beats C3_1 0.5 / 1.8 and NA 0
     expect(d.scored.map((s) => s.label)).toEqual(['NA', 'M3_1', 'C3_1']);
+    const by = Object.fromEntries(d.scored.map((s) => [s.label, s]));
+    expect(by.M3_1.vector.consistency).toBe(0); // a move leaves the copy count alone, whatever was stored
+    // a copy: DC 1 -> 0.5, f = -atan(0.5 * pi/2 / 0.5) = -1 (clipped)
+    expect(by.C3_1.vector.consistency).toBeCloseTo(-Math.min(1, Math.atan(Math.PI / 2)), 12);
+    expect(decide({ ...input, params: { ...input.params, scoring: 'weighted' } }).chosen.score).toBeCloseTo(0.1866667, 6);
   });
 });

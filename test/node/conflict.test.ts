@@ -94,11 +94,16 @@ describe('two apps choosing conflicting moves at the same instant', () => {
       const a = parseAction(redecided.label);
       if (a.type === 'move' || a.type === 'copy') expect(a.from).toBe(winnerNode);
     }
-    // its run records the action that happened (the re-decided one), never the lost move
+    // the lost move is recorded as NA with a stale trace; the app measured again on the new
+    // placement and decided there: its runs record only actions that happened, never the lost move
+    const loserRuns = results[loser.appId - 1].runs;
     const loserChoices = results[loser.appId - 1].actions;
-    expect(loserChoices[0]).toBe(redecided?.label ?? 'NA');
+    expect(loserChoices[0]).toBe('NA');
+    expect(loserRuns[0].decision).toMatchObject({ kind: 'stale', dataNode: 3 });
+    expect(loserRuns[1].dataNode).toBe(winnerNode);
+    expect(loserChoices[1]).toBe(redecided?.label ?? 'NA');
     expect(loserChoices).not.toContain(loser.label);
-    expect(loserChoices).toHaveLength(results[loser.appId - 1].runs.length);
+    expect(loserChoices).toHaveLength(loserRuns.length);
 
     // the events table holds exactly the commits that succeeded, in order
     const events = await infra.store.listEvents();
@@ -111,6 +116,39 @@ describe('two apps choosing conflicting moves at the same instant', () => {
     const stored: string[] = [];
     for (const b of await infra.objects.listBuckets()) for (const o of await infra.objects.listObjects(b)) stored.push(`${b}/${o.key}`);
     expect(stored.sort()).toEqual(copies.map((c) => `${c.bucket}/${c.objectKey}`).sort());
+  }, 60_000);
+
+  it('decides on the placement it measured: when another app moves the copy during the run, it measures again before deciding', async () => {
+    const s = scaledThesis({ decision: { epsilon: 0, rho: { responseTime: 300, executionTime: 20, throughput: 100_000, latency: 300, availability: 10, consistency: 0.5 } } });
+    infra = await startInfra(s);
+    await seedModelVectors(infra.store, s);
+    const job = await infra.jobFor(1);
+    let moved = false;
+    // while app 1's first run reads node 3, app 2 moves the copy to node 2
+    const runJob: typeof job = async (copy, signal) => {
+      const out = await job(copy, signal);
+      if (!moved) {
+        moved = true;
+        await infra!.objects.ensureBucket('node-2');
+        await infra!.objects.copyObject(copy.bucket, copy.objectKey, 'node-2', copy.objectKey);
+        await infra!.store.commitMove({ copyId: copy.id, expectedVersion: copy.version, toNode: 2, bucket: 'node-2', event: { appId: 2, datasetId: copy.id, actionLabel: 'M3_2', actionType: 'move', createdAtMs: 5_000, closesAtMs: 13_000, explored: false } });
+        await infra!.objects.deleteObject(copy.bucket, copy.objectKey);
+      }
+      return out;
+    };
+    const n1 = new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, clock: fixedClock, rng: createRng(1), scenario: s, appId: 1, runJob });
+    const r = await n1.cycle();
+    expect(r.runs[0]).toMatchObject({ dataNode: 3, actionLabel: 'NA', decision: { kind: 'stale', dataNode: 3 } });
+    expect(r.runs[1].dataNode).toBe(2); // measured again where the data is now
+    // every action taken was decided on the placement of the run that chose it
+    for (const run of r.runs) {
+      const a = run.actionLabel && run.actionLabel !== 'NA' ? parseAction(run.actionLabel) : undefined;
+      if (a && (a.type === 'move' || a.type === 'copy')) expect(a.from).toBe(run.dataNode);
+    }
+    expect(r.actions.slice(1)).toContain('M2_1');
+    // it was violated on node 3 while app 2's move was open: its feedback is on that event
+    const [ev2] = (await infra.store.listEvents()).filter((e) => e.appId === 2);
+    expect((await infra.store.listFeedback(ev2.id)).map((f) => f.appId)).toEqual([1]);
   }, 60_000);
 
   it('a commit on a stale version is a ConflictError and leaves no event (the store contract the loop relies on)', async () => {

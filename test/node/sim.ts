@@ -1,7 +1,7 @@
 /* Runs every app of a scenario as its own AppNode loop, in shared fake time, on real embedded servers. */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { Store } from '../../db/store.js';
+import { readConvergence } from '../../controller/experiment/convergence.js';
 import type { Scenario } from '../../model/scenario.js';
 import type { EventRow, FeedbackRow, RunRow } from '../../model/types.js';
 import { AppNode } from '../../nodes/node.js';
@@ -22,16 +22,6 @@ export interface SimResult {
   finalRefs: Map<number, number>;
 }
 
-/** Converged (DESIGN 9): over the last `windowRuns` runs of every app, goal met and no action. */
-export async function isConverged(store: Store, s: Scenario): Promise<boolean> {
-  for (const app of s.apps) {
-    const runs = await store.listRuns({ appId: app.id });
-    const last = runs.slice(-s.convergence.windowRuns);
-    if (last.length < s.convergence.windowRuns || !last.every((r) => r.goalMet && r.actionLabel === 'NA')) return false;
-  }
-  return true;
-}
-
 export async function simulate(s: Scenario, maxFakeMs: number): Promise<SimResult> {
   const infra = await startInfra(s);
   try {
@@ -48,7 +38,7 @@ export async function simulate(s: Scenario, maxFakeMs: number): Promise<SimResul
     let convergedAtMs: number | undefined;
     const clock: VirtualClock = new VirtualClock(0, s.apps.length, async (next) => {
       if (stop.signal.aborted) return;
-      if (await isConverged(infra.store, s)) {
+      if ((await readConvergence(infra.store, s.convergence.windowRuns)).converged) {
         convergedAtMs = clock.now();
         stop.abort();
       } else if (next > maxFakeMs) stop.abort();
