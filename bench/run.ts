@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   proxy: async () => (await import('./proxy.bench.js')).benchProxy(),
   training: async () => (await import('./training.bench.js')).benchTraining(),
   kafka: async () => (await import('./kafka.bench.js')).benchKafka(),
+  story: async () => (await import('./story.bench.js')).benchStory(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -32,6 +32,8 @@ export type RuntimeKind = 'process' | 'docker' | 'none';
 
 export interface SessionOptions {
   scenarioFile: string;
+  /** overrides the scenario's seed (fogsim run/up --seed) */
+  seed?: number;
   cfg?: InfraConfig;
   runtime?: RuntimeKind;
   /** train when vectors are missing (default true); false refuses with the command to run */
@@ -74,7 +76,9 @@ export interface Session {
 
 export async function startSession(o: SessionOptions): Promise<Session> {
   const scenarioFile = resolve(o.scenarioFile);
-  const scenario = loadScenario(o.scenarioFile);
+  const fromFile = loadScenario(o.scenarioFile);
+  // --seed: the same scenario on another seed; the nodes get it through FOGSIM_SEED
+  const scenario = o.seed === undefined ? fromFile : { ...fromFile, seed: o.seed };
   const cfg = o.cfg ?? readInfraConfig();
   const infra = await startInfra(cfg);
   const closers: (() => Promise<unknown>)[] = [() => infra.close()];
@@ -132,7 +136,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
         await trainAddedApp(o, scenario, infra, appId);
       }
       if (!runtime) return;
-      await runtime.start({ appId, env: { ...infra.nodeEnv(), FOGSIM_APP_ID: String(appId), FOGSIM_SCENARIO: scenarioFile } });
+      await runtime.start({ appId, env: { ...infra.nodeEnv(), FOGSIM_APP_ID: String(appId), FOGSIM_SCENARIO: scenarioFile, ...(o.seed === undefined ? {} : { FOGSIM_SEED: String(o.seed) }) } });
     };
     const startedAtMs = Date.now();
     // every app of the store: those of the scenario and those added with add-node in earlier sessions

@@ -15,7 +15,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   const appId = Number(rawId);
   if (!rawId || !Number.isInteger(appId) || appId < 1) throw new UserError(`FOGSIM_APP_ID must be an app id (integer >= 1), got ${JSON.stringify(rawId ?? '')}`);
   if (!env.FOGSIM_SCENARIO) throw new UserError('FOGSIM_SCENARIO is not set; point it at the scenario file, e.g. scenarios/thesis.yaml');
-  const scenario = loadScenario(env.FOGSIM_SCENARIO);
+  const fromFile = loadScenario(env.FOGSIM_SCENARIO);
+  const rawSeed = env.FOGSIM_SEED;
+  if (rawSeed !== undefined && rawSeed !== '' && !/^-?\d+$/.test(rawSeed)) throw new UserError(`FOGSIM_SEED must be a whole number (the controller's --seed), got ${JSON.stringify(rawSeed)}`);
+  const scenario = rawSeed ? { ...fromFile, seed: Number(rawSeed) } : fromFile;
   const log = createLogger(`node-${appId}`);
   const stop = new AbortController();
   const onSignal = (sig: string) => {

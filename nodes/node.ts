@@ -244,8 +244,10 @@ export class AppNode {
       return { copy, startedAtMs, metrics: measureRun({ job, latencyMs: nl, ...placement }), error: null };
     } catch (e) {
       if (e instanceof UserError && this.d.signal?.aborted) throw e;
-      // the object may have been moved away between reading the placement and the read
-      this.log.warn({ err: e, copy: copy.id }, 'job failed');
+      // the copy may have been moved away during the read: part of the system's life, not a fault
+      const now = await store.getCopy(copy.id).catch(() => undefined);
+      if (now && now.version === copy.version) this.log.warn({ err: e, copy: copy.id }, 'job failed');
+      else this.log.info({ err: e, copy: copy.id }, 'the copy moved while the job read it; the run failed');
       return {
         copy,
         startedAtMs,

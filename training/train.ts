@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { ImpactVector, MetricValues } from '../model/metrics.js';
-import { linkLatency, type Scenario, type ScenarioApp } from '../model/scenario.js';
+import { linkLatency, rhoFor, type Scenario, type ScenarioApp } from '../model/scenario.js';
 import { UserError } from '../model/errors.js';
 import type { Store } from '../db/store.js';
 import type { ImpactRow } from '../model/types.js';
@@ -232,8 +232,10 @@ export async function trainScenario(opts: TrainOptions): Promise<TrainResult> {
           // only a pair with all N iterations is stored: nothing half-done reaches the store
           if (after.length < iterations || signal.aborted) break;
           const now = Date.now();
-          const move = roundVector(moveVector(before, after, s.decision.rho));
-          const copy = roundVector(copyVector(move, 1, s.decision.maxCopies, s.decision.rho.consistency));
+          // the app's own normalisation constants, as the node loop learns with them
+          const rho = rhoFor(s, app.id);
+          const move = roundVector(moveVector(before, after, rho));
+          const copy = roundVector(copyVector(move, 1, s.decision.maxCopies, rho.consistency));
           await store.upsertImpact({ appId: app.id, actionLabel: moveLabel(p.x, p.y), vector: move, source: 'training', updatedAtMs: now });
           await store.upsertImpact({ appId: app.id, actionLabel: copyLabel(p.x, p.y), vector: copy, source: 'training', updatedAtMs: now });
           if (outDir) {

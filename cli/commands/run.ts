@@ -12,6 +12,7 @@ interface RunOptions {
   report: string;
   train: boolean;
   freshVectors?: boolean;
+  seed?: number;
 }
 
 export function registerRun(program: Command): void {
@@ -22,6 +23,7 @@ export function registerRun(program: Command): void {
     .requiredOption('--duration <seconds>', 'longest the experiment may run', intOption(1, 86_400))
     .requiredOption('--report <file>', 'JSON report to write (the runs go to <file>.runs.csv)')
     .option('--no-train', 'refuse instead of training when impact vectors are missing')
+    .option('--seed <n>', "the scenario's seed instead of the file's (one seed repeats a run)", intOption(-2_147_483_648, 2_147_483_647))
     .option('--fresh-vectors', 'start from the trained impact vectors alone, not from those learned in earlier runs')
     .action(async (opts: RunOptions) => {
       const cfg = readInfraConfig();
@@ -39,6 +41,7 @@ export function registerRun(program: Command): void {
           reportFile: opts.report,
           train: opts.train,
           freshVectors: opts.freshVectors,
+          seed: opts.seed,
           log,
           logger: createLogger('controller'),
           signal: abort.signal,

@@ -17,6 +17,7 @@ interface UpOptions {
   train: boolean;
   reset: boolean;
   freshVectors?: boolean;
+  seed?: number;
 }
 
 export function registerUp(program: Command): void {
@@ -28,6 +29,7 @@ export function registerUp(program: Command): void {
     .option('--host <address>', 'address to listen on (beyond 127.0.0.1 needs FOGSIM_ADMIN_TOKEN)', '127.0.0.1')
     .option('--runtime <kind>', 'how nodes run: process, docker, or none (started elsewhere)', choiceOption(['process', 'docker', 'none'] as const), 'process')
     .option('--no-train', 'refuse to start instead of training when impact vectors are missing')
+    .option('--seed <n>', "the scenario's seed instead of the file's (one seed repeats a run)", intOption(-2_147_483_648, 2_147_483_647))
     .option('--fresh-vectors', 'start from the trained impact vectors alone: forget those learned online in earlier runs (also in the store)')
     .option('--reset', 'start over: forget placements, events and runs of the embedded store and object store', false)
     .action(async (opts: UpOptions) => {
@@ -58,7 +60,7 @@ export function registerUp(program: Command): void {
       process.on('SIGTERM', onSignal);
       let session;
       try {
-        session = await startSession({ scenarioFile: opts.scenario, cfg, runtime: opts.runtime, train: opts.train, freshVectors: opts.freshVectors, log, logger, signal: abort.signal });
+        session = await startSession({ scenarioFile: opts.scenario, cfg, runtime: opts.runtime, train: opts.train, freshVectors: opts.freshVectors, seed: opts.seed, log, logger, signal: abort.signal });
       } catch (e) {
         release();
         throw e;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { loadScenario, parseScenario, parseScenarioYaml, linkLatency } from '../../model/scenario.js';
+import { loadScenario, parseScenario, parseScenarioYaml, linkLatency, rhoFor } from '../../model/scenario.js';
 import { UserError } from '../../model/errors.js';
 
 const thesisText = readFileSync('scenarios/thesis.yaml', 'utf8');
@@ -109,5 +109,51 @@ describe('scenario model', () => {
 
   it('says which file cannot be read', () => {
     expect(() => loadScenario('does/not/exist.yaml')).toThrow('cannot read scenario does/not/exist.yaml: ENOENT');
+  });
+});
+
+describe('per-app normalisation constants and the job (issue 13)', () => {
+  const base = { nodes: [{ id: 1, availability: 90 }], dataset: { node: 1 } };
+  it('apps[].rho overrides the scenario rho metric by metric; the learning and training of that app use it', () => {
+    const s = parseScenario({ ...base, decision: { rho: { responseTime: 100 } }, apps: [{ id: 1, node: 1, goal: { metric: 'latency', max: 1 }, rho: { throughput: 3000 } }, { id: 2, node: 1, goal: { metric: 'latency', max: 1 } }] });
+    expect(rhoFor(s, 1)).toMatchObject({ responseTime: 100, throughput: 3000 });
+    expect(rhoFor(s, 2)).toMatchObject({ responseTime: 100, throughput: s.decision.rho.throughput });
+    expect(rhoFor(s, 99)).toEqual(s.decision.rho); // an app added at run time: the scenario's
+    expect(problems({ ...base, apps: [{ id: 1, node: 1, goal: { metric: 'latency', max: 1 }, rho: { rt: 1 } }] })).toEqual([expect.stringMatching(/^apps\[0\]\.rho: unknown field\(s\) "rt"/)]);
+    expect(problems({ ...base, apps: [{ id: 1, node: 1, goal: { metric: 'latency', max: 1 }, rho: { latency: 0 } }] })).toEqual([expect.stringMatching(/^apps\[0\]\.rho\.latency: must be > 0/)]);
+  });
+  it('decision.scoring and decision.feedbackScope default to the original and name their choices', () => {
+    const s = parseScenario({ ...base, apps: [{ id: 1, node: 1, goal: { metric: 'latency', max: 1 } }] });
+    expect([s.decision.scoring, s.decision.feedbackScope]).toEqual(['original', 'copy']);
+    expect(problems({ ...base, decision: { scoring: 'best' }, apps: [{ id: 1, node: 1, goal: { metric: 'latency', max: 1 } }] })[0]).toMatch(/^decision\.scoring: /);
+  });
+  it('the thesis scenario reads its data in ranged GETs', () => {
+    expect(loadScenario('scenarios/thesis.yaml').job.rangeBytes).toBeGreaterThan(0);
+  });
+});
+
+describe('scenarios/thesis-original.yaml holds the original values (GiuMangiaracina/Thesis, program/spark1..3)', () => {
+  const s = loadScenario('scenarios/thesis-original.yaml');
+  it('timings: arrivals normal(15 s, 2 s), T = 210 s, latency sd 7 ms', () => {
+    expect(s.timing).toMatchObject({ arrivalMeanMs: 15_000, arrivalSdMs: 2_000, feedbackWindowMs: 210_000, latencySdMs: 7 });
+  });
+  it('goals of the three apps (metrics.py): RT <= 35 s AND A >= 90; X >= 30000 AND A >= 80; DC >= 0.7 OR NL <= 1300', () => {
+    expect(s.apps.map((a) => a.goal)).toEqual([
+      { all: [{ metric: 'responseTime', max: 35_000 }, { metric: 'availability', min: 90 }] },
+      { all: [{ metric: 'throughput', min: 30_000 }, { metric: 'availability', min: 80 }] },
+      { any: [{ metric: 'consistency', min: 0.7 }, { metric: 'latency', max: 1300 }] },
+    ]);
+  });
+  it('rho per app (metrics.py of each container): RT 40 s, ET 15 s, NL 2000, A 25; X 30000 / 3000 / 3000; DC 1/k, 1/k, 1', () => {
+    expect(s.apps.map((a) => rhoFor(s, a.id))).toEqual([
+      { responseTime: 40_000, executionTime: 15_000, throughput: 30_000, latency: 2000, availability: 25, consistency: 0.5 },
+      { responseTime: 40_000, executionTime: 15_000, throughput: 3000, latency: 2000, availability: 25, consistency: 0.5 },
+      { responseTime: 40_000, executionTime: 15_000, throughput: 3000, latency: 2000, availability: 25, consistency: 1 },
+    ]);
+  });
+  it('weights, costs, penalty, threshold, learning rate, exploration, k (init.py, actions.py, db.py, delta.py)', () => {
+    expect(s.decision).toMatchObject({ scoring: 'original', feedbackScope: 'copy', weightViolated: 0.7, weightSatisfied: 0.3, costMove: 1.5, costCopy: 1.8, costChangeRef: 1, costNone: 1, counterPenalty: 0.33, feedbackThreshold: 0.3, learningRate: 0.5, epsilon: 0.1, maxCopies: 2 });
+    expect(s.nodes.map((n) => n.availability)).toEqual([97, 80, 85]);
+    expect([linkLatency(s, 1, 2), linkLatency(s, 1, 3), linkLatency(s, 2, 3)]).toEqual([1000, 1500, 1200]);
   });
 });
