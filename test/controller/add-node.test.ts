@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addNodeToStore, CLI_FIELDS, defaultDrawSeed, describeDrawn, drawMissing, parseLatencyFlag } from '../../controller/add-node.js';
@@ -8,17 +7,11 @@ import { UserError } from '../../model/errors.js';
 import { tempStore, type TempStore } from './fixtures.js';
 import { isolatedEnv } from '../helpers/env.js';
 
+import { closedPort } from '../helpers/ports.js';
+
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
 
-/** A port nothing listens on: bound then released. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function cli(args: string[], env: Record<string, string>) {
   try {

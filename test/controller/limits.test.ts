@@ -5,7 +5,6 @@
  * writing nothing.
  */
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { createControllerApp } from '../../controller/server.js';
 import { UserError } from '../../model/errors.js';
 import { MAX_LATENCY_MS, MAX_NODE_ID } from '../../model/limits.js';
 import { isolatedEnv } from '../helpers/env.js';
+import { closedPort } from '../helpers/ports.js';
 import { seedRealistic, tempStore, type TempStore } from './fixtures.js';
 
 const run = promisify(execFile);
@@ -96,13 +96,6 @@ describe('limits: add-node logic and CLI', () => {
     expect((await t.store.listNodes()).length).toBe(3);
   });
 
-  async function closedPort(): Promise<number> {
-    const s = createServer();
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    const port = (s.address() as { port: number }).port;
-    await new Promise((r) => s.close(r));
-    return port;
-  }
 
   async function cli(args: string[]) {
     const env = isolatedEnv({ FOGSIM_SQLITE_PATH: t.path, FOGSIM_API_URL: `http://127.0.0.1:${await closedPort()}`, FOGSIM_LOG_LEVEL: 'silent' });

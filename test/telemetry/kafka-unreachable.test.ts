@@ -1,23 +1,15 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { KafkaTelemetryPublisher } from '../../telemetry/kafka-bus.js';
 import { captureLogger, waitFor } from './helpers.js';
+import { closedPort } from '../helpers/ports.js';
 
-/** A port on 127.0.0.1 where nothing listens: bound, then released. */
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 // No broker needed: Kafka is "away" from the start (connection refused). The real outage,
 // a broker stopped and restarted mid-run, is in test/real/kafka.test.ts.
 describe('KafkaTelemetryPublisher with Kafka away', () => {
   it('never throws or blocks, says it is buffering, keeps the newest within the bound', async () => {
     const { logger, text } = captureLogger();
-    const pub = new KafkaTelemetryPublisher({ brokers: [`127.0.0.1:${await deadPort()}`], maxBuffered: 100, logger, retryMinMs: 50, retryMaxMs: 200 });
+    const pub = new KafkaTelemetryPublisher({ brokers: [`127.0.0.1:${await closedPort()}`], maxBuffered: 100, logger, retryMinMs: 50, retryMaxMs: 200 });
     // publish() only appends: 1000 calls take well under a millisecond each, even on a busy
     // machine (a connect attempt inside publish would cost >= the 1.5 s connection timeout).
     const t0 = performance.now();
