@@ -12,7 +12,7 @@ export interface NewEvent {
   explored: boolean;
 }
 
-/** What closing an overdue event yields; computed by pure logic (nodes/decision) and applied atomically. */
+/** What closing an overdue event yields; computed by pure logic (decision) and applied atomically. */
 export interface EventClosure {
   globalFeedback: number;
   /** +1, -1 or 0; the counter never goes below zero */

@@ -8,7 +8,7 @@ import { ConflictError } from '../model/errors.js';
 import type { DatasetCopy, EventRow } from '../model/types.js';
 import { bucketForNode, type ObjectStore } from '../objectstore/object-store.js';
 import type { Logger } from '../util/logger.js';
-import type { Candidate } from './decision/candidates.js';
+import type { Candidate } from '../decision/candidates.js';
 
 export interface ActuatorDeps {
   store: Store;

@@ -7,7 +7,7 @@
 import type { EventScope, Store } from '../db/store.js';
 import type { DecisionParams, TimingParams } from '../model/scenario.js';
 import type { DatasetCopy, EventRow, FeedbackRow } from '../model/types.js';
-import { closeEvent, feedbackValue } from './decision/feedback.js';
+import { closeEvent, feedbackValue } from '../decision/feedback.js';
 
 /** Closes every overdue event (any node or the controller may; each closes once). */
 export async function closeDueEvents(store: Store, nowMs: number, decision: Pick<DecisionParams, 'feedbackThreshold'>): Promise<EventRow[]> {

@@ -17,13 +17,13 @@ import type { Clock } from '../util/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import type { Rng } from '../util/rng.js';
 import { drawLatency, measureRun } from './monitor/monitor.js';
-import { decide, traceDecision, type Decision } from './decision/decide.js';
-import { evaluateGoal, formatTerm, type GoalCheck } from './decision/goal.js';
+import { decide, traceDecision, type Decision } from '../decision/decide.js';
+import { evaluateGoal, formatTerm, type GoalCheck } from '../decision/goal.js';
 import { executeAction } from './actuator.js';
 import { closeDueEvents, leaveFeedback } from './community.js';
-import { impactFromDelta, updateImpact } from './decision/impact.js';
-import { requiredImpactLabels } from './decision/candidates.js';
-import type { ScoredCandidate } from './decision/scoring.js';
+import { impactFromDelta, updateImpact } from '../decision/impact.js';
+import { requiredImpactLabels } from '../decision/candidates.js';
+import type { ScoredCandidate } from '../decision/scoring.js';
 
 /** What the monitor needs from one job execution (nodes/job returns a superset). */
 export interface JobOutcome {

@@ -1,7 +1,7 @@
 import { UserError } from '../model/errors.js';
 import type { Scenario } from '../model/scenario.js';
 import type { Store } from '../db/store.js';
-import { tryParseAction } from '../nodes/decision/actions.js';
+import { tryParseAction } from '../decision/actions.js';
 import { readVectorDir, type FiveValueFill, type ImportedVector } from './files.js';
 
 /** Defaults of the scenario model (k = 2, rho DC = 0.5), for imports made without a scenario. */

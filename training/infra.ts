@@ -12,7 +12,7 @@ import { startProxyServer } from '../proxies/server/index.js';
 import { proxyNameForApp, type LatencyControl } from '../proxies/latency-control.js';
 import { openLatencyControl } from '../proxies/toxiproxy-control.js';
 import { proxiedJob } from '../nodes/deps.js';
-import { dataConsistency } from '../nodes/decision/consistency.js';
+import { dataConsistency } from '../decision/consistency.js';
 import { ensureDatasetFile } from '../dataset/generate.js';
 import type { InfraConfig } from '../util/config.js';
 import type { DatasetCopy } from '../model/types.js';

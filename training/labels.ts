@@ -1,12 +1,12 @@
 import type { Scenario } from '../model/scenario.js';
 import type { Store } from '../db/store.js';
-import { requiredImpactLabels } from '../nodes/decision/candidates.js';
-import { changeRefAction, copyAction, formatAction, moveAction } from '../nodes/decision/actions.js';
+import { requiredImpactLabels } from '../decision/candidates.js';
+import { changeRefAction, copyAction, formatAction, moveAction } from '../decision/actions.js';
 
 /*
  * The action labels training produces, per app: M{x}_{y} and C{x}_{y} for every ordered pair of
  * storage nodes, CR{y} for every storage node: the set the node loop requires before it starts
- * (nodes/decision/candidates.ts requiredImpactLabels), so "missing" means the same everywhere.
+ * (decision/candidates.ts requiredImpactLabels), so "missing" means the same everywhere.
  */
 
 export const moveLabel = (x: number, y: number): string => formatAction(moveAction(x, y));

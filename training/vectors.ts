@@ -1,6 +1,6 @@
 import { METRICS, type ImpactVector, type MetricValues, type Metric } from '../model/metrics.js';
-import { impactFromDelta, meanVector } from '../nodes/decision/impact.js';
-import { copyConsistencyImpact } from '../nodes/decision/consistency.js';
+import { impactFromDelta, meanVector } from '../decision/impact.js';
+import { copyConsistencyImpact } from '../decision/consistency.js';
 
 /*
  * Pure vector arithmetic of training: no I/O, so it is tested on plain numbers.

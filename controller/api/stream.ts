@@ -4,8 +4,8 @@ import type { EventRow, RunRow } from '../../model/types.js';
 import type { TelemetryMessage, TelemetrySubscriber } from '../../telemetry/bus.js';
 import type { Logger } from '../../util/logger.js';
 
-export type { ConvergenceState } from '../../nodes/decision/convergence.js';
-import type { ConvergenceState } from '../../nodes/decision/convergence.js';
+export type { ConvergenceState } from '../../decision/convergence.js';
+import type { ConvergenceState } from '../../decision/convergence.js';
 
 /** Ids already sent, bounded so a long experiment does not grow memory without end. */
 class SeenIds {

@@ -1,10 +1,10 @@
 import type { Store } from '../../db/store.js';
-import { convergence, type ConvergenceState } from '../../nodes/decision/convergence.js';
+import { convergence, type ConvergenceState } from '../../decision/convergence.js';
 
 export type { ConvergenceState };
 
 /**
- * The convergence rule (nodes/decision/convergence.ts) over the store as it is now: each app's
+ * The convergence rule (decision/convergence.ts) over the store as it is now: each app's
  * latest `windowRuns` runs, the open events and the newest event. Used by the experiment loop,
  * the report and the API alike.
  */

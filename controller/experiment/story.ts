@@ -1,4 +1,4 @@
-import { applyCounter } from '../../nodes/decision/feedback.js';
+import { applyCounter } from '../../decision/feedback.js';
 import type { DecisionRow, EventRow, FeedbackRow, RunRow } from '../../model/types.js';
 
 /*

@@ -1,7 +1,7 @@
 import type { MetricValues } from '../../model/metrics.js';
 import type { Rng } from '../../util/rng.js';
 import type { JobResult } from '../job/job.js';
-import { dataConsistency } from '../decision/consistency.js';
+import { dataConsistency } from '../../decision/consistency.js';
 
 /*
  * The monitor (DESIGN.md section 6): turns one run of the job plus what is known about the

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../model/errors.js';
-import { formatAction, parseAction, tryParseAction, vectorLabelFor } from '../../nodes/decision/actions.js';
+import { formatAction, parseAction, tryParseAction, vectorLabelFor } from '../../decision/actions.js';
 
 describe('action labels', () => {
   it('round-trips every kind', () => {

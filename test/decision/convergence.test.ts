@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { convergence, type ConvergenceRun } from '../../nodes/decision/convergence.js';
+import { convergence, type ConvergenceRun } from '../../decision/convergence.js';
 
 const quiet = (t: number): ConvergenceRun => ({ goalMet: true, actionLabel: 'NA', error: null, startedAtMs: t });
 const windows = (runs: Record<number, ConvergenceRun[]>) => new Map(Object.entries(runs).map(([k, v]) => [Number(k), v]));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyCounter, otherApps, closeEvent, feedbackValue } from '../../nodes/decision/feedback.js';
-import { dataConsistency } from '../../nodes/decision/consistency.js';
+import { applyCounter, otherApps, closeEvent, feedbackValue } from '../../decision/feedback.js';
+import { dataConsistency } from '../../decision/consistency.js';
 
 describe('feedback p = 1 - (t - created)/T', () => {
   it('hand-computed values', () => {

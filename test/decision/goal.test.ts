@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricValues } from '../../model/metrics.js';
 import type { Goal } from '../../model/types.js';
-import { evaluateGoal, formatGoal } from '../../nodes/decision/goal.js';
+import { evaluateGoal, formatGoal } from '../../decision/goal.js';
 
 const v = (p: Partial<MetricValues>): MetricValues => ({ responseTime: 500, executionTime: 50, throughput: 40_000, latency: 1000, availability: 90, consistency: 1, ...p });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { arrayToVector, type MetricValues } from '../../model/metrics.js';
-import { impactF, impactFromDelta, meanVector, updateImpact } from '../../nodes/decision/impact.js';
+import { impactF, impactFromDelta, meanVector, updateImpact } from '../../decision/impact.js';
 
 const rho = { responseTime: 1000, executionTime: 200, throughput: 100_000, latency: 1000, availability: 10, consistency: 0.5 };
 

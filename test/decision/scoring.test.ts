@@ -3,13 +3,13 @@ import { arrayToVector, type ImpactVector } from '../../model/metrics.js';
 import { parseScenario } from '../../model/scenario.js';
 import type { GoalTerm } from '../../model/types.js';
 import { createRng } from '../../util/rng.js';
-import { candidateActions, requiredImpactLabels } from '../../nodes/decision/candidates.js';
-import { chooseCandidate } from '../../nodes/decision/choose.js';
-import { decide } from '../../nodes/decision/decide.js';
-import { actionCost, bestCandidate, globalScore, scoreAction, scoreCandidates, scoreOriginal, topCandidates } from '../../nodes/decision/scoring.js';
-import { evaluateGoal } from '../../nodes/decision/goal.js';
+import { candidateActions, requiredImpactLabels } from '../../decision/candidates.js';
+import { chooseCandidate } from '../../decision/choose.js';
+import { decide } from '../../decision/decide.js';
+import { actionCost, bestCandidate, globalScore, scoreAction, scoreCandidates, scoreOriginal, topCandidates } from '../../decision/scoring.js';
+import { evaluateGoal } from '../../decision/goal.js';
 import type { MetricValues } from '../../model/metrics.js';
-import { parseAction } from '../../nodes/decision/actions.js';
+import { parseAction } from '../../decision/actions.js';
 
 // the defaults of DESIGN 7.4, as the scenario model fills them
 const params = parseScenario({ nodes: [{ id: 1, availability: 90 }], dataset: { node: 1 }, apps: [{ id: 1, node: 1, goal: { metric: 'responseTime', max: 1 } }] }).decision;

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../db/store.js';
 import { ConflictError } from '../../model/errors.js';
 import { AppNode, type CycleResult } from '../../nodes/node.js';
-import { parseAction } from '../../nodes/decision/actions.js';
+import { parseAction } from '../../decision/actions.js';
 import type { Clock } from '../../util/clock.js';
 import { createRng } from '../../util/rng.js';
 import { scaledThesis, seedModelVectors, startInfra, type Infra } from './fixtures.js';

@@ -14,9 +14,9 @@ import { S3ObjectStore } from '../../objectstore/s3-object-store.js';
 import { startProxyServer } from '../../proxies/server/index.js';
 import { ToxiproxyLatencyControl } from '../../proxies/toxiproxy-control.js';
 import { bootstrapPlacement } from '../../controller/bootstrap.js';
-import { changeRefAction, copyAction, formatAction, moveAction } from '../../nodes/decision/actions.js';
-import { impactFromDelta, meanVector } from '../../nodes/decision/impact.js';
-import { dataConsistency } from '../../nodes/decision/consistency.js';
+import { changeRefAction, copyAction, formatAction, moveAction } from '../../decision/actions.js';
+import { impactFromDelta, meanVector } from '../../decision/impact.js';
+import { dataConsistency } from '../../decision/consistency.js';
 import { proxiedJob } from '../../nodes/deps.js';
 import type { RunJobFn } from '../../nodes/node.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closeEvent, applyCounter } from '../../nodes/decision/feedback.js';
+import { closeEvent, applyCounter } from '../../decision/feedback.js';
 import { scaledThesis } from './fixtures.js';
 import { simulate, type SimResult } from './sim.js';
 

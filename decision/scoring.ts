@@ -1,6 +1,6 @@
-import { zeroVector, type ImpactVector } from '../../model/metrics.js';
-import type { DecisionParams } from '../../model/scenario.js';
-import type { GoalTerm } from '../../model/types.js';
+import { zeroVector, type ImpactVector } from '../model/metrics.js';
+import type { DecisionParams } from '../model/scenario.js';
+import type { GoalTerm } from '../model/types.js';
 import type { GoalCheck } from './goal.js';
 import type { Action } from './actions.js';
 import type { Candidate } from './candidates.js';
@@ -8,7 +8,7 @@ import type { Candidate } from './candidates.js';
 export type ScoreParams = Pick<DecisionParams, 'weightViolated' | 'weightSatisfied' | 'costMove' | 'costCopy' | 'costChangeRef' | 'costNone' | 'counterPenalty'> &
   Partial<Pick<DecisionParams, 'scoring'>>;
 
-/** What scoring needs from a goal check (nodes/decision/goal.ts). */
+/** What scoring needs from a goal check (decision/goal.ts). */
 export type ScoredCheck = Pick<GoalCheck, 'violated' | 'satisfied' | 'plans'>;
 
 export function actionCost(a: Action, p: ScoreParams): number {

@@ -1,4 +1,4 @@
-import { HIGHER_IS_BETTER, METRICS, type ImpactVector, type Metric, type MetricValues } from '../../model/metrics.js';
+import { HIGHER_IS_BETTER, METRICS, type ImpactVector, type Metric, type MetricValues } from '../model/metrics.js';
 
 /**
  * The impact function of DESIGN 7.8: how much a change of one metric helps (+) or hurts (-),

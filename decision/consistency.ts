@@ -1,4 +1,4 @@
-import { HIGHER_IS_BETTER } from '../../model/metrics.js';
+import { HIGHER_IS_BETTER } from '../model/metrics.js';
 import type { Action } from './actions.js';
 import { impactF } from './impact.js';
 

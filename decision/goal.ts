@@ -1,5 +1,5 @@
-import type { MetricValues } from '../../model/metrics.js';
-import type { Goal, GoalTerm } from '../../model/types.js';
+import type { MetricValues } from '../model/metrics.js';
+import type { Goal, GoalTerm } from '../model/types.js';
 
 export interface TermResult {
   term: GoalTerm;

@@ -1,5 +1,5 @@
-import type { ActionType } from '../../model/types.js';
-import { UserError } from '../../model/errors.js';
+import type { ActionType } from '../model/types.js';
+import { UserError } from '../model/errors.js';
 
 /**
  * Action labels as the original system wrote them (and the events table stores them):

@@ -1,7 +1,7 @@
-import type { ImpactVector, Metric } from '../../model/metrics.js';
-import type { DecisionParams } from '../../model/scenario.js';
-import type { DecisionTrace } from '../../model/types.js';
-import type { Rng } from '../../util/rng.js';
+import type { ImpactVector, Metric } from '../model/metrics.js';
+import type { DecisionParams } from '../model/scenario.js';
+import type { DecisionTrace } from '../model/types.js';
+import type { Rng } from '../util/rng.js';
 import { candidateActions, type Candidate, type CandidateInput } from './candidates.js';
 import { chooseCandidate } from './choose.js';
 import { consistencyImpact } from './consistency.js';

@@ -1,4 +1,4 @@
-import type { DatasetCopy } from '../../model/types.js';
+import type { DatasetCopy } from '../model/types.js';
 import { changeRefAction, copyAction, formatAction, moveAction, NO_ACTION, vectorLabelFor, type Action } from './actions.js';
 
 export interface Candidate {

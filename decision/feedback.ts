@@ -1,5 +1,5 @@
-import type { EventClosure } from '../../db/store.js';
-import type { EventRow } from '../../model/types.js';
+import type { EventClosure } from '../db/store.js';
+import type { EventRow } from '../model/types.js';
 
 /**
  * External feedback left on an open event at time t (DESIGN.md section 7, step 2): p = 1 - (t - created)/T.

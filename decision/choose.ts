@@ -1,4 +1,4 @@
-import type { Rng } from '../../util/rng.js';
+import type { Rng } from '../util/rng.js';
 import { bestCandidate } from './scoring.js';
 
 export interface Choice<T> {

@@ -1,4 +1,4 @@
-import type { RunRow } from '../../model/types.js';
+import type { RunRow } from '../model/types.js';
 
 /*
  * Converged (DESIGN.md section 9), the one home of the rule: over a window of each app's most
