@@ -47,10 +47,13 @@ export function latencyProblem(v: unknown): string | undefined {
 export const nodeIdSchema = z
   .number()
   .int()
-  .refine((n) => n >= 1 && n <= MAX_NODE_ID, { error: (iss) => `must be ${NODE_ID_RANGE}, got ${showValue(iss.input)}` });
+  .refine((n) => n >= 1 && n <= MAX_NODE_ID, { error: (iss) => `must be ${NODE_ID_RANGE}, got ${showValue(iss.input)}` })
+  // the refinement is invisible to JSON Schema: the bounds as metadata, for the generated references
+  .meta({ minimum: 1, maximum: MAX_NODE_ID });
 
 /** A link latency in a zod schema: "must be >= 0" below, the bound above. */
 export const latencyMsSchema = z
   .number()
   .min(0)
-  .refine((n) => n <= MAX_LATENCY_MS, { error: (iss) => `must be at most ${MAX_LATENCY_MS} ms (10 minutes), got ${showValue(iss.input)}` });
+  .refine((n) => n <= MAX_LATENCY_MS, { error: (iss) => `must be at most ${MAX_LATENCY_MS} ms (10 minutes), got ${showValue(iss.input)}` })
+  .meta({ maximum: MAX_LATENCY_MS });

@@ -21,67 +21,59 @@ const metricSet = (def: Record<Metric, number>) =>
     .strict()
     .prefault({});
 
+// Every field carries its description: docs/scenario.md is generated from these (npm run docs).
 const nodeSchema = z
   .object({
-    id: nodeIdSchema,
-    name: z.string().min(1).optional(),
-    availability: z.number().min(0).max(100),
-    storage: z.boolean().default(true),
+    id: nodeIdSchema.describe('node id'),
+    name: z.string().min(1).optional().describe('display name (default node<id>)'),
+    availability: z.number().min(0).max(100).describe('availability of the node, percent'),
+    storage: z.boolean().default(true).describe('whether the node may host a copy of the data set'),
   })
   .strict();
 
-const linkSchema = z.object({ from: nodeIdSchema, to: nodeIdSchema, latencyMs: latencyMsSchema }).strict();
+const linkSchema = z
+  .object({ from: nodeIdSchema.describe('one end'), to: nodeIdSchema.describe('the other end'), latencyMs: latencyMsSchema.describe('mean latency between the two, ms (both ways)') })
+  .strict();
 
 /** A partial rho set: an app overrides only the metrics it names (the original kept one per app). */
 const rhoOverrides = z.object(Object.fromEntries(METRICS.map((m) => [m, z.number().positive().optional()])) as Record<Metric, z.ZodOptional<z.ZodNumber>>).strict();
 
 const appSchema = z
   .object({
-    id: nodeIdSchema,
-    node: nodeIdSchema,
-    goal: z.unknown(),
-    /** this app's normalisation constants, over the scenario's decision.rho */
-    rho: rhoOverrides.optional(),
+    id: nodeIdSchema.describe('app id'),
+    node: nodeIdSchema.describe('the node the app runs on'),
+    goal: z.unknown().describe('the QoS goal: {metric, min} or {metric, max}, or {all: [...]} / {any: [...]} of goals'),
+    rho: rhoOverrides.optional().describe("this app's normalisation constants, over decision.rho, metric by metric"),
   })
   .strict();
 
 const datasetSchema = z
   .object({
-    /** records of the generated data set (ignored when `file` is given) */
-    records: int(1).default(20_000),
-    seed: z.number().int().default(1),
-    /** an existing JSON data set (plain or .gz) to load instead of generating one */
-    file: z.string().min(1).optional(),
-    /** node whose bucket holds the first copy */
-    node: nodeIdSchema,
-    objectKey: z.string().min(1).default('bloodtests.json'),
+    records: int(1).default(20_000).describe('records of the generated data set (ignored when file is given)'),
+    seed: z.number().int().default(1).describe('seed of the generated data set'),
+    file: z.string().min(1).optional().describe('an existing JSON data set (plain or .gz) to load instead of generating one'),
+    node: nodeIdSchema.describe('node whose bucket holds the first copy'),
+    objectKey: z.string().min(1).default('bloodtests.json').describe('object key of the data set in the buckets'),
   })
   .strict();
 
 const timingSchema = z
   .object({
-    /** time between two runs of an app: normal draw */
-    arrivalMeanMs: ms.default(2_000),
-    arrivalSdMs: ms.default(200),
-    /** T: how long an event stays open for feedback */
-    feedbackWindowMs: z.number().positive().default(20_000),
-    /** repairs (act, re-run, check) in one cycle before waiting for the next arrival */
-    maxRepairs: int(0).default(2),
-    /** sd of the per-run latency draw around the link latency */
-    latencySdMs: ms.default(7),
+    arrivalMeanMs: ms.default(2_000).describe('mean time between two runs of an app (normal draw), ms'),
+    arrivalSdMs: ms.default(200).describe('sd of the time between two runs, ms'),
+    feedbackWindowMs: z.number().positive().default(20_000).describe('T: how long an event stays open for feedback, ms'),
+    maxRepairs: int(0).default(2).describe('repairs (act, re-run, check) in one cycle before waiting for the next arrival'),
+    latencySdMs: ms.default(7).describe('sd of the per-run latency draw around the link latency, ms'),
   })
   .strict()
   .prefault({});
 
 const jobSchema = z
   .object({
-    /**
-     * the job reads its object in ranged GETs of this many bytes, each paying the link's latency,
-     * so where the data lives changes ET and X too (0: one GET for the whole object)
-     */
-    rangeBytes: int(0).default(4 * 1024 * 1024),
-    /** a run that takes longer is recorded as failed (a stalled link never stalls the app for good) */
-    timeoutMs: z.number().positive().default(120_000),
+    rangeBytes: int(0)
+      .default(4 * 1024 * 1024)
+      .describe("the job reads its object in ranged GETs of this many bytes, each paying the link's latency, so where the data lives changes ET and X too (0: one GET)"),
+    timeoutMs: z.number().positive().default(120_000).describe('a run that takes longer is recorded as failed (a stalled link never stalls the app for good), ms'),
   })
   .strict()
   .prefault({});
@@ -97,60 +89,52 @@ const defaultRho: Record<Metric, number> = {
 
 const decisionSchema = z
   .object({
-    weightViolated: z.number().min(0).default(0.7),
-    weightSatisfied: z.number().min(0).default(0.3),
-    costMove: z.number().positive().default(1.5),
-    costCopy: z.number().positive().default(1.8),
-    costChangeRef: z.number().positive().default(1),
-    costNone: z.number().positive().default(1),
-    /** b: global score = score * (1 - b * counter) */
-    counterPenalty: z.number().min(0).default(0.33),
-    epsilon: z.number().min(0).max(1).default(0.1),
-    learningRate: z.number().min(0).max(1).default(0.5),
-    /** global feedback at or above this counts the action as harmful */
-    feedbackThreshold: z.number().default(0.3),
-    /** k: maximum copies of a data set family */
-    maxCopies: int(1).default(2),
-    /** rho: normalisation constant of the impact function, per metric (apps[].rho overrides it) */
-    rho: metricSet(defaultRho),
-    /**
-     * original: the rule of the original init.py (weights only when an impact involved is
-     * negative; the mean when every term is violated; an OR goal scored on the term it
-     * restores); weighted: w_v / w_s over every term, divided by the number of terms
-     */
-    scoring: z.enum(['original', 'weighted']).default('original'),
-    /** copy: feedback only on events of the copy the app reads (the original); family: on any copy of its data set */
-    feedbackScope: z.enum(['copy', 'family']).default('copy'),
+    scoring: z
+      .enum(['original', 'weighted'])
+      .default('original')
+      .describe("original: the original's rule (weights only when an impact involved is negative, the mean when every term is violated, an OR goal scored on the term it restores); weighted: w_v / w_s over every term, divided by the number of terms"),
+    feedbackScope: z.enum(['copy', 'family']).default('copy').describe('copy: feedback on events of the copy the app reads (the original); family: on any copy of its data set'),
+    weightViolated: z.number().min(0).default(0.7).describe('w1: weight of the terms to restore when an impact involved is negative'),
+    weightSatisfied: z.number().min(0).default(0.3).describe('w2: weight of the other terms (only their harm counts)'),
+    costMove: z.number().positive().default(1.5).describe('cost of a move M{x}_{y}'),
+    costCopy: z.number().positive().default(1.8).describe('cost of a copy C{x}_{y}'),
+    costChangeRef: z.number().positive().default(1).describe('cost of a change of reference CR{y}'),
+    costNone: z.number().positive().default(1).describe('cost of doing nothing (NA)'),
+    counterPenalty: z.number().min(0).default(0.33).describe('b: global score = score * (1 - b * counter)'),
+    epsilon: z.number().min(0).max(1).default(0.1).describe('probability of exploring: a random candidate instead of the best'),
+    learningRate: z.number().min(0).max(1).default(0.5).describe('lr: impact = (1 - lr) * impact + lr * f(after - before)'),
+    feedbackThreshold: z.number().default(0.3).describe('global feedback at or above this counts the action as harmful (counter + 1, else - 1)'),
+    maxCopies: int(1).default(2).describe('k: copies beyond the first a data set may have'),
+    rho: metricSet(defaultRho).describe('rho: normalisation constant of the impact function, per metric (apps[].rho overrides it)'),
   })
   .strict()
   .prefault({});
 
 const trainingSchema = z
-  .object({ iterations: int(1).default(5) })
+  .object({ iterations: int(1).default(5).describe('N: runs per node and pair in offline training') })
   .strict()
   .prefault({});
 
 const convergenceSchema = z
   .object({
-    /** converged: over the last `windowRuns` runs of every app, goal met and no action */
-    windowRuns: int(1).default(3),
+    windowRuns: int(1).default(3).describe('converged: over the last windowRuns runs of every app, goals met, no action, no event open'),
   })
   .strict()
   .prefault({});
 
-const scenarioSchema = z
+export const scenarioSchema = z
   .object({
-    name: z.string().min(1).default('scenario'),
-    seed: z.number().int().default(1),
-    nodes: z.array(nodeSchema).min(1),
-    links: z.array(linkSchema).default([]),
-    dataset: datasetSchema,
-    job: jobSchema,
-    apps: z.array(appSchema).min(1),
-    timing: timingSchema,
-    decision: decisionSchema,
-    training: trainingSchema,
-    convergence: convergenceSchema,
+    name: z.string().min(1).default('scenario').describe('name of the scenario (its trained vectors are kept under .fogsim/training/<name>)'),
+    seed: z.number().int().default(1).describe('one seed makes a run repeatable (fogsim run --seed overrides it)'),
+    nodes: z.array(nodeSchema).min(1).describe('the fog nodes'),
+    links: z.array(linkSchema).default([]).describe('latency between every two nodes'),
+    dataset: datasetSchema.describe('the data set the apps read'),
+    job: jobSchema.describe('how the analytic job reads the data'),
+    apps: z.array(appSchema).min(1).describe('one app per entry, with its goal'),
+    timing: timingSchema.describe('arrivals, feedback window, repairs'),
+    decision: decisionSchema.describe('every parameter of the decision system'),
+    training: trainingSchema.describe('offline training'),
+    convergence: convergenceSchema.describe('when a run counts as converged'),
   })
   .strict();
 
