@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../util/logger.js';
 import { ApiError, proxyExists, proxyNotFound, toxicExists, toxicNotFound } from './errors.js';
 import { normalizeListen, parseHostPort, ProxyInstance } from './proxy.js';
-import { decodeAttributes, decodeNewToxic, decodeToxicity } from './toxics.js';
+import { decodeNewToxic, decodeToxicUpdate } from './toxics/registry.js';
 
 /** The Toxiproxy release whose API this server follows. */
 export const TOXIPROXY_API_VERSION = '2.12.0';
@@ -118,9 +118,7 @@ export class ProxyApi {
         if (!t) throw toxicNotFound();
         if (m === 'GET') return { status: 200, body: t };
         if (m === 'POST') {
-          const body = parseBody(bodyText);
-          if (!isObject(body)) throw new ApiError('bad request body: expected a JSON object', 400);
-          const spec = { ...t, attributes: decodeAttributes(t.type, body.attributes, t.attributes), toxicity: decodeToxicity(body.toxicity, t.toxicity) };
+          const spec = decodeToxicUpdate(t, parseBody(bodyText));
           p.updateToxic(spec);
           return { status: 200, body: spec };
         }

@@ -5,7 +5,8 @@
  */
 import net from 'node:net';
 import { ApiError } from './errors.js';
-import { createStage, now, type Sink, type Stage, type StageHost, type Stream, type ToxicSpec } from './toxics.js';
+import { now, type Sink, type Stage, type StageHost, type Stream, type ToxicSpec } from './toxics/common.js';
+import { createStage } from './toxics/registry.js';
 
 /** Pause the source when this many bytes wait in a link's toxics (bounds memory under latency). */
 const HIGH_WATER = 16 * 1024 * 1024;

@@ -1,0 +1,222 @@
+/**
+ * What every toxic of the embedded Toxiproxy-compatible server shares: the JSON shape of a toxic,
+ * the definition each toxic file exports (its attributes and its stage), attribute parsing (what
+ * Toxiproxy v2 accepts, with a clear 400 otherwise), the stage base classes that apply a toxic
+ * to the bytes of one direction of one connection, and the Timer for waits of any length.
+ */
+import { ApiError } from '../errors.js';
+
+export type Stream = 'upstream' | 'downstream';
+
+/** A toxic as the API shows it (same field order as Toxiproxy's JSON). */
+export interface ToxicSpec {
+  attributes: Record<string, number>;
+  name: string;
+  type: string;
+  stream: Stream;
+  toxicity: number;
+}
+
+/** One attribute of a toxic: a non-negative integer, with an optional upper bound. */
+export interface AttributeRule {
+  max?: number;
+  /** named in the error for a value above `max` */
+  unit?: string;
+}
+
+/** A toxic type: what toxics/<type>.ts exports and the registry looks up by type name. */
+export interface ToxicDefinition {
+  /** the type name of the API (`latency`, `slow_close`, ...) */
+  readonly type: string;
+  /** attribute names as Toxiproxy's JSON tags name them, in its order, with their bounds */
+  readonly attributes: Readonly<Record<string, AttributeRule>>;
+  /** the stage applying one toxic of this type to one direction of one connection */
+  createStage(spec: ToxicSpec, next: Sink, host: StageHost): Stage;
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Parses attributes over `base` (unknown keys ignored, as Go's json decoder does). */
+export function parseAttributes(rules: Readonly<Record<string, AttributeRule>>, raw: unknown, base: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = { ...base };
+  if (raw === undefined || raw === null) return out;
+  if (!isObject(raw)) throw new ApiError(`bad request body: attributes must be an object`, 400);
+  for (const [key, rule] of Object.entries(rules)) {
+    const v = raw[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
+      // String(): JSON.parse reads 1e400 as Infinity, which JSON.stringify would show as null
+      throw new ApiError(`bad request body: attributes.${key} must be an integer, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`, 400);
+    }
+    if (v < 0) throw new ApiError(`bad request body: attributes.${key} must be >= 0, got ${v}`, 400);
+    if (rule.max !== undefined && v > rule.max) {
+      throw new ApiError(`bad request body: attributes.${key} must be <= ${rule.max}${rule.unit ? ` (${rule.unit})` : ''}, got ${v}`, 400);
+    }
+    out[key] = v;
+  }
+  return out;
+}
+
+export function parseToxicity(raw: unknown, fallback: number): number {
+  if (raw === undefined || raw === null) return fallback;
+  if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < 0 || raw > 1) {
+    throw new ApiError(`bad request body: toxicity must be a number from 0 to 1, got ${JSON.stringify(raw)}`, 400);
+  }
+  return raw;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data path
+
+/** Where a stage sends its bytes: the next stage or the destination socket. */
+export interface Sink {
+  write(chunk: Buffer, ts: number): void;
+  end(): void;
+}
+
+/** What a stage may ask of its connection. */
+export interface StageHost {
+  /** bytes held in stage queues changed by `delta` (drives back-pressure on the source) */
+  queued(delta: number): void;
+  /** close the whole connection, like Toxiproxy closing the link's output */
+  close(): void;
+  /** close the whole connection with TCP RST (reset_peer) */
+  reset(): void;
+}
+
+export const now = (): number => performance.now();
+
+/** setTimeout's longest delay: above it Node fires after 1 ms (with a TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A one-shot timer for any delay: waits longer than MAX_TIMER_MS are chained, never handed to
+ * setTimeout (which would fire at once). NaN and negative delays fire on the next tick; Infinity never.
+ */
+export class Timer {
+  private t: NodeJS.Timeout | undefined;
+  get armed(): boolean {
+    return this.t !== undefined;
+  }
+  set(ms: number, fn: () => void): void {
+    this.clear();
+    const arm = (left: number) => {
+      if (left > MAX_TIMER_MS) {
+        this.t = setTimeout(() => arm(left - MAX_TIMER_MS), MAX_TIMER_MS);
+        return;
+      }
+      this.t = setTimeout(() => {
+        this.t = undefined;
+        fn();
+      }, left > 0 ? left : 0);
+    };
+    arm(Number.isNaN(ms) ? 0 : ms);
+  }
+  clear(): void {
+    if (this.t) clearTimeout(this.t);
+    this.t = undefined;
+  }
+}
+
+/**
+ * One toxic applied to one direction of one connection. `active` is drawn from the toxicity
+ * once per connection (and again on update), as Toxiproxy does per link.
+ */
+export abstract class Stage implements Sink {
+  active = true;
+  constructor(
+    public spec: ToxicSpec,
+    public next: Sink,
+    protected host: StageHost,
+  ) {
+    this.roll();
+  }
+  protected roll(): void {
+    this.active = this.spec.toxicity >= 1 || Math.random() < this.spec.toxicity;
+  }
+  abstract write(chunk: Buffer, ts: number): void;
+  end(): void {
+    this.next.end();
+  }
+  /** attributes or toxicity changed on the API */
+  update(spec: ToxicSpec): void {
+    this.spec = spec;
+    this.roll();
+  }
+  /** the toxic is being removed: hand everything held to `next` now */
+  detach(): void {}
+  /** the connection is gone: stop timers */
+  dispose(): void {}
+}
+
+/** Timed FIFO: each chunk leaves at its own due time, in order; one timer for the head only. */
+export abstract class TimedQueueStage extends Stage {
+  private q: { chunk: Buffer; due: number }[] = [];
+  private head = 0;
+  private readonly timer = new Timer();
+  private ending = false;
+
+  protected enqueue(chunk: Buffer, due: number): void {
+    if (this.q.length === this.head && due <= now()) {
+      this.next.write(chunk, due);
+      return;
+    }
+    this.q.push({ chunk, due });
+    this.host.queued(chunk.length);
+    if (this.q.length - this.head === 1) this.schedule();
+  }
+  protected get pending(): number {
+    return this.q.length - this.head;
+  }
+  protected retime(f: (item: { chunk: Buffer; due: number }) => number): void {
+    for (let i = this.head; i < this.q.length; i++) this.q[i]!.due = f(this.q[i]!);
+    this.schedule();
+  }
+  private schedule(): void {
+    this.timer.clear();
+    if (this.pending === 0) return;
+    const wait = this.q[this.head]!.due - now();
+    this.timer.set(Math.ceil(wait), () => this.drain());
+  }
+  private drain(): void {
+    // half a millisecond of slack: setTimeout has millisecond resolution
+    const t = now() + 0.5;
+    while (this.head < this.q.length && this.q[this.head]!.due <= t) {
+      const item = this.q[this.head++]!;
+      this.host.queued(-item.chunk.length);
+      this.next.write(item.chunk, item.due);
+    }
+    if (this.head === this.q.length) {
+      this.q = [];
+      this.head = 0;
+      if (this.ending) this.next.end();
+    } else {
+      if (this.head > 1024) {
+        this.q = this.q.slice(this.head);
+        this.head = 0;
+      }
+      this.schedule();
+    }
+  }
+  override end(): void {
+    if (this.pending === 0) this.next.end();
+    else this.ending = true;
+  }
+  override detach(): void {
+    this.timer.clear();
+    for (let i = this.head; i < this.q.length; i++) {
+      this.host.queued(-this.q[i]!.chunk.length);
+      this.next.write(this.q[i]!.chunk, this.q[i]!.due);
+    }
+    this.q = [];
+    this.head = 0;
+    if (this.ending) this.next.end();
+  }
+  override dispose(): void {
+    this.timer.clear();
+    this.q = [];
+    this.head = 0;
+  }
+}
