@@ -122,17 +122,25 @@ export function buildStory(i: StoryInput): Story {
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4 + 0;
 
+const SHORT: Record<string, string> = { responseTime: 'RT', executionTime: 'ET', throughput: 'X', latency: 'NL', availability: 'A', consistency: 'DC' };
+
+/** `responseTime <= 800` as `RT<=800`, for the narrow table. */
+function shortTerm(t: string): string {
+  const m = /^(\w+) (<=|>=) (.+)$/.exec(t);
+  return m ? `${SHORT[m[1]] ?? m[1]}${m[2]}${m[3]}` : t;
+}
+
 /** The story as a short text table, as `fogsim run` prints it. */
 export function formatStory(st: Story): string {
   const lines: string[] = [];
   const pad = (x: string, n: number) => (x.length >= n ? x : x + ' '.repeat(n - x.length));
-  lines.push(`${pad('t (s)', 7)} ${pad('app', 4)} ${pad('action', 8)} ${pad('why', 30)} ${pad('best candidates (global score)', 40)} ${pad('feedback (app=value)', 22)} closed: global -> counter`);
+  lines.push(`${pad('t (s)', 7)} ${pad('app', 4)} ${pad('action', 8)} ${pad('violated', 18)} ${pad('best candidates (global score)', 36)} ${pad('feedback (app=value)', 22)} closed: global -> counter`);
   for (const x of st.steps) {
-    const why = x.violated.join(' & ') || '-';
+    const why = x.violated.map(shortTerm).join(' & ') || '-';
     const cands = x.candidates.slice(0, 3).map((c) => `${c.label} ${c.globalScore.toFixed(2)}`).join(', ');
     const fb = x.feedback.map((f) => `${f.appId}=${f.value.toFixed(2)}`).join(' ') || '-';
     const closed = x.closedAtS === null ? 'open' : `${x.globalFeedback?.toFixed(2)} -> ${x.counter ? `${x.counter.label} ${x.counter.from}->${x.counter.to}` : '-'}`;
-    lines.push(`${pad(x.atS.toFixed(1), 7)} ${pad(String(x.appId), 4)} ${pad(x.action + (x.explored ? '*' : ''), 8)} ${pad(why, 30)} ${pad(cands, 40)} ${pad(fb, 22)} ${closed}`);
+    lines.push(`${pad(x.atS.toFixed(1), 7)} ${pad(String(x.appId), 4)} ${pad(x.action + (x.explored ? '*' : ''), 8)} ${pad(why, 18)} ${pad(cands, 36)} ${pad(fb, 22)} ${closed}`);
   }
   const c = st.checks;
   lines.push(
