@@ -1,7 +1,7 @@
 import { Kafka, Partitioners, logLevel, type Message, type Producer } from 'kafkajs';
 import { pino } from 'pino';
 import type { BenchResult } from './types.js';
-import { KafkaTelemetryPublisher, ensureTelemetryTopics } from '../telemetry/kafka-bus.js';
+import { KafkaTelemetryPublisher, ensureTelemetryTopics } from '../telemetry/kafka/index.js';
 import { kafkaTopicName, makeMessage } from '../telemetry/codec.js';
 import { readInfraConfig } from '../util/config.js';
 

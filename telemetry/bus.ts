@@ -13,7 +13,7 @@ export interface TelemetryMessage<T = unknown> {
 /**
  * Telemetry from the nodes to the controller. Embedded: IPC through the controller
  * (telemetry/ipc-bus.ts). Real: Kafka topics fogsim.runs / fogsim.events / fogsim.feedback
- * (telemetry/kafka-bus.ts, FOGSIM_KAFKA_BROKERS). Publishing never throws for an outage:
+ * (telemetry/kafka/, FOGSIM_KAFKA_BROKERS). Publishing never throws for an outage:
  * the bus buffers a bounded amount, logs it, and catches up. The store never depends on it.
  */
 export interface TelemetryPublisher {

@@ -1,6 +1,6 @@
 import type { TelemetryPublisher } from './bus.js';
 import { IpcTelemetryPublisher, IpcTelemetrySubscriber } from './ipc-bus.js';
-import { KafkaTelemetryPublisher, KafkaTelemetrySubscriber, type KafkaPublisherOptions, type KafkaSubscriberOptions } from './kafka-bus.js';
+import { KafkaTelemetryPublisher, KafkaTelemetrySubscriber, type KafkaPublisherOptions, type KafkaSubscriberOptions } from './kafka/index.js';
 import { UserError } from '../model/errors.js';
 import type { InfraConfig } from '../util/config.js';
 import { createLogger, type Logger } from '../util/logger.js';

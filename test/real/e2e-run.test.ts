@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { scratchDatabase } from '../helpers/mysql-scratch.js';
 import { runExperiment } from '../../controller/experiment/experiment.js';
 import { readInfraConfig } from '../../util/config.js';
-import { KafkaTelemetrySubscriber } from '../../telemetry/kafka-bus.js';
+import { KafkaTelemetrySubscriber } from '../../telemetry/kafka/index.js';
 import type { TelemetryMessage } from '../../telemetry/bus.js';
 
 const env = process.env;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { startSession } from '../../controller/session.js';
 import type { NodeStatus } from '../../controller/runtime/runtime.js';
 import type { RunRow } from '../../model/types.js';
-import { KafkaTelemetrySubscriber } from '../../telemetry/kafka-bus.js';
+import { KafkaTelemetrySubscriber } from '../../telemetry/kafka/index.js';
 import { readInfraConfig } from '../../util/config.js';
 import { captureLogger, waitFor } from '../telemetry/helpers.js';
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KafkaTelemetryPublisher, KafkaTelemetrySubscriber } from '../../telemetry/kafka-bus.js';
+import { KafkaTelemetryPublisher, KafkaTelemetrySubscriber } from '../../telemetry/kafka/index.js';
 import type { TelemetryMessage } from '../../telemetry/bus.js';
 import { readInfraConfig } from '../../util/config.js';
 import { captureLogger, waitFor } from '../telemetry/helpers.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KafkaTelemetryPublisher } from '../../telemetry/kafka-bus.js';
+import { KafkaTelemetryPublisher } from '../../telemetry/kafka/index.js';
 import { captureLogger, waitFor } from './helpers.js';
 import { closedPort } from '../helpers/ports.js';
 

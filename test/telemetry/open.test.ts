@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openTelemetry } from '../../telemetry/open.js';
 import { IpcTelemetryPublisher, IpcTelemetrySubscriber } from '../../telemetry/ipc-bus.js';
-import { KafkaTelemetryPublisher, KafkaTelemetrySubscriber } from '../../telemetry/kafka-bus.js';
+import { KafkaTelemetryPublisher, KafkaTelemetrySubscriber } from '../../telemetry/kafka/index.js';
 import { UserError } from '../../model/errors.js';
 import { readInfraConfig } from '../../util/config.js';
 import { captureLogger } from './helpers.js';

@@ -1,88 +1,14 @@
-import { Kafka, Partitioners, logLevel, type Consumer, type LogEntry, type Producer, type TopicMessages } from 'kafkajs';
-import type { TelemetryMessage, TelemetryPublisher, TelemetrySubscriber, TelemetryTopic } from './bus.js';
-import { BoundedBuffer } from './buffer.js';
-import { TELEMETRY_TOPICS, decodeMessage, kafkaTopicName, makeMessage } from './codec.js';
-import { createLogger, type Logger } from '../util/logger.js';
-
 /**
- * kafkajs logs through our pino logger, one level quieter: during an outage it reports every
- * failed connection as ERROR, while the publisher already says, once and plainly, that it is
- * buffering. Its INFO chatter (group joins, consumer starts) goes to debug.
+ * Producer of the Kafka telemetry bus (the node side): publishing with a bounded outage buffer,
+ * batching and a reconnect loop.
  */
-export function kafkaLogCreator(log: Logger) {
-  return () =>
-    ({ namespace, level, log: entry }: LogEntry) => {
-      const { message, timestamp: _t, logger: _l, ...rest } = entry as LogEntry['log'] & { logger?: unknown };
-      const fields = { kafkajs: namespace, ...rest };
-      if (level === logLevel.ERROR) log.warn(fields, message);
-      else if (level === logLevel.WARN || level === logLevel.INFO) log.debug(fields, message);
-      else log.trace(fields, message);
-    };
-}
-
-/** kafkajs only builds log entries at or above this level, so a quiet logger costs nothing. */
-function kafkaLevelFor(log: Logger): logLevel {
-  if (log.isLevelEnabled('trace')) return logLevel.DEBUG;
-  if (log.isLevelEnabled('debug')) return logLevel.INFO;
-  if (log.isLevelEnabled('warn')) return logLevel.ERROR;
-  return logLevel.NOTHING;
-}
-
-export interface KafkaCommonOptions {
-  brokers: string[];
-  clientId?: string;
-  /** topic names are `<prefix>.runs` etc.; default `fogsim` */
-  topicPrefix?: string;
-  /** for topic creation (InfraConfig.kafkaPartitions / kafkaReplication) */
-  partitions?: number;
-  replication?: number;
-  logger?: Logger;
-}
-
-function client(o: KafkaCommonOptions, log: Logger, clientId: string): Kafka {
-  return new Kafka({
-    clientId,
-    brokers: o.brokers,
-    // Fail fast: the publisher has its own reconnect loop with backoff and buffering, and
-    // a node must notice an outage in seconds, not after kafkajs's default ~30 s of retries.
-    connectionTimeout: 1500,
-    requestTimeout: 5000,
-    retry: { initialRetryTime: 150, retries: 2, maxRetryTime: 1000 },
-    logLevel: kafkaLevelFor(log),
-    logCreator: kafkaLogCreator(log),
-  });
-}
-
-/** Creates the three topics if missing, with partitions and replication from the configuration. */
-export async function ensureTelemetryTopics(kafka: Kafka, o: KafkaCommonOptions): Promise<string[]> {
-  const prefix = o.topicPrefix ?? 'fogsim';
-  const names = TELEMETRY_TOPICS.map((t) => kafkaTopicName(t, prefix));
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = names.filter((n) => !existing.has(n));
-    if (missing.length) {
-      try {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((topic) => ({ topic, numPartitions: o.partitions ?? 3, replicationFactor: o.replication ?? 1 })),
-        });
-      } catch (e) {
-        // Another node may have created them at the same moment; anything else is a real problem.
-        if (!/already exists/i.test((e as Error).message)) {
-          throw new Error(
-            `creating Kafka topics ${missing.join(', ')} (partitions ${o.partitions ?? 3}, replication ${o.replication ?? 1}; ` +
-              `set FOGSIM_KAFKA_PARTITIONS / FOGSIM_KAFKA_REPLICATION to fit the cluster): ${(e as Error).message}`,
-          );
-        }
-      }
-    }
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
-  return names;
-}
+import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
+import type { TelemetryPublisher, TelemetryTopic } from '../bus.js';
+import { BoundedBuffer } from '../buffer.js';
+import { kafkaTopicName, makeMessage } from '../codec.js';
+import { createLogger, type Logger } from '../../util/logger.js';
+import { ensureTelemetryTopics } from './admin.js';
+import { createKafkaClient, type KafkaCommonOptions } from './client.js';
 
 export interface KafkaPublisherOptions extends KafkaCommonOptions {
   /** most messages kept while Kafka is away; beyond it the oldest are dropped (default 10000) */
@@ -139,7 +65,7 @@ export class KafkaTelemetryPublisher implements TelemetryPublisher {
   constructor(private readonly opts: KafkaPublisherOptions) {
     this.log = opts.logger ?? createLogger('telemetry');
     this.prefix = opts.topicPrefix ?? 'fogsim';
-    this.kafka = client(opts, this.log, opts.clientId ?? `fogsim-node-${process.pid}`);
+    this.kafka = createKafkaClient(opts, this.log, opts.clientId ?? `fogsim-node-${process.pid}`);
     this.buffer = new BoundedBuffer(opts.maxBuffered ?? 10_000);
     this.o = {
       batchSize: opts.batchSize ?? 500,
@@ -323,130 +249,5 @@ export class KafkaTelemetryPublisher implements TelemetryPublisher {
     if (now - this.lastDropLog < 5000) return;
     this.lastDropLog = now;
     this.log.warn({ dropped: this.dropped, bound: this.buffer.capacity }, 'telemetry buffer full: dropping the oldest messages');
-  }
-}
-
-/** Retries a call on Kafka errors marked retriable (leader moves, coordinator loading) for up to `ms`. */
-async function retrying<T>(fn: () => Promise<T>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (let wait = 100; ; wait = Math.min(wait * 2, 1000)) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (!(e as { retriable?: boolean }).retriable || Date.now() + wait > deadline) throw e;
-      await new Promise((r) => setTimeout(r, wait));
-    }
-  }
-}
-
-export interface KafkaSubscriberOptions extends KafkaCommonOptions {
-  /** default: a fresh group per subscriber, so each controller sees every message */
-  groupId?: string;
-  /** replay the topics from the start instead of from the moment subscribe() is called */
-  fromBeginning?: boolean;
-  /** bound on waiting for the group join in subscribe() (default 30 s) */
-  joinTimeoutMs?: number;
-}
-
-/**
- * Controller side of the Kafka bus: one consumer on the three topics. By default it starts at
- * the end offsets read when subscribe() is called (nothing published after subscribe() returns
- * is missed, nothing older is replayed). Survives broker restarts: kafkajs restarts the consumer
- * on retriable errors, and the fresh group's committed offsets resume where it stopped.
- */
-export class KafkaTelemetrySubscriber implements TelemetrySubscriber {
-  private readonly log: Logger;
-  private readonly kafka: Kafka;
-  private consumer: Consumer | null = null;
-  private handlers = new Set<(m: TelemetryMessage) => void>();
-  private closing = false;
-  received = 0;
-  rejected = 0;
-  readonly groupId: string;
-
-  constructor(private readonly opts: KafkaSubscriberOptions) {
-    this.log = opts.logger ?? createLogger('telemetry');
-    this.groupId = opts.groupId ?? `fogsim-controller-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-    this.kafka = client(opts, this.log, opts.clientId ?? 'fogsim-controller');
-  }
-
-  async subscribe(handler: (m: TelemetryMessage) => void): Promise<void> {
-    this.handlers.add(handler);
-    if (this.consumer) return;
-    const topics = await ensureTelemetryTopics(this.kafka, this.opts);
-    const starts: { topic: string; partition: number; offset: string }[] = [];
-    if (!this.opts.fromBeginning) {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      try {
-        for (const topic of topics) {
-          // Right after creation a partition may still say "not the leader": retry briefly.
-          const offsets = await retrying(() => admin.fetchTopicOffsets(topic), 15_000);
-          for (const p of offsets) starts.push({ topic, partition: p.partition, offset: p.high });
-        }
-      } finally {
-        await admin.disconnect().catch(() => {});
-      }
-    }
-    const consumer = this.kafka.consumer({
-      groupId: this.groupId,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1000,
-      maxWaitTimeInMs: 100,
-      allowAutoTopicCreation: false,
-      retry: {
-        initialRetryTime: 300,
-        retries: 5,
-        maxRetryTime: 3000,
-        restartOnFailure: async (e) => {
-          if (this.closing) return false;
-          this.log.warn({ err: e.message }, 'telemetry consumer lost Kafka; restarting it');
-          return true;
-        },
-      },
-    });
-    this.consumer = consumer;
-    const joined = new Promise<void>((resolve) => {
-      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
-        off();
-        resolve();
-      });
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: this.opts.fromBeginning ?? false });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const m = decodeMessage(message.value);
-        if (typeof m === 'string') {
-          this.rejected++;
-          this.log.warn({ reason: m }, 'telemetry message rejected');
-          return;
-        }
-        this.received++;
-        for (const h of this.handlers) {
-          try {
-            h(m);
-          } catch (e) {
-            this.log.warn({ err: e, topic: m.topic }, 'telemetry handler failed; message skipped');
-          }
-        }
-      },
-    });
-    for (const s of starts) consumer.seek(s);
-    const timeout = this.opts.joinTimeoutMs ?? 30_000;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      joined,
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`telemetry consumer did not join its group within ${timeout} ms (brokers ${this.opts.brokers.join(',')})`)), timeout);
-      }),
-    ]).finally(() => clearTimeout(timer));
-  }
-
-  async close(): Promise<void> {
-    this.closing = true;
-    this.handlers.clear();
-    await this.consumer?.disconnect().catch(() => {});
-    this.consumer = null;
   }
 }
