@@ -1,22 +1,24 @@
 /*
  * The real-server store: MySQL 8 / MariaDB through a mysql2/promise pool.
- * Parameterised queries only (server-side prepared statements through execute(); query() with
- * placeholders where MySQL 8 refuses prepared LIMIT arguments). Read-then-write steps run in
- * InnoDB transactions that lock the rows they read (SELECT ... FOR UPDATE) or write conditionally
- * (UPDATE ... WHERE id = ? AND version = ?, checking affectedRows); deadlocks are retried.
+ * The SQL is in statements.ts (shared with SqliteStore); this file only runs it. Parameterised
+ * queries only (server-side prepared statements through execute(); query() with placeholders
+ * for the paged statements, whose LIMIT arguments MySQL 8 refuses in prepared statements).
+ * Read-then-write steps run in InnoDB transactions that lock the rows they read (the dialect's
+ * SELECT ... FOR UPDATE) or write conditionally (UPDATE ... WHERE id = ? AND version = ?,
+ * checking affectedRows); deadlocks are retried.
  */
 import mysql from 'mysql2/promise';
-import { ConflictError, UserError } from '../model/errors.js';
+import { UserError } from '../model/errors.js';
 import type { AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, ImpactRow, LinkRow, NewRun, NodeRow, RunRow } from '../model/types.js';
 import type { Scenario } from '../model/scenario.js';
 import type { EventClosure, EventScope, NewEvent, Page, Store } from './store.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_MYSQL } from './migrations.js';
-import { checkClosure, checkDelta, checkInt, checkLink, pageBounds, staleError, toApp, toCopy, toEvent, toFeedback, toImpact, toNode, toRun, toDecision, type Row } from './rows.js';
+import { checkAppExists, checkClosure, checkedCopy, insertedEvent, missing, staleError, toApp, toCopy, toCounters, toDecision, toEvent, toEventStats, toFeedback, toImpact, toLink, toNode, toReferenceCounts, toRun, type Row } from './rows.js';
+import { MYSQL, statements, type Query, type Written } from './statements.js';
 
 type Conn = mysql.Pool | mysql.PoolConnection;
-type Param = string | number | null;
 
-const b = (v: boolean) => (v ? 1 : 0);
+const S = statements(MYSQL);
 
 /** InnoDB gave up on one of two transactions waiting for each other: retrying it is the documented remedy. */
 const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
@@ -93,16 +95,19 @@ export class MySqlStore implements Store {
     }
   }
 
-  private async rows(c: Conn, sql: string, params: Param[] = []): Promise<Row[]> {
-    const [r] = await c.execute(sql, params);
+  // ---- executing statements ----
+  private async all(c: Conn, q: Query): Promise<Row[]> {
+    // query(), not execute(), for LIMIT placeholders (see the header)
+    const [r] = q.paged ? await c.query(q.sql, q.params) : await c.execute(q.sql, q.params);
     return r as Row[];
   }
-  private async one(c: Conn, sql: string, params: Param[] = []): Promise<Row | undefined> {
-    return (await this.rows(c, sql, params))[0];
+  private async get(c: Conn, q: Query): Promise<Row | undefined> {
+    return (await this.all(c, q))[0];
   }
-  private async exec(c: Conn, sql: string, params: Param[] = []): Promise<mysql.ResultSetHeader> {
-    const [r] = await c.execute(sql, params);
-    return r as mysql.ResultSetHeader;
+  private async run(c: Conn, q: Query): Promise<Written> {
+    const [r] = await c.execute(q.sql, q.params);
+    const h = r as mysql.ResultSetHeader;
+    return { changes: h.affectedRows, insertId: Number(h.insertId) };
   }
 
   /** Runs fn in a transaction on one pooled connection; retried from the start on deadlock. */
@@ -137,12 +142,14 @@ export class MySqlStore implements Store {
       if (Number(lock[0]?.ok) !== 1) throw new Error('could not take the schema migration lock within 60 s (another process is migrating?)');
       try {
         await c.query(SCHEMA_MIGRATIONS_MYSQL);
-        const [rows] = (await c.query('SELECT version FROM schema_migrations')) as unknown as [Row[]];
+        const applied = S.appliedMigrations();
+        const [rows] = (await c.query(applied.sql, applied.params)) as unknown as [Row[]];
         const done = new Set(rows.map((r) => Number(r.version)));
         for (const m of MIGRATIONS) {
           if (done.has(m.version)) continue;
           for (const sql of m.mysql) await c.query(sql);
-          await c.query('INSERT IGNORE INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)', [m.version, m.name, Date.now()]);
+          const record = S.recordMigration(m, Date.now());
+          await c.query(record.sql, record.params);
         }
       } finally {
         await c.query('SELECT RELEASE_LOCK(?)', [MIGRATE_LOCK]).catch(() => undefined);
@@ -152,8 +159,9 @@ export class MySqlStore implements Store {
     }
   }
 
+  /** Applied migration versions, ascending (for diagnostics and tests). */
   async appliedMigrations(): Promise<number[]> {
-    return (await this.rows(this.pool, 'SELECT version FROM schema_migrations ORDER BY version')).map((r) => Number(r.version));
+    return (await this.all(this.pool, S.appliedMigrations())).map((r) => Number(r.version));
   }
 
   async close(): Promise<void> {
@@ -162,249 +170,158 @@ export class MySqlStore implements Store {
 
   async seedScenario(s: Scenario): Promise<void> {
     await this.tx(async (c) => {
-      for (const n of s.nodes) await this.upsertNodeOn(c, { id: n.id, name: n.name, storage: n.storage, availability: n.availability });
-      for (const l of s.links) await this.setLinkOn(c, l.from, l.to, l.latencyMs);
-      for (const a of s.apps) await this.upsertAppOn(c, { id: a.id, nodeId: a.node, goal: a.goal });
+      for (const n of s.nodes) await this.run(c, S.upsertNode({ id: n.id, name: n.name, storage: n.storage, availability: n.availability }));
+      for (const l of s.links) await this.run(c, S.setLink(l.from, l.to, l.latencyMs));
+      for (const a of s.apps) await this.run(c, S.upsertApp({ id: a.id, nodeId: a.node, goal: a.goal }));
     });
   }
 
   // ---- nodes ----
   async listNodes(): Promise<NodeRow[]> {
-    return (await this.rows(this.pool, 'SELECT * FROM nodes ORDER BY id')).map(toNode);
+    return (await this.all(this.pool, S.listNodes())).map(toNode);
   }
   async getNode(id: number): Promise<NodeRow | undefined> {
-    const r = await this.one(this.pool, 'SELECT * FROM nodes WHERE id = ?', [id]);
+    const r = await this.get(this.pool, S.getNode(id));
     return r ? toNode(r) : undefined;
   }
-  private async upsertNodeOn(c: Conn, n: NodeRow): Promise<void> {
-    await this.exec(
-      c,
-      'INSERT INTO nodes (id, name, storage, availability) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name), storage = VALUES(storage), availability = VALUES(availability)',
-      [checkInt('node id', n.id), n.name, b(n.storage), n.availability],
-    );
-  }
   async upsertNode(n: NodeRow): Promise<void> {
-    await this.upsertNodeOn(this.pool, n);
+    await this.run(this.pool, S.upsertNode(n));
   }
   async updateNode(id: number, patch: Partial<Pick<NodeRow, 'availability' | 'storage' | 'name'>>): Promise<NodeRow | undefined> {
-    await this.exec(this.pool, 'UPDATE nodes SET name = COALESCE(?, name), storage = COALESCE(?, storage), availability = COALESCE(?, availability) WHERE id = ?', [
-      patch.name ?? null,
-      patch.storage === undefined ? null : b(patch.storage),
-      patch.availability ?? null,
-      id,
-    ]);
+    await this.run(this.pool, S.updateNode(id, patch));
     return this.getNode(id);
   }
 
   // ---- links ----
   async listLinks(): Promise<LinkRow[]> {
-    return (await this.rows(this.pool, 'SELECT from_node, to_node, latency_ms FROM links ORDER BY from_node, to_node')).map((r) => ({
-      from: Number(r.from_node),
-      to: Number(r.to_node),
-      latencyMs: Number(r.latency_ms),
-    }));
-  }
-  private async setLinkOn(c: Conn, from: number, to: number, latencyMs: number): Promise<void> {
-    checkLink(from, to, latencyMs);
-    await this.exec(c, 'INSERT INTO links (from_node, to_node, latency_ms) VALUES (?, ?, ?), (?, ?, ?) ON DUPLICATE KEY UPDATE latency_ms = VALUES(latency_ms)', [
-      from,
-      to,
-      latencyMs,
-      to,
-      from,
-      latencyMs,
-    ]);
+    return (await this.all(this.pool, S.listLinks())).map(toLink);
   }
   async setLink(from: number, to: number, latencyMs: number): Promise<void> {
-    // one statement writes both directions, so it is atomic on its own
-    await this.setLinkOn(this.pool, from, to, latencyMs);
+    await this.run(this.pool, S.setLink(from, to, latencyMs)); // one statement writes both directions
   }
   async getLatency(a: number, b: number): Promise<number | undefined> {
     if (a === b) return 0;
-    const r = await this.one(this.pool, 'SELECT latency_ms FROM links WHERE (from_node = ? AND to_node = ?) OR (from_node = ? AND to_node = ?) ORDER BY from_node = ? DESC LIMIT 1', [a, b, b, a, a]);
+    const r = await this.get(this.pool, S.getLatency(a, b));
     return r ? Number(r.latency_ms) : undefined;
   }
 
   // ---- apps ----
   async listApps(): Promise<(AppRow & { datasetId: number | null })[]> {
-    return (await this.rows(this.pool, 'SELECT * FROM apps ORDER BY id')).map(toApp);
-  }
-  private async upsertAppOn(c: Conn, a: AppRow): Promise<void> {
-    await this.exec(c, 'INSERT INTO apps (id, node_id, goal) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE node_id = VALUES(node_id), goal = VALUES(goal)', [
-      checkInt('app id', a.id),
-      checkInt('node id', a.nodeId),
-      JSON.stringify(a.goal),
-    ]);
+    return (await this.all(this.pool, S.listApps())).map(toApp);
   }
   async upsertApp(a: AppRow): Promise<void> {
-    await this.upsertAppOn(this.pool, a);
+    await this.run(this.pool, S.upsertApp(a));
   }
   async getAppReference(appId: number): Promise<DatasetCopy | undefined> {
-    const r = await this.one(this.pool, 'SELECT d.* FROM apps a JOIN datasets d ON d.id = a.dataset_id WHERE a.id = ?', [appId]);
+    const r = await this.get(this.pool, S.getAppReference(appId));
     return r ? toCopy(r) : undefined;
   }
   async setAppReference(appId: number, datasetId: number): Promise<void> {
     await this.tx(async (c) => {
-      if (!(await this.one(c, 'SELECT id FROM datasets WHERE id = ? LOCK IN SHARE MODE', [datasetId]))) throw new UserError(`data set copy ${datasetId} does not exist`);
-      const r = await this.exec(c, 'UPDATE apps SET dataset_id = ? WHERE id = ?', [datasetId, appId]);
-      if (r.affectedRows === 0) throw new UserError(`app ${appId} does not exist`);
+      if (!(await this.get(c, S.shareCopy(datasetId)))) throw missing(`data set copy ${datasetId}`);
+      if ((await this.run(c, S.setAppReference(appId, datasetId))).changes === 0) throw missing(`app ${appId}`);
     });
   }
 
   // ---- copies ----
   async listCopies(familyId?: number): Promise<DatasetCopy[]> {
-    const rows =
-      familyId === undefined ? await this.rows(this.pool, 'SELECT * FROM datasets ORDER BY id') : await this.rows(this.pool, 'SELECT * FROM datasets WHERE family_id = ? ORDER BY id', [familyId]);
-    return rows.map(toCopy);
+    return (await this.all(this.pool, S.listCopies(familyId))).map(toCopy);
   }
   async getCopy(id: number): Promise<DatasetCopy | undefined> {
-    const r = await this.one(this.pool, 'SELECT * FROM datasets WHERE id = ?', [id]);
+    const r = await this.get(this.pool, S.getCopy(id));
     return r ? toCopy(r) : undefined;
   }
   async createCopy(c: { familyId?: number; nodeId: number; bucket: string; objectKey: string; createdAtMs: number }): Promise<DatasetCopy> {
-    return this.tx((conn) => this.insertCopy(conn, c.familyId, c.nodeId, c.bucket, c.objectKey, c.createdAtMs));
+    return this.tx((conn) => this.insertCopy(conn, c));
   }
-  private async insertCopy(c: Conn, familyId: number | undefined, nodeId: number, bucket: string, objectKey: string, createdAtMs: number): Promise<DatasetCopy> {
-    const r = await this.exec(c, 'INSERT INTO datasets (family_id, node_id, bucket, object_key, version, created_at_ms) VALUES (?, ?, ?, ?, 1, ?)', [
-      familyId ?? 0,
-      nodeId,
-      bucket,
-      objectKey,
-      checkInt('createdAtMs', createdAtMs),
-    ]);
-    const id = Number(r.insertId);
+  private async insertCopy(conn: Conn, c: { familyId?: number; nodeId: number; bucket: string; objectKey: string; createdAtMs: number }): Promise<DatasetCopy> {
+    const id = (await this.run(conn, S.insertCopy(c))).insertId;
     // A first copy founds its own family, named after its id.
-    if (familyId === undefined) await this.exec(c, 'UPDATE datasets SET family_id = id WHERE id = ?', [id]);
-    return toCopy((await this.one(c, 'SELECT * FROM datasets WHERE id = ?', [id]))!);
+    if (c.familyId === undefined) await this.run(conn, S.foundFamily(id));
+    return toCopy((await this.get(conn, S.getCopy(id)))!);
   }
   async referenceCounts(): Promise<Map<number, number>> {
-    const rows = await this.rows(this.pool, 'SELECT dataset_id, COUNT(*) AS n FROM apps WHERE dataset_id IS NOT NULL GROUP BY dataset_id');
-    return new Map(rows.map((r) => [Number(r.dataset_id), Number(r.n)]));
+    return toReferenceCounts(await this.all(this.pool, S.referenceCounts()));
   }
 
   // ---- placement commits ----
   private async insertEvent(c: Conn, e: NewEvent): Promise<EventRow> {
-    const r = await this.exec(
-      c,
-      'INSERT INTO events (app_id, dataset_id, action_label, action_type, created_at_ms, closes_at_ms, active, explored, sum_feedback, global_feedback) VALUES (?, ?, ?, ?, ?, ?, 1, ?, 0, NULL)',
-      [e.appId, e.datasetId, e.actionLabel, e.actionType, checkInt('event.createdAtMs', e.createdAtMs), checkInt('event.closesAtMs', e.closesAtMs), b(e.explored)],
-    );
-    // every column is known: no read-back round trip
-    return { id: Number(r.insertId), appId: e.appId, datasetId: e.datasetId, actionLabel: e.actionLabel, actionType: e.actionType, createdAtMs: e.createdAtMs, closesAtMs: e.closesAtMs, active: true, explored: e.explored, sumFeedback: 0, globalFeedback: null };
-  }
-
-  /** Locks the copy row for the rest of the transaction and checks it is still the version the caller read. */
-  private async lockVersion(c: Conn, copyId: number, expectedVersion: number): Promise<DatasetCopy> {
-    const r = await this.one(c, 'SELECT * FROM datasets WHERE id = ? FOR UPDATE', [copyId]);
-    if (!r) throw new ConflictError(`data set copy ${copyId} no longer exists; re-read the placement and decide again`);
-    const copy = toCopy(r);
-    if (copy.version !== expectedVersion) throw staleError(copyId, expectedVersion, copy.version);
-    return copy;
-  }
-
-  private async requireApp(c: Conn, appId: number): Promise<void> {
-    if (!(await this.one(c, 'SELECT id FROM apps WHERE id = ? FOR UPDATE', [appId]))) throw new UserError(`app ${appId} does not exist; seed the scenario first`);
+    return insertedEvent((await this.run(c, S.insertEvent(e))).insertId, e);
   }
 
   async commitMove(a: { copyId: number; expectedVersion: number; toNode: number; bucket: string; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }> {
     return this.tx(async (c) => {
       // InnoDB re-evaluates the WHERE on the latest committed row after waiting for its lock,
       // so of several concurrent movers with the same version exactly one sees affectedRows = 1.
-      const r = await this.exec(c, 'UPDATE datasets SET node_id = ?, bucket = ?, version = version + 1 WHERE id = ? AND version = ?', [a.toNode, a.bucket, a.copyId, a.expectedVersion]);
-      if (r.affectedRows === 0) {
-        const now = await this.lockVersion(c, a.copyId, a.expectedVersion); // throws the precise conflict
+      if ((await this.run(c, S.moveCopy(a))).changes === 0) {
+        const now = checkedCopy(a.copyId, a.expectedVersion, await this.get(c, S.lockCopy(a.copyId))); // throws the precise conflict
         throw staleError(a.copyId, a.expectedVersion, now.version);
       }
       const event = await this.insertEvent(c, a.event);
-      return { copy: toCopy((await this.one(c, 'SELECT * FROM datasets WHERE id = ?', [a.copyId]))!), event };
+      return { copy: toCopy((await this.get(c, S.getCopy(a.copyId)))!), event };
     });
   }
 
   async commitCopy(a: { sourceCopyId: number; expectedVersion: number; toNode: number; bucket: string; objectKey: string; appId: number; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }> {
     return this.tx(async (c) => {
-      const source = await this.lockVersion(c, a.sourceCopyId, a.expectedVersion);
-      await this.requireApp(c, a.appId);
-      const copy = await this.insertCopy(c, source.familyId, a.toNode, a.bucket, a.objectKey, a.event.createdAtMs);
-      await this.exec(c, 'UPDATE apps SET dataset_id = ? WHERE id = ?', [copy.id, a.appId]);
+      const source = checkedCopy(a.sourceCopyId, a.expectedVersion, await this.get(c, S.lockCopy(a.sourceCopyId)));
+      checkAppExists(a.appId, await this.get(c, S.lockApp(a.appId)));
+      const copy = await this.insertCopy(c, { familyId: source.familyId, nodeId: a.toNode, bucket: a.bucket, objectKey: a.objectKey, createdAtMs: a.event.createdAtMs });
+      await this.run(c, S.setAppReference(a.appId, copy.id));
       return { copy, event: await this.insertEvent(c, a.event) };
     });
   }
 
   async commitChangeRef(a: { appId: number; toCopyId: number; expectedVersion: number; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }> {
     return this.tx(async (c) => {
-      const copy = await this.lockVersion(c, a.toCopyId, a.expectedVersion);
-      await this.requireApp(c, a.appId);
-      await this.exec(c, 'UPDATE apps SET dataset_id = ? WHERE id = ?', [copy.id, a.appId]);
+      const copy = checkedCopy(a.toCopyId, a.expectedVersion, await this.get(c, S.lockCopy(a.toCopyId)));
+      checkAppExists(a.appId, await this.get(c, S.lockApp(a.appId)));
+      await this.run(c, S.setAppReference(a.appId, copy.id));
       return { copy, event: await this.insertEvent(c, a.event) };
     });
   }
 
   // ---- events and feedback ----
   async listEvents(q: Page & { appId?: number; active?: boolean } = {}): Promise<EventRow[]> {
-    const { limit, offset } = pageBounds(q);
-    const active = q.active === undefined ? null : b(q.active);
-    // query(), not execute(): MySQL 8 rejects LIMIT placeholders in server-side prepared statements
-    const [rows] = await this.pool.query('SELECT * FROM events WHERE (? IS NULL OR app_id = ?) AND (? IS NULL OR active = ?) ORDER BY id LIMIT ? OFFSET ?', [
-      q.appId ?? null,
-      q.appId ?? null,
-      active,
-      active,
-      limit,
-      offset,
-    ]);
-    return (rows as Row[]).map(toEvent);
+    return (await this.all(this.pool, S.listEvents(q))).map(toEvent);
   }
   async getEvent(id: number): Promise<EventRow | undefined> {
-    const r = await this.one(this.pool, 'SELECT * FROM events WHERE id = ?', [id]);
+    const r = await this.get(this.pool, S.getEvent(id));
     return r ? toEvent(r) : undefined;
   }
   async listOpenEvents(nowMs: number, scope: EventScope, excludeAppId: number): Promise<EventRow[]> {
-    const sql =
-      'copyId' in scope
-        ? 'SELECT e.* FROM events e WHERE e.active = 1 AND e.closes_at_ms > ? AND e.dataset_id = ? AND e.app_id <> ? ORDER BY e.id'
-        : 'SELECT e.* FROM events e JOIN datasets d ON d.id = e.dataset_id WHERE e.active = 1 AND e.closes_at_ms > ? AND d.family_id = ? AND e.app_id <> ? ORDER BY e.id';
-    return (await this.rows(this.pool, sql, [nowMs, 'copyId' in scope ? scope.copyId : scope.familyId, excludeAppId])).map(toEvent);
+    return (await this.all(this.pool, S.listOpenEvents(nowMs, scope, excludeAppId))).map(toEvent);
   }
   async eventStats(): Promise<{ open: number; lastCreatedAtMs: number | null }> {
-    const r = await this.one(this.pool, 'SELECT SUM(CASE WHEN active = 1 THEN 1 ELSE 0 END) AS open, MAX(created_at_ms) AS last FROM events');
-    return { open: Number(r?.open ?? 0), lastCreatedAtMs: r?.last === null || r?.last === undefined ? null : Number(r.last) };
+    return toEventStats(await this.get(this.pool, S.eventStats()));
   }
   async addFeedback(f: FeedbackRow): Promise<boolean> {
     return this.tx(async (c) => {
       // Locking the event row serialises feedback with closing: a closed event's sum never changes.
-      const ev = await this.one(c, 'SELECT active FROM events WHERE id = ? FOR UPDATE', [f.eventId]);
-      if (!ev) throw new UserError(`event ${f.eventId} does not exist`);
+      const ev = await this.get(c, S.lockEventState(f.eventId));
+      if (!ev) throw missing(`event ${f.eventId}`);
       if (Number(ev.active) === 0) return false;
-      try {
-        await this.exec(c, 'INSERT INTO feedback (event_id, app_id, value, created_at_ms) VALUES (?, ?, ?, ?)', [f.eventId, f.appId, f.value, checkInt('createdAtMs', f.createdAtMs)]);
-      } catch (e) {
-        if ((e as { code?: string }).code === 'ER_DUP_ENTRY') return false;
-        throw e;
-      }
-      await this.exec(c, 'UPDATE events SET sum_feedback = sum_feedback + ? WHERE id = ?', [f.value, f.eventId]);
+      if ((await this.run(c, S.insertFeedback(f))).changes === 0) return false; // that app gave feedback already
+      await this.run(c, S.addToFeedbackSum(f.eventId, f.value));
       return true;
     });
   }
   async listFeedback(eventId?: number): Promise<FeedbackRow[]> {
-    const rows =
-      eventId === undefined
-        ? await this.rows(this.pool, 'SELECT * FROM feedback ORDER BY event_id, app_id')
-        : await this.rows(this.pool, 'SELECT * FROM feedback WHERE event_id = ? ORDER BY app_id', [eventId]);
-    return rows.map(toFeedback);
+    return (await this.all(this.pool, S.listFeedback(eventId))).map(toFeedback);
   }
   async closeDueEvents(nowMs: number, close: (e: EventRow) => EventClosure): Promise<EventRow[]> {
-    const due = (await this.rows(this.pool, 'SELECT id FROM events WHERE active = 1 AND closes_at_ms <= ? ORDER BY id', [nowMs])).map((r) => Number(r.id));
+    const due = (await this.all(this.pool, S.dueEventIds(nowMs))).map((r) => Number(r.id));
     const closed: EventRow[] = [];
     for (const id of due) {
       const ev = await this.tx(async (c) => {
         // The row lock decides which closer wins; the others find it inactive and skip it.
-        const r = await this.one(c, 'SELECT * FROM events WHERE id = ? AND active = 1 FOR UPDATE', [id]);
+        const r = await this.get(c, S.lockOpenEvent(id));
         if (!r) return undefined;
         const cl = close(toEvent(r));
         checkClosure(cl);
-        await this.exec(c, 'UPDATE events SET active = 0, global_feedback = ? WHERE id = ?', [cl.globalFeedback, id]);
+        await this.run(c, S.closeEvent(id, cl.globalFeedback));
         if (cl.counterDelta !== 0) await this.adjustCounterOn(c, String(r.action_label), cl.counterDelta);
-        return toEvent((await this.one(c, 'SELECT * FROM events WHERE id = ?', [id]))!);
+        return toEvent((await this.get(c, S.getEvent(id)))!);
       });
       if (ev) closed.push(ev);
     }
@@ -413,13 +330,11 @@ export class MySqlStore implements Store {
 
   // ---- counters ----
   async getCounters(): Promise<Record<string, number>> {
-    const rows = await this.rows(this.pool, 'SELECT action_label, value FROM action_counters ORDER BY action_label');
-    return Object.fromEntries(rows.map((r) => [String(r.action_label), Number(r.value)]));
+    return toCounters(await this.all(this.pool, S.listCounters()));
   }
   private async adjustCounterOn(c: mysql.PoolConnection, label: string, delta: number): Promise<number> {
-    checkDelta(delta);
-    await this.exec(c, 'INSERT INTO action_counters (action_label, value) VALUES (?, GREATEST(0, ?)) ON DUPLICATE KEY UPDATE value = GREATEST(0, value + ?)', [label, delta, delta]);
-    return Number((await this.one(c, 'SELECT value FROM action_counters WHERE action_label = ?', [label]))!.value);
+    await this.run(c, S.adjustCounter(label, delta));
+    return Number((await this.get(c, S.getCounter(label)))!.value);
   }
   async adjustCounter(label: string, delta: number): Promise<number> {
     return this.tx((c) => this.adjustCounterOn(c, label, delta));
@@ -427,73 +342,30 @@ export class MySqlStore implements Store {
 
   // ---- impact vectors ----
   async listImpacts(appId?: number): Promise<ImpactRow[]> {
-    const rows =
-      appId === undefined
-        ? await this.rows(this.pool, 'SELECT * FROM impact_vectors ORDER BY app_id, action_label')
-        : await this.rows(this.pool, 'SELECT * FROM impact_vectors WHERE app_id = ? ORDER BY action_label', [appId]);
-    return rows.map(toImpact);
+    return (await this.all(this.pool, S.listImpacts(appId))).map(toImpact);
   }
   async upsertImpact(r: ImpactRow): Promise<void> {
-    const v = r.vector;
-    await this.exec(
-      this.pool,
-      `INSERT INTO impact_vectors (app_id, action_label, rt, et, x, nl, av, dc, source, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON DUPLICATE KEY UPDATE rt = VALUES(rt), et = VALUES(et), x = VALUES(x), nl = VALUES(nl), av = VALUES(av), dc = VALUES(dc),
-       source = VALUES(source), updated_at_ms = VALUES(updated_at_ms)`,
-      [r.appId, r.actionLabel, v.responseTime, v.executionTime, v.throughput, v.latency, v.availability, v.consistency, r.source, checkInt('updatedAtMs', r.updatedAtMs)],
-    );
+    await this.run(this.pool, S.upsertImpact(r));
   }
 
   // ---- runs ----
   async insertRun(r: NewRun): Promise<number> {
-    if (!r.decision) return this.insertRunRow(this.pool, r);
+    // without a decision trace the run is one statement, atomic on its own: no transaction
+    if (!r.decision) return (await this.run(this.pool, S.insertRun(r))).insertId;
     return this.tx(async (c) => {
-      const id = await this.insertRunRow(c, r);
-      await this.exec(c, 'INSERT INTO decisions (run_id, app_id, created_at_ms, trace) VALUES (?, ?, ?, ?)', [id, r.appId, checkInt('startedAtMs', r.startedAtMs), JSON.stringify(r.decision)]);
+      const id = (await this.run(c, S.insertRun(r))).insertId;
+      await this.run(c, S.insertDecision(id, r)!);
       return id;
     });
   }
   async listDecisions(q: Page & { appId?: number } = {}): Promise<DecisionRow[]> {
-    const { limit, offset } = pageBounds(q);
-    const [rows] = await this.pool.query('SELECT * FROM decisions WHERE (? IS NULL OR app_id = ?) ORDER BY run_id LIMIT ? OFFSET ?', [q.appId ?? null, q.appId ?? null, limit, offset]);
-    return (rows as Row[]).map(toDecision);
-  }
-  private async insertRunRow(c: Conn, r: NewRun): Promise<number> {
-    const res = await this.exec(
-      c,
-      `INSERT INTO runs (app_id, dataset_id, data_node, started_at_ms, rt_ms, et_ms, throughput, latency_ms, availability, consistency, goal_met, action_label, error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        r.appId,
-        r.datasetId,
-        r.dataNode,
-        checkInt('startedAtMs', r.startedAtMs),
-        r.rtMs,
-        r.etMs,
-        r.throughput,
-        r.latencyMs,
-        r.availability,
-        r.consistency,
-        b(r.goalMet),
-        r.actionLabel,
-        r.error,
-      ],
-    );
-    return Number(res.insertId);
+    return (await this.all(this.pool, S.listDecisions(q))).map(toDecision);
   }
   async listRuns(q: Page & { appId?: number; afterId?: number } = {}): Promise<RunRow[]> {
-    const { limit, offset } = pageBounds(q);
-    const [rows] = await this.pool.query('SELECT * FROM runs WHERE (? IS NULL OR app_id = ?) AND id > ? ORDER BY id LIMIT ? OFFSET ?', [
-      q.appId ?? null,
-      q.appId ?? null,
-      q.afterId ?? 0,
-      limit,
-      offset,
-    ]);
-    return (rows as Row[]).map(toRun);
+    return (await this.all(this.pool, S.listRuns(q))).map(toRun);
   }
   async countRuns(appId?: number): Promise<number> {
-    return Number((await this.one(this.pool, 'SELECT COUNT(*) AS n FROM runs WHERE (? IS NULL OR app_id = ?)', [appId ?? null, appId ?? null]))!.n);
+    return Number((await this.get(this.pool, S.countRuns(appId)))!.n);
   }
 }
 

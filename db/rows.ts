@@ -3,8 +3,8 @@
  * numbers come back as JS numbers (BIGINT epoch ms fits in 2^53), booleans as 0/1.
  */
 import { ConflictError, UserError } from '../model/errors.js';
-import type { EventClosure } from './store.js';
-import type { ActionType, AppRow, DatasetCopy, DecisionRow, DecisionTrace, EventRow, FeedbackRow, Goal, ImpactRow, ImpactSource, NodeRow, RunRow } from '../model/types.js';
+import type { EventClosure, NewEvent } from './store.js';
+import type { ActionType, AppRow, DatasetCopy, DecisionRow, DecisionTrace, EventRow, FeedbackRow, Goal, ImpactRow, ImpactSource, LinkRow, NodeRow, RunRow } from '../model/types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -14,6 +14,10 @@ const bool = (v: unknown): boolean => num(v) !== 0;
 
 export function toNode(r: Row): NodeRow {
   return { id: num(r.id), name: String(r.name), storage: bool(r.storage), availability: num(r.availability) };
+}
+
+export function toLink(r: Row): LinkRow {
+  return { from: num(r.from_node), to: num(r.to_node), latencyMs: num(r.latency_ms) };
 }
 
 export function toApp(r: Row): AppRow & { datasetId: number | null } {
@@ -48,8 +52,26 @@ export function toEvent(r: Row): EventRow {
   };
 }
 
+/** The row insertEvent wrote: every column is known, no read-back needed. */
+export function insertedEvent(id: number, e: NewEvent): EventRow {
+  return { id, appId: e.appId, datasetId: e.datasetId, actionLabel: e.actionLabel, actionType: e.actionType, createdAtMs: e.createdAtMs, closesAtMs: e.closesAtMs, active: true, explored: e.explored, sumFeedback: 0, globalFeedback: null };
+}
+
+export function toEventStats(r: Row | undefined): { open: number; lastCreatedAtMs: number | null } {
+  return { open: num(r?.open ?? 0), lastCreatedAtMs: numOrNull(r?.last) };
+}
+
 export function toFeedback(r: Row): FeedbackRow {
   return { eventId: num(r.event_id), appId: num(r.app_id), value: num(r.value), createdAtMs: num(r.created_at_ms) };
+}
+
+export function toCounters(rows: Row[]): Record<string, number> {
+  return Object.fromEntries(rows.map((r) => [String(r.action_label), num(r.value)]));
+}
+
+/** apps per copy id, from statements' referenceCounts */
+export function toReferenceCounts(rows: Row[]): Map<number, number> {
+  return new Map(rows.map((r) => [num(r.dataset_id), num(r.n)]));
 }
 
 export function toImpact(r: Row): ImpactRow {
@@ -109,6 +131,23 @@ export function checkInt(name: string, v: number): number {
 
 export function staleError(copyId: number, expected: number, actual: number): ConflictError {
   return new ConflictError(`data set copy ${copyId} changed (read version ${expected}, now ${actual}): another app changed the placement first; re-read and decide again`);
+}
+
+/** The copy read (and locked) in a placement commit, when it is still the version the caller read; else the ConflictError that says what changed. */
+export function checkedCopy(copyId: number, expectedVersion: number, r: Row | undefined): DatasetCopy {
+  if (!r) throw new ConflictError(`data set copy ${copyId} no longer exists; re-read the placement and decide again`);
+  const copy = toCopy(r);
+  if (copy.version !== expectedVersion) throw staleError(copyId, expectedVersion, copy.version);
+  return copy;
+}
+
+/** The error for a row the caller named that is not there (both stores throw it). */
+export function missing(what: string, hint = ''): Error {
+  return new UserError(`${what} does not exist${hint}`);
+}
+
+export function checkAppExists(appId: number, r: Row | undefined): void {
+  if (!r) throw missing(`app ${appId}`, '; seed the scenario first');
 }
 
 export function checkLink(from: number, to: number, latencyMs: number): void {
