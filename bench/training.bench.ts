@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { loadScenario } from '../model/scenario.js';
 import { readInfraConfig } from '../util/config.js';
 import { trainScenario, type TrainResult } from '../training/train.js';
+import { trainingInfraFrom } from '../training/infra.js';
+import { withInfra } from '../infra/infra.js';
 import { ensureDatasetFile } from '../dataset/generate.js';
 import type { BenchResult } from './types.js';
 
@@ -20,7 +22,9 @@ async function timed(concurrency: number, datasetFile: string): Promise<{ ms: nu
     const scenario = loadScenario('scenarios/thesis.yaml');
     const config = readInfraConfig({ FOGSIM_DATA_DIR: dir });
     const t0 = performance.now();
-    const r = await trainScenario({ scenario, iterations: 5, concurrency, config, outDir: join(dir, 'out'), datasetFile });
+    const r = await withInfra(config, { proxyPort: 0 }, async (infra) =>
+      trainScenario({ scenario, iterations: 5, concurrency, outDir: join(dir, 'out'), infra: await trainingInfraFrom(infra, scenario, datasetFile) }),
+    );
     const ms = performance.now() - t0;
     if (r.interrupted || r.pairsTrained !== 18) throw new Error(`training did not finish: ${r.pairsTrained} of 18 pairs`);
     return { ms, r };

@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
-import { UserError } from '../model/errors.js';
+import { FogsimError } from '../model/errors.js';
+import { readDebug } from '../util/config.js';
+import { exitCodeFor } from './exit-codes.js';
 import { registerValidate } from './commands/validate.js';
 import { registerDataset } from './commands/dataset.js';
 import { registerJob } from './commands/job.js';
@@ -27,13 +29,13 @@ try {
     // commander already printed its message (unknown option, missing argument, --help)
     process.exit(e.exitCode);
   }
-  if (e instanceof UserError) {
+  if (e instanceof FogsimError) {
     console.error(`fogsim: ${e.message}`);
-    process.exit(1);
+    process.exit(exitCodeFor(e));
   }
   const err = e as Error;
   console.error(`fogsim: unexpected error: ${err.message}`);
-  if (process.env.FOGSIM_DEBUG) console.error(err.stack);
+  if (readDebug()) console.error(err.stack);
   else console.error('(set FOGSIM_DEBUG=1 for the stack trace)');
-  process.exit(2);
+  process.exit(exitCodeFor(e));
 }

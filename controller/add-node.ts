@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UserError } from '../model/errors.js';
+import { UnavailableError, UserError } from '../model/errors.js';
 import { latencyProblem, nodeIdProblem, nodeIdSchema } from '../model/limits.js';
 import { parseGoal } from '../model/scenario.js';
 import type { AppRow, LinkRow, NodeRow } from '../model/types.js';
@@ -175,7 +175,7 @@ export async function addNodeViaApi(apiUrl: string, input: AddNodeInput, token?:
   try {
     res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(input), signal: AbortSignal.timeout(10_000) });
   } catch (e) {
-    throw new UserError(`--api: no controller answers at ${apiUrl} (${(e as Error).message}); start one with \`fogsim up\` or leave --api out to write on the store`);
+    throw new UnavailableError(`--api: no controller answers at ${apiUrl} (${(e as Error).message}); start one with \`fogsim up\` or leave --api out to write on the store`);
   }
   const body = (await res.json().catch(() => ({}))) as { error?: string } & Partial<AddedNode>;
   if (!res.ok) {
@@ -195,7 +195,7 @@ export async function listNodesViaApi(apiUrl: string, token?: string): Promise<N
   try {
     res = await fetch(new URL('/api/nodes', apiUrl), { headers, signal: AbortSignal.timeout(10_000) });
   } catch (e) {
-    throw new UserError(`--api: no controller answers at ${apiUrl} (${(e as Error).message}); start one with \`fogsim up\` or leave --api out to write on the store`);
+    throw new UnavailableError(`--api: no controller answers at ${apiUrl} (${(e as Error).message}); start one with \`fogsim up\` or leave --api out to write on the store`);
   }
   if (res.status === 401) throw new UserError(`the controller at ${apiUrl} needs a token: set FOGSIM_ADMIN_TOKEN`);
   if (!res.ok) throw new UserError(`the controller at ${apiUrl} did not list its nodes (HTTP ${res.status})`);

@@ -10,6 +10,7 @@ import type { Store } from '../db/store.js';
 import { UserError } from '../model/errors.js';
 import type { Scenario } from '../model/scenario.js';
 import type { TelemetrySubscriber } from '../telemetry/bus.js';
+import { readAdminToken } from '../util/config.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import type { AddedNode } from './add-node.js';
 import { errorHandler } from './api/errors.js';
@@ -128,7 +129,7 @@ export interface RunningController {
 /** Starts the controller's HTTP server; a port in use or a public address without a token is a UserError. */
 export async function startControllerServer(o: StartOptions): Promise<RunningController> {
   const host = o.host ?? '127.0.0.1';
-  const token = o.token ?? (process.env.FOGSIM_ADMIN_TOKEN || undefined);
+  const token = o.token ?? readAdminToken();
   if (!isLoopback(host) && !token) {
     throw new UserError(`--host ${host}: the controller would accept writes from the network; set FOGSIM_ADMIN_TOKEN to a secret token (writes then need Authorization: Bearer <token>) or bind 127.0.0.1`);
   }

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { loadScenario, type Scenario } from '../model/scenario.js';
-import { UserError } from '../model/errors.js';
+import { NotFoundError, UserError } from '../model/errors.js';
 import { readInfraConfig, type InfraConfig } from '../util/config.js';
-import { startInfra, type Infra } from './infra.js';
+import { startInfra, type Infra } from '../infra/infra.js';
 import { bootstrapPlacement } from './bootstrap.js';
 import { ensureDatasetFile } from '../dataset/generate.js';
 import { missingVectors, describeMissing, requiredLabels } from '../training/labels.js';
@@ -11,8 +11,7 @@ import { learnedDirFor, vectorsDirFor } from '../training/dirs.js';
 import { importLearnedVectors, writeLearnedVectors, type LearnedImport, type LearnedWrite } from '../training/learned.js';
 import { trainScenario } from '../training/train.js';
 import { importVectors } from '../training/import.js';
-import { openAppMeasurer, uploadTrainingCopies } from '../training/infra.js';
-import type { TrainingInfra } from '../training/train.js';
+import { trainingInfraFrom } from '../training/infra.js';
 import { existsSync } from 'node:fs';
 import { closeDueEvents } from '../nodes/community.js';
 import type { NodeRuntime } from './runtime/runtime.js';
@@ -197,7 +196,6 @@ async function ensureVectors(o: SessionOptions, scenario: Scenario, scenarioFile
       iterations: o.trainIterations,
       outDir: dir,
       signal: o.signal,
-      config: cfg,
       infra: await trainingInfraFrom(infra, scenario),
       onEvent: (e) => {
         if (e.kind === 'app') o.log(`training: app ${e.appId} done (${e.vectors} vectors)`);
@@ -243,18 +241,6 @@ async function saveLearned(o: SessionOptions, infra: Infra, vectorsDir: string):
   return w;
 }
 
-/** Training on this session's servers: the same store, object store and proxies as the nodes. */
-async function trainingInfraFrom(infra: Infra, s: Scenario): Promise<TrainingInfra> {
-  const file = s.dataset.file ?? (await ensureDatasetFile(s, infra.cfg));
-  await uploadTrainingCopies(s, infra.objects, file);
-  return {
-    store: infra.store,
-    describe: infra.describe,
-    openMeasurer: (app) => openAppMeasurer(s, app, infra.objects, infra.latency, infra.cfg),
-    close: async () => undefined,
-  };
-}
-
 /** The scenario with nodes, links and apps as the store has them now (nodes may have been added). */
 async function currentTopology(store: Infra['store'], scenario: Scenario): Promise<Scenario> {
   const [nodes, links, apps] = await Promise.all([store.listNodes(), store.listLinks(), store.listApps()]);
@@ -273,9 +259,9 @@ async function currentTopology(store: Infra['store'], scenario: Scenario): Promi
 async function trainAddedApp(o: SessionOptions, scenario: Scenario, infra: Infra, appId: number): Promise<void> {
   const { store } = infra;
   const current = await currentTopology(store, scenario);
-  if (!current.apps.some((a) => a.id === appId)) throw new UserError(`app ${appId} is not in the store; add it with its node (add-node --goal)`);
+  if (!current.apps.some((a) => a.id === appId)) throw new NotFoundError(`app ${appId} is not in the store; add it with its node (add-node --goal)`);
   if ((await missingVectors(store, current)).every((m) => m.appId !== appId)) return;
   o.log(`training app ${appId} of the added node (${current.training.iterations} iterations)`);
-  const result = await trainScenario({ scenario: current, appIds: [appId], outDir: null, progressFile: null, config: infra.cfg, infra: await trainingInfraFrom(infra, current) });
+  const result = await trainScenario({ scenario: current, appIds: [appId], outDir: null, progressFile: null, infra: await trainingInfraFrom(infra, current) });
   o.log(`training: app ${appId} done, ${result.measurements} measurements in ${(result.wallMs / 1000).toFixed(1)} s`);
 }

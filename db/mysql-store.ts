@@ -8,7 +8,7 @@
  * checking affectedRows); deadlocks are retried.
  */
 import mysql from 'mysql2/promise';
-import { UserError } from '../model/errors.js';
+import { UnavailableError, UserError } from '../model/errors.js';
 import type { AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, ImpactRow, LinkRow, NewRun, NodeRow, RunRow } from '../model/types.js';
 import type { Scenario } from '../model/scenario.js';
 import type { EventClosure, EventScope, NewEvent, Page, Store } from './store.js';
@@ -369,20 +369,20 @@ export class MySqlStore implements Store {
   }
 }
 
-/** Turns a driver error at connect time into a UserError that says what to check. */
+/** Turns a driver error at connect time into an error that says what to check (UnavailableError: the server does not answer). */
 export function connectionError(e: unknown, t: MySqlTarget): Error {
   const code = (e as { code?: string }).code ?? '';
   const where = `MySQL at ${t.host}:${t.port} (FOGSIM_MYSQL_URL)`;
   switch (code) {
     case 'ECONNREFUSED':
-      return new UserError(`cannot connect to ${where}: connection refused; check the server is running (scripts/real/mariadb.sh start) and the host and port in FOGSIM_MYSQL_URL`);
+      return new UnavailableError(`cannot connect to ${where}: connection refused; check the server is running (scripts/real/mariadb.sh start) and the host and port in FOGSIM_MYSQL_URL`);
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new UserError(`cannot connect to ${where}: unknown host ${t.host}; check the host in FOGSIM_MYSQL_URL`);
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new UserError(`cannot connect to ${where}: ${code}; check the server is reachable from here (firewall, host, port in FOGSIM_MYSQL_URL)`);
+      return new UnavailableError(`cannot connect to ${where}: ${code}; check the server is reachable from here (firewall, host, port in FOGSIM_MYSQL_URL)`);
     case 'ER_ACCESS_DENIED_ERROR':
     case 'ER_DBACCESS_DENIED_ERROR':
       return new UserError(`${where} refused user "${t.user}": ${(e as Error).message}; check the user and password in FOGSIM_MYSQL_URL and the user's grants on database ${t.database}`);

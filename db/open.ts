@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { UserError } from '../model/errors.js';
+import { FogsimError, UserError } from '../model/errors.js';
 import type { InfraConfig } from '../util/config.js';
 import type { Store } from './store.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -21,7 +21,7 @@ export async function openStore(cfg: Pick<InfraConfig, 'mysqlUrl' | 'sqlitePath'
       await store.migrate();
     } catch (e) {
       await store.close().catch(() => undefined);
-      if (e instanceof UserError) throw e;
+      if (e instanceof FogsimError) throw e;
       throw new UserError(`cannot prepare the schema on ${redact(cfg.mysqlUrl)} (FOGSIM_MYSQL_URL): ${(e as Error).message}; check the user's privileges (CREATE, ALTER, INDEX) on that database`);
     }
     return store;

@@ -2,7 +2,7 @@
  * Row <-> model mapping shared by both stores. Both drivers return plain objects keyed by column;
  * numbers come back as JS numbers (BIGINT epoch ms fits in 2^53), booleans as 0/1.
  */
-import { ConflictError, UserError } from '../model/errors.js';
+import { ConflictError, NotFoundError, UserError } from '../model/errors.js';
 import type { EventClosure, NewEvent } from './store.js';
 import type { ActionType, AppRow, DatasetCopy, DecisionRow, DecisionTrace, EventRow, FeedbackRow, Goal, ImpactRow, ImpactSource, LinkRow, NodeRow, RunRow } from '../model/types.js';
 
@@ -141,9 +141,9 @@ export function checkedCopy(copyId: number, expectedVersion: number, r: Row | un
   return copy;
 }
 
-/** The error for a row the caller named that is not there (both stores throw it). */
+/** The error for a row the caller named that is not there (both stores throw it): the API answers 404. */
 export function missing(what: string, hint = ''): Error {
-  return new UserError(`${what} does not exist${hint}`);
+  return new NotFoundError(`${what} does not exist${hint}`);
 }
 
 export function checkAppExists(appId: number, r: Row | undefined): void {

@@ -3,22 +3,17 @@
  * environment of util/config.ts (the controller passes its servers' addresses). Runs the app's
  * loop until SIGTERM / SIGINT, then closes its connections and exits 0.
  */
-import { UserError } from '../model/errors.js';
+import { FogsimError } from '../model/errors.js';
 import { loadScenario } from '../model/scenario.js';
-import { readInfraConfig } from '../util/config.js';
+import { readInfraConfig, readNodeConfig } from '../util/config.js';
 import { createLogger } from '../util/logger.js';
 import { buildNodeDeps } from './deps.js';
 import { AppNode } from './node.js';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const rawId = env.FOGSIM_APP_ID;
-  const appId = Number(rawId);
-  if (!rawId || !Number.isInteger(appId) || appId < 1) throw new UserError(`FOGSIM_APP_ID must be an app id (integer >= 1), got ${JSON.stringify(rawId ?? '')}`);
-  if (!env.FOGSIM_SCENARIO) throw new UserError('FOGSIM_SCENARIO is not set; point it at the scenario file, e.g. scenarios/thesis.yaml');
-  const fromFile = loadScenario(env.FOGSIM_SCENARIO);
-  const rawSeed = env.FOGSIM_SEED;
-  if (rawSeed !== undefined && rawSeed !== '' && !/^-?\d+$/.test(rawSeed)) throw new UserError(`FOGSIM_SEED must be a whole number (the controller's --seed), got ${JSON.stringify(rawSeed)}`);
-  const scenario = rawSeed ? { ...fromFile, seed: Number(rawSeed) } : fromFile;
+  const { appId, scenarioFile, seed } = readNodeConfig(env);
+  const fromFile = loadScenario(scenarioFile);
+  const scenario = seed === undefined ? fromFile : { ...fromFile, seed };
   const log = createLogger(`node-${appId}`);
   const stop = new AbortController();
   const onSignal = (sig: string) => {
@@ -47,7 +42,7 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
   main().then(
     (code) => process.exit(code),
     (e: unknown) => {
-      if (e instanceof UserError) console.error(`fogsim node: ${e.message}`);
+      if (e instanceof FogsimError) console.error(`fogsim node: ${e.message}`);
       else console.error(`fogsim node: unexpected error: ${(e as Error).stack ?? String(e)}`);
       process.exit(1);
     },

@@ -1,12 +1,13 @@
 /*
  * The loop of one app (DESIGN.md sections 2 and 7): wait for the next arrival, set the proxy
  * latency, run the job through the proxy, measure, check the goal, and on a violation leave
- * feedback, choose, execute, write the event, re-run and learn. Every I/O is an injected
+ * feedback, choose, execute (nodes/actuator.ts), write the event, re-run and learn
+ * (nodes/learning.ts); the community's side is nodes/community.ts. Every I/O is an injected
  * dependency and all time and randomness come from `clock` and `rng`, so tests drive several
  * loops in fake time and a seed reproduces a run.
  */
 import type { NewEvent, Store } from '../db/store.js';
-import { ConflictError, UserError } from '../model/errors.js';
+import { ConflictError, FogsimError, NotFoundError, UserError } from '../model/errors.js';
 import type { ImpactVector, MetricValues } from '../model/metrics.js';
 import { rhoFor, type Scenario } from '../model/scenario.js';
 import type { DatasetCopy, DecisionTrace, EventRow, FeedbackRow, Goal, NewRun } from '../model/types.js';
@@ -21,7 +22,7 @@ import { decide, traceDecision, type Decision } from '../decision/decide.js';
 import { evaluateGoal, formatTerm, type GoalCheck } from '../decision/goal.js';
 import { executeAction } from './actuator.js';
 import { closeDueEvents, leaveFeedback } from './community.js';
-import { impactFromDelta, updateImpact } from '../decision/impact.js';
+import { learnFromRepair } from './learning.js';
 import { requiredImpactLabels } from '../decision/candidates.js';
 import type { ScoredCandidate } from '../decision/scoring.js';
 
@@ -94,7 +95,7 @@ export class AppNode {
     const { store, appId } = this.d;
     const apps = await store.listApps();
     if (!apps.some((a) => a.id === appId)) {
-      throw new UserError(`app ${appId} is not in the store; start the controller (fogsim up) or check FOGSIM_APP_ID`);
+      throw new NotFoundError(`app ${appId} is not in the store; start the controller (fogsim up) or check FOGSIM_APP_ID`);
     }
     const have = new Set((await store.listImpacts(appId)).map((r) => r.actionLabel));
     const missing = requiredImpactLabels(await store.listNodes()).filter((l) => !have.has(l));
@@ -201,7 +202,7 @@ export class AppNode {
 
       // DESIGN.md section 7, step 8: re-run at once and learn from what the action did to this app
       const after = await this.measure();
-      if (!after.error) await this.learn(acted.chosen!, m.metrics, after.metrics, acted.impacts!);
+      if (!after.error) await learnFromRepair({ store, scenario, appId: this.d.appId, chosen: acted.chosen!, before: m.metrics, after: after.metrics, impacts: acted.impacts!, nowMs: this.now });
       m = after;
       check = evaluateGoal(goal, m.metrics);
       repair++;
@@ -243,7 +244,7 @@ export class AppNode {
       const nl = await latency.getLatency(this.proxy);
       return { copy, startedAtMs, metrics: measureRun({ job, latencyMs: nl, ...placement }), error: null };
     } catch (e) {
-      if (e instanceof UserError && this.d.signal?.aborted) throw e;
+      if (e instanceof FogsimError && this.d.signal?.aborted) throw e;
       // the copy may have been moved away during the read: part of the system's life, not a fault
       const now = await store.getCopy(copy.id).catch(() => undefined);
       if (now && now.version === copy.version) this.log.warn({ err: e, copy: copy.id }, 'job failed');
@@ -332,19 +333,6 @@ export class AppNode {
       closesAtMs: t + Math.round(this.d.scenario.timing.feedbackWindowMs),
       explored,
     };
-  }
-
-  /**
-   * DESIGN.md section 7, step 8: impact[label] = (1 - lr) * impact + lr * f(after - before),
-   * with this app's rho. DC is not learned: it follows from the copy count (decide.ts).
-   */
-  private async learn(chosen: ScoredCandidate, before: MetricValues, after: MetricValues, impacts: Map<string, ImpactVector>): Promise<ImpactVector> {
-    const { scenario, appId } = this.d;
-    const f = impactFromDelta(before, after, rhoFor(scenario, appId));
-    const old = impacts.get(chosen.label) ?? chosen.vector;
-    const vector = { ...updateImpact(old, f, scenario.decision.learningRate), consistency: old.consistency };
-    await this.d.store.upsertImpact({ appId, actionLabel: chosen.label, vector, source: 'online', updatedAtMs: this.now });
-    return vector;
   }
 }
 

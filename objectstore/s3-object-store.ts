@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import * as Minio from 'minio';
-import { UserError } from '../model/errors.js';
+import { NotFoundError, UnavailableError, UserError } from '../model/errors.js';
 import type { ObjectInfo, ObjectStore, ReadObjectOptions } from './object-store.js';
 import { HttpStatusError, ReadAbortedError, socketGet, UnsupportedResponse } from './socket-get.js';
 
-/** The object (or its bucket) does not exist. A UserError: usually a wrong name or a moved copy. */
-export class ObjectNotFoundError extends UserError {
+/** The object (or its bucket) does not exist: usually a wrong name or a moved copy. */
+export class ObjectNotFoundError extends NotFoundError {
   constructor(readonly bucket: string, readonly key: string | undefined, what: 'object' | 'bucket') {
     super(what === 'object' ? `object s3://${bucket}/${key} not found: no such key in bucket "${bucket}"` : `bucket "${bucket}" not found${key !== undefined ? ` (looking for s3://${bucket}/${key})` : ''}: create it first (ensureBucket) or check the name`);
     this.name = 'ObjectNotFoundError';
@@ -89,7 +89,7 @@ export class S3ObjectStore implements ObjectStore {
     const code = e?.code ?? (e?.cause as S3LikeError | undefined)?.code;
     if (code && NETWORK_CODES.has(code)) {
       const via = this.options.source ? ` (${this.options.source})` : '';
-      throw new UserError(
+      throw new UnavailableError(
         `object store at ${this.url}${via} is not reachable (${code}): start the S3 server there, or set FOGSIM_S3_ENDPOINT=http://host:port to a running MinIO (scripts/real/minio.sh start), or unset it to use the embedded server`,
       );
     }

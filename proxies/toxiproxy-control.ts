@@ -3,7 +3,7 @@
  * a real Toxiproxy (FOGSIM_TOXIPROXY_URL) with the same calls.
  */
 import { Toxiproxy, ToxiproxyError, type Proxy } from 'toxiproxy-node-client';
-import { UserError } from '../model/errors.js';
+import { FogsimError, NotFoundError, UnavailableError, UserError } from '../model/errors.js';
 import { MAX_LATENCY_MS } from '../model/limits.js';
 import type { InfraConfig } from '../util/config.js';
 import type { LatencyControl } from './latency-control.js';
@@ -49,10 +49,10 @@ export class ToxiproxyLatencyControl implements LatencyControl {
 
   /** Turns client failures into errors a user can act on; `what` says what was being done. */
   private fail(e: unknown, what: string): never {
-    if (e instanceof UserError) throw e;
+    if (e instanceof FogsimError) throw e;
     const status = statusOf(e);
     if (status === undefined && e instanceof ToxiproxyError) {
-      throw new UserError(
+      throw new UnavailableError(
         `the latency proxy at ${this.url} is not reachable (${e.message}) while trying to ${what}: ` +
           `start it (\`fogsim proxy serve --port ${new URL(this.url).port || 8474}\`, or scripts/real/toxiproxy.sh start for a real Toxiproxy) ` +
           `or point FOGSIM_TOXIPROXY_URL at a running one`,
@@ -62,7 +62,7 @@ export class ToxiproxyLatencyControl implements LatencyControl {
     throw e;
   }
 
-  /** Fails fast with a UserError when nothing answers at the URL. */
+  /** Fails fast with an UnavailableError when nothing answers at the URL. */
   async ping(): Promise<string> {
     try {
       return await this.client.getVersion();
@@ -141,7 +141,7 @@ export class ToxiproxyLatencyControl implements LatencyControl {
     try {
       toxics = (await this.client.getApi().get<ToxicJson[]>(`${this.client.host}/proxies/${encodeURIComponent(name)}/toxics`)).data;
     } catch (e) {
-      if (statusOf(e) === 404) throw new UserError(`no proxy named "${name}" on the latency proxy at ${this.url}`);
+      if (statusOf(e) === 404) throw new NotFoundError(`no proxy named "${name}" on the latency proxy at ${this.url}`);
       this.fail(e, `read the latency of proxy "${name}"`);
     }
     return toxics.filter((t) => t.type === 'latency' && t.toxicity > 0).reduce((sum, t) => sum + (t.attributes.latency ?? 0), 0);
@@ -160,7 +160,7 @@ export class ToxiproxyLatencyControl implements LatencyControl {
 
 /**
  * The latency control for this configuration: a real Toxiproxy when FOGSIM_TOXIPROXY_URL is set,
- * else the embedded server at `embeddedUrl`. Checks that something answers (UserError otherwise).
+ * else the embedded server at `embeddedUrl`. Checks that something answers (UnavailableError otherwise).
  */
 export async function openLatencyControl(cfg: InfraConfig, embeddedUrl?: string): Promise<ToxiproxyLatencyControl> {
   const url = cfg.toxiproxyUrl ?? embeddedUrl;

@@ -2,7 +2,7 @@ import type { TelemetryPublisher } from './bus.js';
 import { IpcTelemetryPublisher, IpcTelemetrySubscriber } from './ipc-bus.js';
 import { KafkaTelemetryPublisher, KafkaTelemetrySubscriber, type KafkaPublisherOptions, type KafkaSubscriberOptions } from './kafka/index.js';
 import { UserError } from '../model/errors.js';
-import type { InfraConfig } from '../util/config.js';
+import { readTelemetryBuffer, type InfraConfig } from '../util/config.js';
 import { createLogger, type Logger } from '../util/logger.js';
 
 export type TelemetryKind = 'kafka' | 'ipc';
@@ -48,10 +48,8 @@ export function openTelemetry(cfg: InfraConfig, opts: OpenTelemetryOptions = {},
   }
   checkCount('FOGSIM_KAFKA_PARTITIONS', cfg.kafkaPartitions);
   checkCount('FOGSIM_KAFKA_REPLICATION', cfg.kafkaReplication);
-  // The outage buffer bound per node (messages); InfraConfig has no field for it, so read here.
-  const bound = env.FOGSIM_TELEMETRY_BUFFER;
-  const maxBuffered = bound === undefined || bound === '' ? undefined : Number(bound);
-  if (maxBuffered !== undefined) checkCount('FOGSIM_TELEMETRY_BUFFER', maxBuffered);
+  // the outage buffer bound per node (messages); read only when Kafka is in use
+  const maxBuffered = readTelemetryBuffer(env);
   const common = { brokers, partitions: cfg.kafkaPartitions, replication: cfg.kafkaReplication, logger, topicPrefix: opts.topicPrefix, clientId: opts.clientId };
   return {
     kind: 'kafka',

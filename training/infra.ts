@@ -1,16 +1,10 @@
-import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import type { MetricValues } from '../model/metrics.js';
 import type { Scenario, ScenarioApp } from '../model/scenario.js';
-import type { Store } from '../db/store.js';
-import { openStore } from '../db/open.js';
 import { bucketForNode } from '../objectstore/object-store.js';
-import { openObjectStore } from '../objectstore/open.js';
 import type { S3ObjectStore } from '../objectstore/s3-object-store.js';
-import { startEmbeddedS3 } from '../objectstore/embedded-s3/index.js';
-import { startProxyServer } from '../proxies/server/index.js';
 import { proxyNameForApp, type LatencyControl } from '../proxies/latency-control.js';
-import { openLatencyControl } from '../proxies/toxiproxy-control.js';
+import type { Infra } from '../infra/infra.js';
 import { proxiedJob } from '../nodes/deps.js';
 import { dataConsistency } from '../decision/consistency.js';
 import { ensureDatasetFile } from '../dataset/generate.js';
@@ -20,19 +14,14 @@ import { storageNodes } from './labels.js';
 import type { AppMeasurer, TrainingInfra } from './train.js';
 
 /*
- * The infrastructure training runs on: the roles from the environment (util/config.ts), or
- * embedded servers started for the duration of the training and stopped after it (embedded S3
- * under <dataDir>/s3, an embedded Toxiproxy-compatible server on an ephemeral port; SQLite at
- * the default path).
+ * What training measures on, built from the infrastructure its caller started (infra/infra.ts):
+ * a training copy of the data set in every storage bucket and, per app, a measurer running the
+ * node's own proxied job. Training never starts servers of its own.
  */
 
 /** The key of the training copy in every storage node's bucket: beside, never instead of, the real copies. */
 export function trainingObjectKey(s: Pick<Scenario, 'dataset'>): string {
   return `training/${s.dataset.objectKey}`;
-}
-
-export async function openTrainingStore(cfg: InfraConfig): Promise<Store> {
-  return openStore(cfg);
 }
 
 /**
@@ -90,53 +79,19 @@ export async function uploadTrainingCopies(s: Scenario, objects: S3ObjectStore, 
   return uploaded;
 }
 
-/** `datasetFile`: the JSON data set to train with; default scenario dataset.file, else the generated one under <dataDir>/datasets. */
-export async function openTrainingInfra(s: Scenario, cfg: InfraConfig, datasetFile?: string): Promise<TrainingInfra> {
-  const closers: (() => Promise<unknown>)[] = [];
-  const closeAll = async () => {
-    for (const c of closers.reverse()) await c().catch(() => undefined);
-    closers.length = 0;
+/**
+ * Training's view of the command's infrastructure (infra/infra.ts, started once by the caller):
+ * the same store, object store and proxies as the nodes, with the training copy in every storage
+ * bucket. `datasetFile`: the JSON data set to train with; default the scenario's dataset.file,
+ * else the generated one under <dataDir>/datasets. Whoever started the infrastructure stops it.
+ */
+export async function trainingInfraFrom(infra: Infra, s: Scenario, datasetFile?: string): Promise<TrainingInfra> {
+  const file = datasetFile ?? s.dataset.file ?? (await ensureDatasetFile(s, infra.cfg));
+  const uploaded = await uploadTrainingCopies(s, infra.objects, file);
+  return {
+    cfg: infra.cfg,
+    store: infra.store,
+    describe: [...infra.describe, `data set: ${file}; training copy ${trainingObjectKey(s)} ${uploaded ? `uploaded to ${uploaded} bucket(s)` : 'already in every storage bucket'}`],
+    openMeasurer: (app) => openAppMeasurer(s, app, infra.objects, infra.latency, infra.cfg),
   };
-  const describe: string[] = [];
-  try {
-    const store = await openTrainingStore(cfg);
-    closers.push(() => store.close());
-    describe.push(`store: ${cfg.mysqlUrl ? 'MySQL (FOGSIM_MYSQL_URL)' : `SQLite ${cfg.sqlitePath}`}`);
-
-    let objects: S3ObjectStore;
-    if (cfg.s3Endpoint) {
-      objects = openObjectStore(cfg);
-      describe.push(`object store: ${cfg.s3Endpoint} (FOGSIM_S3_ENDPOINT)`);
-    } else {
-      const s3 = await startEmbeddedS3({ host: '127.0.0.1', port: 0, dir: join(cfg.dataDir, 's3'), credentials: { accessKey: cfg.s3AccessKey, secretKey: cfg.s3SecretKey } });
-      closers.push(() => s3.close());
-      objects = openObjectStore(cfg, s3.endpoint);
-      describe.push(`object store: embedded S3 at ${s3.url} (data in ${join(cfg.dataDir, 's3')}), stopped after training`);
-    }
-
-    let embeddedProxy: string | undefined;
-    if (!cfg.toxiproxyUrl) {
-      const proxy = await startProxyServer({ host: '127.0.0.1', port: 0 });
-      closers.push(() => proxy.close());
-      embeddedProxy = proxy.url;
-      describe.push(`latency proxy: embedded Toxiproxy-compatible server at ${proxy.url}, stopped after training`);
-    } else {
-      describe.push(`latency proxy: ${cfg.toxiproxyUrl} (FOGSIM_TOXIPROXY_URL)`);
-    }
-    const latency = await openLatencyControl(cfg, embeddedProxy);
-
-    const file = datasetFile ?? s.dataset.file ?? (await ensureDatasetFile(s, cfg));
-    const uploaded = await uploadTrainingCopies(s, objects, file);
-    describe.push(`data set: ${file}; training copy ${trainingObjectKey(s)} ${uploaded ? `uploaded to ${uploaded} bucket(s)` : 'already in every storage bucket'}`);
-
-    return {
-      store,
-      describe,
-      openMeasurer: (app) => openAppMeasurer(s, app, objects, latency, cfg),
-      close: closeAll,
-    };
-  } catch (e) {
-    await closeAll();
-    throw e;
-  }
 }

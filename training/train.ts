@@ -5,12 +5,11 @@ import { UserError } from '../model/errors.js';
 import type { Store } from '../db/store.js';
 import type { ImpactRow } from '../model/types.js';
 import { appSeed, createRng } from '../util/rng.js';
-import { readInfraConfig, type InfraConfig } from '../util/config.js';
+import type { InfraConfig } from '../util/config.js';
 import { changeRefLabel, copyLabel, moveLabel, orderedPairs, storageNodes, type Pair } from './labels.js';
 import { changeRefVector, copyVector, moveVector, roundVector } from './vectors.js';
 import { appDir, writeVectorFile } from './files.js';
 import { ProgressCache, trainingFingerprint } from './progress.js';
-import { openTrainingInfra } from './infra.js';
 import { vectorsDirFor } from './dirs.js';
 
 /*
@@ -39,13 +38,17 @@ export interface AppMeasurer {
   close(): Promise<void>;
 }
 
+/**
+ * What training runs on: built by training/infra.ts trainingInfraFrom from the infrastructure the
+ * caller started (infra/infra.ts); training neither starts nor stops it.
+ */
 export interface TrainingInfra {
+  /** the settings the infrastructure was started with (dataDir: default folders) */
+  cfg: InfraConfig;
   store: Store;
-  /** Makes the app's proxy and training copies ready; returns the app's measurer. */
+  /** Makes the app's proxy ready; returns the app's measurer. */
   openMeasurer(app: ScenarioApp): Promise<AppMeasurer>;
-  /** Stops what was started for training (embedded servers); leaves external servers alone. */
-  close(): Promise<void>;
-  /** one line per role, e.g. "object store: embedded S3 on 127.0.0.1:41234" */
+  /** one line per role, e.g. "object store: embedded S3 http://127.0.0.1:41234" */
   describe: string[];
 }
 
@@ -72,11 +75,8 @@ export interface TrainOptions {
   onEvent?: (e: TrainingEvent) => void;
   /** measurement cache for resuming; default <dataDir>/training-progress.json; null keeps it in memory */
   progressFile?: string | null;
-  /** infrastructure to use; default: from the environment, embedded servers for unset roles */
-  infra?: TrainingInfra;
-  config?: InfraConfig;
-  /** the JSON data set to train with; default: the scenario's dataset.file, else generated under <dataDir>/datasets */
-  datasetFile?: string;
+  /** the infrastructure to train on (training/infra.ts trainingInfraFrom), started by the caller */
+  infra: TrainingInfra;
 }
 
 export interface AppSummary {
@@ -120,7 +120,7 @@ export function drawLatencies(s: Scenario, app: ScenarioApp, iterations: number)
   return out;
 }
 
-function validateOptions(s: Scenario, o: TrainOptions): { apps: ScenarioApp[]; iterations: number; concurrency: number } {
+function validateOptions(s: Scenario, o: Omit<TrainOptions, 'infra'>): { apps: ScenarioApp[]; iterations: number; concurrency: number } {
   const iterations = o.iterations ?? s.training.iterations;
   if (!Number.isInteger(iterations) || iterations < 1) throw new UserError(`--iterations: must be a whole number >= 1, got ${iterations}`);
   const apps = o.appIds?.length ? o.appIds.map((id) => {
@@ -134,12 +134,22 @@ function validateOptions(s: Scenario, o: TrainOptions): { apps: ScenarioApp[]; i
   return { apps, iterations, concurrency };
 }
 
+/**
+ * Checks the options against the scenario (apps, iterations, concurrency, two storage nodes);
+ * a ValidationError naming the flag. trainScenario calls it first; callers may call it before
+ * starting the infrastructure.
+ */
+export function checkTrainOptions(o: Omit<TrainOptions, 'infra'>): void {
+  validateOptions(o.scenario, o);
+}
+
 /** Trains the impact vectors of a scenario; see the comment at the top of this file. */
 export async function trainScenario(opts: TrainOptions): Promise<TrainResult> {
   const started = Date.now();
   const s = opts.scenario;
   const { apps, iterations, concurrency } = validateOptions(s, opts);
-  const cfg = opts.config ?? readInfraConfig();
+  const { infra } = opts;
+  const cfg = infra.cfg;
   const outDir = opts.outDir === undefined ? vectorsDirFor(cfg.dataDir, s.name) : opts.outDir;
   const progressFile = opts.progressFile === undefined ? join(cfg.dataDir, 'training-progress.json') : opts.progressFile;
   const emit = (e: TrainingEvent) => opts.onEvent?.(e);
@@ -147,10 +157,7 @@ export async function trainScenario(opts: TrainOptions): Promise<TrainResult> {
   const inner = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, inner.signal]) : inner.signal;
 
-  const infra = opts.infra ?? (await openTrainingInfra(s, cfg, opts.datasetFile));
-  const ownsInfra = !opts.infra;
-  try {
-    if (!opts.infra) for (const line of infra.describe) emit({ kind: 'info', message: line });
+  {
     const store = infra.store;
     await store.seedScenario(s);
     const cache = await ProgressCache.open(progressFile, trainingFingerprint(s, iterations));
@@ -296,8 +303,6 @@ export async function trainScenario(opts: TrainOptions): Promise<TrainResult> {
       outDir,
       iterations,
     };
-  } finally {
-    if (ownsInfra) await infra.close();
   }
 }
 

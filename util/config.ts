@@ -1,5 +1,13 @@
 import { UserError } from '../model/errors.js';
 
+/*
+ * Every setting fogsim reads from the environment (FOGSIM_*, DOCKER_HOST), read here and nowhere
+ * else: one typed reader per concern, each validating its variables with a message that names the
+ * variable. Readers take the environment as an argument (default process.env) so tests pass their own.
+ */
+
+type Env = NodeJS.ProcessEnv;
+
 /**
  * Infrastructure settings from the environment. A role with no setting uses its embedded default.
  */
@@ -29,7 +37,7 @@ export interface InfraConfig {
   dataDir: string;
 }
 
-export function readInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConfig {
+export function readInfraConfig(env: Env = process.env): InfraConfig {
   const dataDir = env.FOGSIM_DATA_DIR ?? '.fogsim';
   return {
     mysqlUrl: env.FOGSIM_MYSQL_URL || undefined,
@@ -50,7 +58,7 @@ export function readInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConf
 }
 
 /** A port from the environment: an integer 0..65535 (unset or empty: `fallback`); the error names the variable. */
-function portVar(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function portVar(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw.trim());
@@ -58,4 +66,88 @@ function portVar(env: NodeJS.ProcessEnv, name: string, fallback: number): number
     throw new UserError(`${name}: expected a port, an integer from 0 to 65535 (0: any free port), got ${JSON.stringify(raw)}`);
   }
   return n;
+}
+
+/** The settings of one fog node process (nodes/main.ts), which the controller passes to it. */
+export interface NodeConfig {
+  /** FOGSIM_APP_ID: the app this node runs */
+  appId: number;
+  /** FOGSIM_SCENARIO: the scenario file */
+  scenarioFile: string;
+  /** FOGSIM_SEED: the controller's --seed, overriding the scenario's; unset or empty: the scenario's */
+  seed?: number;
+}
+
+export function readNodeConfig(env: Env = process.env): NodeConfig {
+  const rawId = env.FOGSIM_APP_ID;
+  const appId = Number(rawId);
+  if (!rawId || !Number.isInteger(appId) || appId < 1) throw new UserError(`FOGSIM_APP_ID must be an app id (integer >= 1), got ${JSON.stringify(rawId ?? '')}`);
+  const scenarioFile = env.FOGSIM_SCENARIO;
+  if (!scenarioFile) throw new UserError('FOGSIM_SCENARIO is not set; point it at the scenario file, e.g. scenarios/thesis.yaml');
+  const rawSeed = env.FOGSIM_SEED;
+  if (rawSeed !== undefined && rawSeed !== '' && !/^-?\d+$/.test(rawSeed)) throw new UserError(`FOGSIM_SEED must be a whole number (the controller's --seed), got ${JSON.stringify(rawSeed)}`);
+  return { appId, scenarioFile, ...(rawSeed ? { seed: Number(rawSeed) } : {}) };
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** FOGSIM_LOG_LEVEL as set (unset or empty: undefined), one of LOG_LEVELS. */
+export function readLogLevel(env: Env = process.env): LogLevel | undefined {
+  const raw = env.FOGSIM_LOG_LEVEL;
+  if (raw === undefined || raw === '') return undefined;
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw new UserError(`FOGSIM_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as LogLevel;
+}
+
+/** The level logs are written at: FOGSIM_LOG_LEVEL, else warn (silent under the test runner). */
+export function logLevel(env: Env = process.env): LogLevel {
+  return readLogLevel(env) ?? (env.VITEST ? 'silent' : 'warn');
+}
+
+/** FOGSIM_DEBUG: any non-empty value prints the stack trace of an unexpected error. */
+export function readDebug(env: Env = process.env): boolean {
+  return !!env.FOGSIM_DEBUG;
+}
+
+/** FOGSIM_ADMIN_TOKEN: the bearer token of the controller's writes (unset or empty: none). */
+export function readAdminToken(env: Env = process.env): string | undefined {
+  return env.FOGSIM_ADMIN_TOKEN || undefined;
+}
+
+export const DEFAULT_API_URL = 'http://127.0.0.1:8080';
+
+/** FOGSIM_API_URL: where `fogsim add-node` looks for a running controller (unset or empty: DEFAULT_API_URL). */
+export function readApiUrl(env: Env = process.env): string {
+  const raw = env.FOGSIM_API_URL;
+  if (!raw) return DEFAULT_API_URL;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new UserError(`FOGSIM_API_URL: expected the controller's URL, e.g. ${DEFAULT_API_URL}, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+/** FOGSIM_PROXY_PORT: the port of a proxy server run as a child process (proxies/server/serve-child.ts); unset: any free port. */
+export function readProxyServePort(env: Env = process.env): number {
+  return portVar(env, 'FOGSIM_PROXY_PORT', 0);
+}
+
+/** FOGSIM_TELEMETRY_BUFFER: telemetry messages a node keeps while Kafka is down (unset or empty: the publisher's default); a whole number >= 1. */
+export function readTelemetryBuffer(env: Env = process.env): number | undefined {
+  const raw = env.FOGSIM_TELEMETRY_BUFFER;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`FOGSIM_TELEMETRY_BUFFER: must be a whole number >= 1, got ${JSON.stringify(raw)}; unset it for the default`);
+  return n;
+}
+
+/** DOCKER_HOST: the Docker engine's address (read by dockerode itself; here for messages); unset or empty: the local socket. */
+export function readDockerHost(env: Env = process.env): string | undefined {
+  return env.DOCKER_HOST || undefined;
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../model/errors.js';
 import { isNodeId, MAX_LATENCY_MS, MAX_NODE_ID, NODE_ID_RANGE } from '../../model/limits.js';
-import { readInfraConfig } from '../../util/config.js';
+import { DEFAULT_API_URL, readAdminToken, readApiUrl, readInfraConfig } from '../../util/config.js';
 import {
   addNodeToStore,
   addNodeViaApi,
@@ -16,9 +16,6 @@ import {
   type AddNodeInput,
   type AddedNode,
 } from '../../controller/add-node.js';
-
-// FOGSIM_API_URL points the probe elsewhere (tests, a controller on another port).
-const DEFAULT_API = process.env.FOGSIM_API_URL || 'http://127.0.0.1:8080';
 
 interface Flags {
   id?: string;
@@ -86,11 +83,13 @@ export function registerAddNode(program: Command): void {
     .option('--name <name>', 'display name (default node<id>)')
     .option('--goal <json>', 'also place an app on the node with this QoS goal (JSON)')
     .option('--seed <n>', 'seed of the draws of a left-out --availability / --latency (default: derived from --id)')
-    .option('--api <url>', `controller to send it to (default: ${DEFAULT_API} when one answers there, else the store)`)
+    // FOGSIM_API_URL points the probe elsewhere (tests, a controller on another port)
+    .option('--api <url>', `controller to send it to (default: FOGSIM_API_URL, else ${DEFAULT_API_URL}, when one answers there; else the store)`)
     .action(async (flags: Flags) => {
       const partial = parseFlags(flags);
-      const token = process.env.FOGSIM_ADMIN_TOKEN || undefined;
-      const api = flags.api ?? ((await controllerAnswers(DEFAULT_API)) ? DEFAULT_API : undefined);
+      const token = readAdminToken();
+      const probe = flags.api ?? readApiUrl();
+      const api = flags.api ?? ((await controllerAnswers(probe)) ? probe : undefined);
       if (api) {
         const { input, drew } = await complete(partial, async () => (await listNodesViaApi(api, token)).map((n) => n.id));
         print(await addNodeViaApi(api, input, token), api, drew);

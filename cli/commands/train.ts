@@ -7,9 +7,11 @@ import { loadScenario, type Scenario } from '../../model/scenario.js';
 import { UserError } from '../../model/errors.js';
 import { METRICS, vectorToArray } from '../../model/metrics.js';
 import { readInfraConfig } from '../../util/config.js';
-import { trainScenario, type TrainingEvent, type TrainResult } from '../../training/train.js';
+import { checkTrainOptions, trainScenario, type TrainingEvent, type TrainResult } from '../../training/train.js';
 import { importVectors } from '../../training/import.js';
-import { openTrainingStore } from '../../training/infra.js';
+import { trainingInfraFrom } from '../../training/infra.js';
+import { openStore } from '../../db/open.js';
+import { startInfra } from '../../infra/infra.js';
 import { appDir, writeVectorFile, type ImportedVector } from '../../training/files.js';
 import { learnedDirFor, vectorsDirFor } from '../../training/dirs.js';
 
@@ -115,7 +117,8 @@ async function runImport(flags: TrainFlags): Promise<void> {
   const cfg = readInfraConfig();
   // with a scenario the files also go where `fogsim run` / `fogsim up` read them
   const outDir = flags.out ?? (scenario ? vectorsDirFor(cfg.dataDir, scenario.name) : undefined);
-  const store = await openTrainingStore(cfg);
+  // an import touches the store alone: no object store or proxy to start
+  const store = await openStore(cfg);
   let got: ImportedVector[];
   try {
     got = await importVectors({ dir: flags.import!, store, scenario, appId: apps?.[0] });
@@ -165,7 +168,7 @@ export function registerTrain(program: Command): void {
       const progress = progressReporter(!!process.stdout.isTTY);
       let result: TrainResult;
       try {
-        result = await trainScenario({
+        const options = {
           scenario,
           iterations: wholeNumber('--iterations', flags.iterations, 1),
           appIds: appList(flags.app),
@@ -174,7 +177,19 @@ export function registerTrain(program: Command): void {
           fresh: flags.fresh,
           signal: ac.signal,
           onEvent: progress.onEvent,
-        });
+        };
+        // bad options are refused before anything starts
+        checkTrainOptions(options);
+        // the one bring-up (infra/infra.ts), started once for this command and stopped after it;
+        // the embedded proxy on any free port, so that a running `fogsim up` keeps 8474
+        const infra = await startInfra(readInfraConfig(), { proxyPort: 0 });
+        try {
+          const training = await trainingInfraFrom(infra, scenario);
+          for (const message of training.describe) progress.onEvent({ kind: 'info', message });
+          result = await trainScenario({ ...options, infra: training });
+        } finally {
+          await infra.close();
+        }
       } finally {
         progress.stop();
         process.off('SIGINT', onSigint);

@@ -1,9 +1,12 @@
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { ConflictError, UserError } from '../../model/errors.js';
+import { FogsimError, NotFoundError, ValidationError } from '../../model/errors.js';
 import type { Logger } from '../../util/logger.js';
 
-/** An HTTP error with a status; the message is the `error` field of the JSON body. */
+/**
+ * An HTTP error with a status the error classes of model/errors.ts have no class for; the
+ * message is the `error` field of the JSON body. Prefer those classes (their httpStatus).
+ */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -14,8 +17,8 @@ export class HttpError extends Error {
   }
 }
 
-export const badRequest = (msg: string) => new HttpError(400, msg);
-export const notFound = (msg: string) => new HttpError(404, msg);
+export const badRequest = (msg: string) => new ValidationError(msg);
+export const notFound = (msg: string) => new NotFoundError(msg);
 
 function pathOf(path: ReadonlyArray<PropertyKey>, prefix: string): string {
   let out = prefix;
@@ -66,19 +69,20 @@ export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, prefix = '')
   return r.data;
 }
 
-/** Express error handler: JSON `{error}` always; stack traces only in the log. */
+/**
+ * Express error handler: JSON `{error}` always; stack traces only in the log. The one place
+ * errors map to statuses: a FogsimError answers its httpStatus (400 validation, 404 not found,
+ * 409 conflict, 503 unavailable), anything unexpected 500.
+ */
 export function errorHandler(log: Logger) {
   return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
     let status = 500;
     let message = 'internal error (see the controller log)';
-    if (err instanceof HttpError) {
-      status = err.status;
-      message = err.message;
-    } else if (err instanceof UserError) {
-      status = 400;
+    if (err instanceof FogsimError) {
+      status = err.httpStatus;
       message = err.details.length ? `${err.message}: ${err.details.join('; ')}` : err.message;
-    } else if (err instanceof ConflictError) {
-      status = 409;
+    } else if (err instanceof HttpError) {
+      status = err.status;
       message = err.message;
     } else if (typeof err === 'object' && err !== null && 'type' in err && (err as { type: unknown }).type === 'entity.parse.failed') {
       // express.json() on a malformed body

@@ -4,7 +4,8 @@ import { constants as osConstants } from 'node:os';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
-import { UserError } from '../../model/errors.js';
+import { UnavailableError, UserError } from '../../model/errors.js';
+import { readDockerHost, readLogLevel } from '../../util/config.js';
 import type { NodeRuntime, NodeSpec, NodeStatus } from './runtime.js';
 import { DEFAULT_CRASH_POLICY, handleCrash } from './crash-policy.js';
 
@@ -106,7 +107,8 @@ export class DockerRuntime extends EventEmitter implements NodeRuntime {
     await this.removeContainer(this.docker.getContainer(name));
     const binds = [...this.opts.binds, ...(this.opts.mountHostPaths ? hostPathBinds(spec.env) : [])];
     const user = this.opts.user ?? (this.opts.mountHostPaths && binds.length && process.getuid ? `${process.getuid()}:${process.getgid!()}` : undefined);
-    const env = { ...(process.env.FOGSIM_LOG_LEVEL ? { FOGSIM_LOG_LEVEL: process.env.FOGSIM_LOG_LEVEL } : {}), ...spec.env };
+    const level = readLogLevel();
+    const env = { ...(level ? { FOGSIM_LOG_LEVEL: level } : {}), ...spec.env };
     const container = await this.call(`creating the container of app ${spec.appId}`, () =>
       this.docker.createContainer({
         name,
@@ -252,7 +254,7 @@ export class DockerRuntime extends EventEmitter implements NodeRuntime {
 
   private async wrap(e: unknown, what: string): Promise<Error> {
     if (isEngineDown(e)) {
-      return new UserError(
+      return new UnavailableError(
         `no Docker engine answers at ${engineAddress()} (${(e as Error).message}) while ${what}: start one (scripts/docker/engine.sh start) and point DOCKER_HOST at it (eval "$(scripts/docker/engine.sh env)"), or use --runtime process`,
       );
     }
@@ -261,7 +263,8 @@ export class DockerRuntime extends EventEmitter implements NodeRuntime {
 }
 
 function engineAddress(): string {
-  return process.env.DOCKER_HOST ? `DOCKER_HOST=${process.env.DOCKER_HOST}` : 'unix:///var/run/docker.sock (DOCKER_HOST is unset)';
+  const host = readDockerHost();
+  return host ? `DOCKER_HOST=${host}` : 'unix:///var/run/docker.sock (DOCKER_HOST is unset)';
 }
 
 function isStatus(e: unknown, code: number): boolean {

@@ -3,7 +3,7 @@ import { open as openFile, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { UserError } from '../../model/errors.js';
+import { FogsimError, UserError } from '../../model/errors.js';
 import type { ObjectStore } from '../../objectstore/object-store.js';
 import { CholesterolScanner } from './cholesterol-scanner.js';
 
@@ -76,7 +76,7 @@ export async function runJobFrom(source: DatasetSource, opts: JobOptions = {}): 
   try {
     await source((chunk) => scanner.write(chunk), started);
   } catch (e) {
-    if (e instanceof UserError) throw e;
+    if (e instanceof FogsimError) throw e;
     throw new UserError(`reading the data set failed after ${scanner.bytes} bytes: ${(e as Error).message}`);
   }
   const r = scanner.end();
@@ -174,7 +174,7 @@ export async function runJobOnObject(objects: ObjectStore, bucket: string, key: 
   }
   const combined = signal && timeout ? AbortSignal.any([signal, timeout.signal]) : (signal ?? timeout?.signal);
   try {
-    // readObject already turns a missing object or bucket and an unreachable server into UserErrors
+    // readObject already turns a missing object or bucket and an unreachable server into FogsimErrors
     return await runJobFrom((sink, started) => objects.readObject(bucket, key, sink, { rangeBytes, signal: combined, onFirstRequest: started }), opts);
   } catch (e) {
     if (timeout?.signal.aborted) throw new JobAbortedError(`job timed out after ${timeoutMs} ms reading ${bucket}/${key}`, true, { cause: e });

@@ -3,6 +3,7 @@
  * kafkajs client with fogsim's fail-fast timeouts, and kafkajs logging through our logger.
  */
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { UnavailableError } from '../../model/errors.js';
 import type { Logger } from '../../util/logger.js';
 
 export interface KafkaCommonOptions {
@@ -52,4 +53,18 @@ export function createKafkaClient(o: KafkaCommonOptions, log: Logger, clientId: 
     logLevel: kafkaLevelFor(log),
     logCreator: kafkaLogCreator(log),
   });
+}
+
+/**
+ * A failure to reach the brokers (kafkajs's connection error, alone or as the cause of its
+ * retries running out) as an UnavailableError naming them; any other error as it is.
+ */
+export function unreachableBrokers(e: unknown, brokers: string[]): unknown {
+  const err = e as { name?: string; message?: string; cause?: { name?: string } } | null;
+  const refused = err?.name === 'KafkaJSConnectionError' || err?.cause?.name === 'KafkaJSConnectionError' || err?.name === 'KafkaJSBrokerNotFound';
+  if (!refused) return e;
+  return new UnavailableError(
+    `Kafka at ${brokers.join(',')} (FOGSIM_KAFKA_BROKERS) is not reachable (${err?.message ?? String(e)}): start it (scripts/real/kafka.sh start) or unset FOGSIM_KAFKA_BROKERS to carry telemetry over IPC`,
+    { cause: e },
+  );
 }

@@ -4,7 +4,8 @@ import type { TelemetryMessage, TelemetrySubscriber } from '../bus.js';
 import { decodeMessage } from '../codec.js';
 import { createLogger, type Logger } from '../../util/logger.js';
 import { ensureTelemetryTopics, fetchEndOffsets } from './admin.js';
-import { createKafkaClient, type KafkaCommonOptions } from './client.js';
+import { UnavailableError } from '../../model/errors.js';
+import { createKafkaClient, unreachableBrokers, type KafkaCommonOptions } from './client.js';
 
 export interface KafkaSubscriberOptions extends KafkaCommonOptions {
   /** default: a fresh group per subscriber, so each controller sees every message */
@@ -37,11 +38,19 @@ export class KafkaTelemetrySubscriber implements TelemetrySubscriber {
     this.kafka = createKafkaClient(opts, this.log, opts.clientId ?? 'fogsim-controller');
   }
 
+  /** Brokers that do not answer: an UnavailableError naming them. */
   async subscribe(handler: (m: TelemetryMessage) => void): Promise<void> {
     this.handlers.add(handler);
     if (this.consumer) return;
-    const topics = await ensureTelemetryTopics(this.kafka, this.opts);
-    const starts = this.opts.fromBeginning ? [] : await fetchEndOffsets(this.kafka, topics);
+    const brokers = this.opts.brokers;
+    let topics: string[];
+    let starts: Awaited<ReturnType<typeof fetchEndOffsets>>;
+    try {
+      topics = await ensureTelemetryTopics(this.kafka, this.opts);
+      starts = this.opts.fromBeginning ? [] : await fetchEndOffsets(this.kafka, topics);
+    } catch (e) {
+      throw unreachableBrokers(e, brokers);
+    }
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
       sessionTimeout: 10_000,
@@ -66,7 +75,9 @@ export class KafkaTelemetrySubscriber implements TelemetrySubscriber {
         resolve();
       });
     });
-    await consumer.connect();
+    await consumer.connect().catch((e: unknown) => {
+      throw unreachableBrokers(e, brokers);
+    });
     await consumer.subscribe({ topics, fromBeginning: this.opts.fromBeginning ?? false });
     await consumer.run({
       eachMessage: async ({ message }) => {
@@ -92,7 +103,7 @@ export class KafkaTelemetrySubscriber implements TelemetrySubscriber {
     await Promise.race([
       joined,
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`telemetry consumer did not join its group within ${timeout} ms (brokers ${this.opts.brokers.join(',')})`)), timeout);
+        timer = setTimeout(() => reject(new UnavailableError(`telemetry consumer did not join its group within ${timeout} ms (brokers ${brokers.join(',')})`)), timeout);
       }),
     ]).finally(() => clearTimeout(timer));
   }

@@ -15,7 +15,7 @@ import { openStore } from '../../db/open.js';
 import { parseMySqlUrl } from '../../db/mysql-store.js';
 import { MIGRATIONS, TABLES } from '../../db/migrations.js';
 import type { NewEvent, Store } from '../../db/store.js';
-import { ConflictError, UserError } from '../../model/errors.js';
+import { ConflictError, NotFoundError, UnavailableError, UserError } from '../../model/errors.js';
 import { loadScenario } from '../../model/scenario.js';
 import type { NewRun } from '../../model/types.js';
 
@@ -267,6 +267,7 @@ describe.each(factories.map((f) => [f.name, f] as const))('Store contract: %s', 
     ]);
     await expect(store.setAppReference(1, 9999)).rejects.toThrow(/copy 9999 does not exist/);
     await expect(store.setAppReference(42, a.id)).rejects.toThrow(/app 42 does not exist/);
+    await expect(store.setAppReference(42, a.id)).rejects.toBeInstanceOf(NotFoundError); // the API answers 404
     await store.upsertApp({ id: 1, nodeId: 2, goal: { metric: 'throughput', min: 5 } });
     const app1 = (await store.listApps())[0];
     expect(app1).toEqual({ id: 1, nodeId: 2, goal: { metric: 'throughput', min: 5 }, datasetId: a.id });
@@ -530,14 +531,15 @@ if (!mysqlFactory) {
 }
 
 describe('openStore', () => {
-  it('a MySQL server that is down gives a UserError naming FOGSIM_MYSQL_URL', async () => {
+  it('a MySQL server that is down gives a retriable UnavailableError naming FOGSIM_MYSQL_URL', async () => {
     // a port that was free a moment ago: nothing listens there
     const srv = createServer();
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
     const port = (srv.address() as { port: number }).port;
     await new Promise<void>((r) => srv.close(() => r()));
     const err = await openStore({ mysqlUrl: `mysql://u:secret@127.0.0.1:${port}/fogsim`, sqlitePath: '' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UserError);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(err).toMatchObject({ code: 'UNAVAILABLE', retriable: true });
     expect((err as Error).message).toMatch(/FOGSIM_MYSQL_URL/);
     expect((err as Error).message).toMatch(/connection refused; check the server is running/);
     expect((err as Error).message).not.toMatch(/secret/);

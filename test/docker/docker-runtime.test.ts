@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DockerRuntime, hostPathBinds } from '../../controller/runtime/docker-runtime.js';
-import { UserError } from '../../model/errors.js';
+import { UnavailableError, UserError } from '../../model/errors.js';
 
 /*
  * The parts of the Docker runtime that need no engine: a missing engine is a user error that says
@@ -15,12 +15,13 @@ describe('Docker runtime without an engine', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fogsim-docker-unit-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('an engine that is not there is a UserError naming DOCKER_HOST and how to start one', async () => {
+  it('an engine that is not there is a retriable UnavailableError naming DOCKER_HOST and how to start one', async () => {
     // a socket path nobody listens on (ENOENT) and a TCP port nobody listens on (ECONNREFUSED)
     for (const docker of [new Docker({ socketPath: join(dir, 'no-engine.sock') }), new Docker({ host: '127.0.0.1', port: 1, protocol: 'http' })]) {
       const rt = new DockerRuntime({ docker, sessionId: 'unit' });
       const err = await rt.start({ appId: 1, env: { FOGSIM_APP_ID: '1' } }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(UserError);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect(err).toMatchObject({ retriable: true });
       const msg = (err as Error).message;
       expect(msg).toContain('DOCKER_HOST');
       expect(msg).toContain('scripts/docker/engine.sh start');

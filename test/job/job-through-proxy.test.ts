@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { JobAbortedError, runJobOnFile, runJobOnObject } from '../../nodes/job/job.js';
 import { measureRun } from '../../nodes/monitor/monitor.js';
 import { generateDataset } from '../../dataset/generate.js';
-import { UserError } from '../../model/errors.js';
+import { FogsimError, UserError } from '../../model/errors.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../objectstore/embedded-s3/index.js';
 import { openObjectStore } from '../../objectstore/open.js';
 import { startProxyServer, ToxiproxyLatencyControl, type RunningProxyServer } from '../../proxies/index.js';
@@ -120,10 +120,10 @@ describe('job through the embedded S3 server and the latency proxy', () => {
     }
   }, 60_000);
 
-  it('proxy down: a clear UserError and no average', async () => {
+  it('proxy down: a clear error (FogsimError: no stack trace for the user) and no average', async () => {
     await latency.removeProxy('app-1');
     const err = await runJobOnObject(via, 'node-3', 'bloodtests.json').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UserError);
+    expect(err).toBeInstanceOf(FogsimError);
     expect((err as Error).message).toMatch(/not reachable|ECONNREFUSED|reading the data set failed/);
   }, 60_000);
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../model/errors.js';
+import { NotFoundError, UnavailableError } from '../../model/errors.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../objectstore/embedded-s3/index.js';
 import { openObjectStore } from '../../objectstore/open.js';
 import { ObjectNotFoundError, S3ObjectStore } from '../../objectstore/s3-object-store.js';
@@ -229,7 +229,7 @@ function contract(label: string, open: () => Promise<{ store: S3ObjectStore; clo
     it('a missing object or bucket gives an error naming bucket and key', async () => {
       const err = await store.getObject(A, 'nope/missing.json').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ObjectNotFoundError);
-      expect(err).toBeInstanceOf(UserError);
+      expect(err).toBeInstanceOf(NotFoundError);
       expect((err as Error).message).toBe(`object s3://${A}/nope/missing.json not found: no such key in bucket "${A}"`);
       const err2 = await store.getObject(`fogsim-ct-${run}-gone`, 'k').catch((e: unknown) => e);
       expect(err2).toBeInstanceOf(ObjectNotFoundError);
@@ -441,11 +441,12 @@ function contract(label: string, open: () => Promise<{ store: S3ObjectStore; clo
       });
     }
 
-    it('a server that is down gives a UserError naming the endpoint and the fix', async () => {
+    it('a server that is down gives a retriable UnavailableError naming the endpoint and the fix', async () => {
       const port = await freePort();
       const down = store.viaEndpoint('127.0.0.1', port);
       const err = await down.listBuckets().catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(UserError);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect(err).toMatchObject({ retriable: true, httpStatus: 503 });
       expect((err as Error).message).toContain(`http://127.0.0.1:${port}`);
       expect((err as Error).message).toContain('FOGSIM_S3_ENDPOINT');
       await expect(down.getObject(A, 'x')).rejects.toThrow(/not reachable \(ECONNREFUSED\)/);

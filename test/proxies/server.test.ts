@@ -6,7 +6,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../model/errors.js';
+import { UnavailableError, UserError } from '../../model/errors.js';
 import { startProxyServer, type RunningProxyServer } from '../../proxies/server/index.js';
 import { openLatencyControl, ToxiproxyLatencyControl } from '../../proxies/toxiproxy-control.js';
 import { readInfraConfig } from '../../util/config.js';
@@ -108,18 +108,19 @@ describe('embedded server: data path', () => {
 });
 
 describe('LatencyControl errors', () => {
-  it('a proxy server that is down gives a UserError naming the URL and the fix', async () => {
+  it('a proxy server that is down gives a retriable UnavailableError naming the URL and the fix', async () => {
     const dead = net.createServer();
     await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
     const port = (dead.address() as net.AddressInfo).port;
     await new Promise((r) => dead.close(r));
     const url = `http://127.0.0.1:${port}`;
     const err = await openLatencyControl(readInfraConfig({ FOGSIM_TOXIPROXY_URL: url })).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UserError);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(err).toMatchObject({ retriable: true, httpStatus: 503 });
     expect((err as Error).message).toContain(`the latency proxy at ${url} is not reachable`);
     expect((err as Error).message).toContain('fogsim proxy serve');
     const lc = new ToxiproxyLatencyControl(url);
-    await expect(lc.setLatency('app-1', 100)).rejects.toThrow(UserError);
+    await expect(lc.setLatency('app-1', 100)).rejects.toThrow(UnavailableError);
     await expect(lc.getLatency('app-1')).rejects.toThrow(`the latency proxy at ${url} is not reachable`);
   });
 

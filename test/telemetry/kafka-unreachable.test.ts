@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KafkaTelemetryPublisher } from '../../telemetry/kafka/index.js';
+import { KafkaTelemetryPublisher, KafkaTelemetrySubscriber } from '../../telemetry/kafka/index.js';
+import { UnavailableError } from '../../model/errors.js';
 import { captureLogger, waitFor } from './helpers.js';
 import { closedPort } from '../helpers/ports.js';
 
@@ -39,4 +40,14 @@ describe('KafkaTelemetryPublisher with Kafka away', () => {
     expect(pub.buffered).toBe(0);
     await pub.close(0);
   });
+
+  it('a subscriber with Kafka away fails with a retriable UnavailableError naming the brokers', async () => {
+    const brokers = [`127.0.0.1:${await closedPort()}`];
+    const sub = new KafkaTelemetrySubscriber({ brokers, logger: captureLogger().logger });
+    const err = await sub.subscribe(() => undefined).catch((e: unknown) => e);
+    await sub.close();
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(err).toMatchObject({ code: 'UNAVAILABLE', httpStatus: 503, retriable: true });
+    expect((err as Error).message).toContain(`Kafka at ${brokers[0]} (FOGSIM_KAFKA_BROKERS) is not reachable`);
+  }, 30_000);
 });

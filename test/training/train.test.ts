@@ -5,12 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseScenarioYaml, type Scenario } from '../../model/scenario.js';
-import { UserError } from '../../model/errors.js';
+import { UnavailableError, UserError } from '../../model/errors.js';
 import { METRICS, type ImpactVector } from '../../model/metrics.js';
 import type { ImpactRow } from '../../model/types.js';
 import { readInfraConfig, type InfraConfig } from '../../util/config.js';
 import { openStore } from '../../db/open.js';
-import { trainScenario, type TrainingEvent } from '../../training/train.js';
+import { checkTrainOptions, trainScenario, type TrainingEvent, type TrainOptions, type TrainResult } from '../../training/train.js';
+import { trainingInfraFrom } from '../../training/infra.js';
+import { withInfra } from '../../infra/infra.js';
 import { importVectors } from '../../training/import.js';
 import { missingVectors } from '../../training/labels.js';
 import { formatVector } from '../../training/files.js';
@@ -52,6 +54,13 @@ const tmp = () => {
 };
 const configIn = (dir: string): InfraConfig => readInfraConfig({ FOGSIM_DATA_DIR: dir });
 
+/** As `fogsim train` does: options checked, the infrastructure started once, trained on, stopped. */
+async function train(o: Omit<TrainOptions, 'infra'> & { config: InfraConfig }): Promise<TrainResult> {
+  const { config, ...opts } = o;
+  checkTrainOptions(opts);
+  return withInfra(config, { proxyPort: 0 }, async (infra) => trainScenario({ ...opts, infra: await trainingInfraFrom(infra, opts.scenario) }));
+}
+
 async function rowsOf(cfg: InfraConfig, appId?: number): Promise<ImpactRow[]> {
   const store = await openStore(cfg);
   try {
@@ -75,7 +84,7 @@ describe('training on the embedded stack', () => {
   beforeAll(async () => {
     dir = tmp();
     cfg = configIn(dir);
-    const r = await trainScenario({ scenario, config: cfg, outDir: join(dir, 'out'), onEvent: (e) => events.push(e) });
+    const r = await train({ scenario, config: cfg, outDir: join(dir, 'out'), onEvent: (e) => events.push(e) });
     expect(r.interrupted).toBe(false);
     expect(r.pairsTrained).toBe(12);
     rows = await rowsOf(cfg);
@@ -158,7 +167,7 @@ describe('training on the embedded stack', () => {
 
   it('a rerun finds everything stored and measures nothing; files go by default where run and up read', async () => {
     const seen: TrainingEvent[] = [];
-    const r = await trainScenario({ scenario, config: cfg, onEvent: (e) => seen.push(e) });
+    const r = await train({ scenario, config: cfg, onEvent: (e) => seen.push(e) });
     expect(r.outDir).toBe(vectorsDirFor(dir, 'obvious'));
     expect(existsSync(join(dir, 'training', 'obvious', 'app-2', 'ICR3.txt'))).toBe(true);
     expect(r.measurements).toBe(0);
@@ -175,7 +184,7 @@ describe('interrupted training', () => {
     const progressFile = join(dir, 'training-progress.json');
     const ac = new AbortController();
     const first: TrainingEvent[] = [];
-    const r1 = await trainScenario({
+    const r1 = await train({
       scenario,
       config: cfg,
       appIds: [1],
@@ -195,7 +204,7 @@ describe('interrupted training', () => {
     expect(existsSync(progressFile)).toBe(true);
 
     const second: TrainingEvent[] = [];
-    const r2 = await trainScenario({ scenario, config: cfg, appIds: [1], outDir: null, onEvent: (e) => second.push(e) });
+    const r2 = await train({ scenario, config: cfg, appIds: [1], outDir: null, onEvent: (e) => second.push(e) });
     expect(r2.interrupted).toBe(false);
     expect(second.find((e) => e.kind === 'start')).toMatchObject({ skippedPairs: 1, totalPairs: 5, totalMeasurements: 2 });
     // only node 3 was never measured: 2 runs, and pair (1, 2) is not trained again
@@ -219,17 +228,23 @@ describe('training errors', () => {
 
   it('names bad options and scenarios that cannot be trained, before starting anything', async () => {
     const cfg = configIn(tmp());
-    await expectUserError(trainScenario({ scenario, config: cfg, appIds: [9] }), /--app: app 9 is not in scenario obvious; its apps are 1, 2/);
-    await expectUserError(trainScenario({ scenario, config: cfg, iterations: 0 }), /--iterations: must be a whole number >= 1/);
-    await expectUserError(trainScenario({ scenario, config: cfg, concurrency: 0 }), /--concurrency/);
+    await expectUserError(train({ scenario, config: cfg, appIds: [9] }), /--app: app 9 is not in scenario obvious; its apps are 1, 2/);
+    await expectUserError(train({ scenario, config: cfg, iterations: 0 }), /--iterations: must be a whole number >= 1/);
+    await expectUserError(train({ scenario, config: cfg, concurrency: 0 }), /--concurrency/);
     const oneStorage = parseScenarioYaml(OBVIOUS.replace('{ id: 2, availability: 70 }', '{ id: 2, availability: 70, storage: false }').replace('{ id: 3, availability: 95 }', '{ id: 3, availability: 95, storage: false }').replace('node: 3 }', 'node: 1 }'));
-    await expectUserError(trainScenario({ scenario: oneStorage, config: cfg }), /at least two nodes with storage/);
+    await expectUserError(train({ scenario: oneStorage, config: cfg }), /at least two nodes with storage/);
   });
 
-  it('an unreachable object store or proxy is a clear error, and what was started is stopped', async () => {
+  it('an unreachable object store or proxy is a clear, retriable UnavailableError, and what was started is stopped', async () => {
     const dir = tmp();
-    await expectUserError(trainScenario({ scenario, config: readInfraConfig({ FOGSIM_DATA_DIR: dir, FOGSIM_S3_ENDPOINT: 'http://127.0.0.1:9' }) }), /object store at http:\/\/127.0.0.1:9 .*not reachable/);
-    await expectUserError(trainScenario({ scenario, config: readInfraConfig({ FOGSIM_DATA_DIR: dir, FOGSIM_TOXIPROXY_URL: 'http://127.0.0.1:9' }) }), /latency proxy at http:\/\/127.0.0.1:9 is not reachable/);
+    const expectUnavailable = async (p: Promise<unknown>, re: RegExp) => {
+      const e = await p.then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(UnavailableError);
+      expect(e).toMatchObject({ code: 'UNAVAILABLE', httpStatus: 503, retriable: true });
+      expect((e as Error).message).toMatch(re);
+    };
+    await expectUnavailable(train({ scenario, config: readInfraConfig({ FOGSIM_DATA_DIR: dir, FOGSIM_S3_ENDPOINT: 'http://127.0.0.1:9' }) }), /object store at http:\/\/127.0.0.1:9 .*not reachable/);
+    await expectUnavailable(train({ scenario, config: readInfraConfig({ FOGSIM_DATA_DIR: dir, FOGSIM_TOXIPROXY_URL: 'http://127.0.0.1:9' }) }), /latency proxy at http:\/\/127.0.0.1:9 is not reachable/);
   }, 30_000);
 });
 

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { openStore } from '../db/open.js';
 import type { Store } from '../db/store.js';
 import { openObjectStore, parseS3Endpoint } from '../objectstore/open.js';
@@ -11,9 +11,11 @@ import type { LatencyControl } from '../proxies/latency-control.js';
 import type { InfraConfig } from '../util/config.js';
 
 /**
- * The infrastructure of one fogsim session: every role on its real server when the environment
+ * The infrastructure of one fogsim command: every role on its real server when the environment
  * names one (FOGSIM_MYSQL_URL, FOGSIM_S3_ENDPOINT, FOGSIM_TOXIPROXY_URL), else its embedded
- * default started here. `up`, `run` and `train` share it; `close()` stops only what it started.
+ * default started here. The one bring-up: `up` and `run` (controller/session.ts) and `train`
+ * (cli, training/infra.ts builds the training's view of it) start it once and pass it on;
+ * `close()` stops only what it started.
  */
 export interface Infra {
   cfg: InfraConfig;
@@ -115,6 +117,16 @@ export async function startInfra(cfg: InfraConfig, opts: InfraOptions = {}): Pro
   }
 }
 
+/** Starts the infrastructure, runs `fn` on it, and stops what was started, also when `fn` throws. */
+export async function withInfra<T>(cfg: InfraConfig, opts: InfraOptions, fn: (infra: Infra) => Promise<T>): Promise<T> {
+  const infra = await startInfra(cfg, opts);
+  try {
+    return await fn(infra);
+  } finally {
+    await infra.close();
+  }
+}
+
 /** Toxiproxy's port when free (so scripts written for Toxiproxy work), else any free port. */
 async function startEmbeddedProxy(port?: number) {
   if (port !== undefined) return startProxyServer({ host: '127.0.0.1', port });
@@ -127,8 +139,4 @@ async function startEmbeddedProxy(port?: number) {
 
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-}
-
-export function ensureParent(file: string): void {
-  mkdirSync(dirname(file), { recursive: true });
 }
