@@ -15,6 +15,7 @@ import type { BenchResult } from './types.js';
  */
 
 function seedList(spec: string): number[] {
+  if (spec.trim() === '' || spec === 'none') return [];
   return spec.split(',').flatMap((part) => {
     const m = /^(\d+)-(\d+)$/.exec(part.trim());
     if (m) return Array.from({ length: Number(m[2]) - Number(m[1]) + 1 }, (_, i) => Number(m[1]) + i);

@@ -16,7 +16,7 @@ import { proxyNameForApp, type LatencyControl } from '../proxies/latency-control
 import type { TelemetryPublisher } from '../telemetry/bus.js';
 import type { Clock } from '../util/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
-import type { Rng } from '../util/rng.js';
+import { forkRng, type Rng } from '../util/rng.js';
 import { drawLatency, measureRun } from './monitor/monitor.js';
 import { decide, traceDecision, type Decision } from '../decision/decide.js';
 import { evaluateGoal, formatTerm, type GoalCheck } from '../decision/goal.js';
@@ -76,10 +76,13 @@ const MAX_CONFLICT_RETRIES = 3;
 export class AppNode {
   private readonly log: Logger;
   private readonly proxy: string;
+  /** the app's generator split by purpose: the k-th choice draws the same whatever the arrivals and reads drew */
+  private readonly rng: { arrival: Rng; latency: Rng; choice: Rng };
 
   constructor(private readonly d: NodeDeps) {
     this.log = d.log ?? createLogger(`node-${d.appId}`);
     this.proxy = proxyNameForApp(d.appId);
+    this.rng = { arrival: forkRng(d.rng), latency: forkRng(d.rng), choice: forkRng(d.rng) };
   }
 
   private get now(): number {
@@ -132,9 +135,9 @@ export class AppNode {
   async run(): Promise<void> {
     await this.preflight();
     await this.warmUp();
-    const { clock, rng, scenario, signal } = this.d;
+    const { clock, scenario, signal } = this.d;
     while (!signal?.aborted) {
-      const wait = Math.max(0, rng.normal(scenario.timing.arrivalMeanMs, scenario.timing.arrivalSdMs));
+      const wait = Math.max(0, this.rng.arrival.normal(scenario.timing.arrivalMeanMs, scenario.timing.arrivalSdMs));
       await clock.sleep(wait, signal);
       if (signal?.aborted) break;
       try {
@@ -226,14 +229,14 @@ export class AppNode {
 
   /** Sets the proxy latency for the data's node, runs the job through the proxy, measures. */
   async measure(): Promise<Measurement> {
-    const { store, latency, rng, scenario, appId } = this.d;
+    const { store, latency, scenario, appId } = this.d;
     const copy = await store.getAppReference(appId);
     if (!copy) throw new UserError(`app ${appId} references no data set copy; the controller places the data set at start`);
     const app = (await store.listApps()).find((a) => a.id === appId);
     const appNode = app?.nodeId ?? scenario.apps.find((a) => a.id === appId)!.node;
     // the store, not the scenario: latency edited in the admin UI acts on the next run
     const mean = appNode === copy.nodeId ? 0 : ((await store.getLatency(appNode, copy.nodeId)) ?? 0);
-    const drawn = drawLatency(rng, mean, scenario.timing.latencySdMs);
+    const drawn = drawLatency(this.rng.latency, mean, scenario.timing.latencySdMs);
     await latency.setLatency(this.proxy, Math.round(drawn));
     const startedAtMs = this.now;
     const node = await store.getNode(copy.nodeId);
@@ -287,7 +290,7 @@ export class AppNode {
    * was done and the caller measures again; the events table only ever holds actions that happened.
    */
   async act(ref: DatasetCopy, check: GoalCheck, ctx: { repair: number; feedbackGiven: number }): Promise<Acted> {
-    const { store, appId, scenario, rng } = this.d;
+    const { store, appId, scenario } = this.d;
     const now = await store.getAppReference(appId);
     const staleTrace = (reason: string): DecisionTrace => ({ kind: 'stale', violated: check.violated.map(formatTerm), chosen: 'NA', explored: false, candidates: [], dataNode: ref.nodeId, reason, ...ctx });
     if (!now || now.id !== ref.id || now.version !== ref.version) {
@@ -303,7 +306,7 @@ export class AppNode {
       counters,
       params: scenario.decision,
       rho: rhoFor(scenario, appId),
-      rng,
+      rng: this.rng.choice,
     });
     if (decision.missing.length) this.log.warn({ missing: decision.missing }, 'candidates without an impact vector were left out; run fogsim train');
     const { chosen, explored } = decision;

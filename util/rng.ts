@@ -53,6 +53,15 @@ export function createRng(seed: number): Rng {
   };
 }
 
+/**
+ * A generator seeded from the next draw of `parent`: one app's seed gives several independent
+ * streams (arrivals, latency draws, choices), so how many draws one purpose takes (a local read
+ * draws no latency) never shifts the draws of another.
+ */
+export function forkRng(parent: Rng): Rng {
+  return createRng(Math.floor(parent.next() * 4294967296));
+}
+
 /** Derives a per-app seed from the scenario seed. */
 export function appSeed(scenarioSeed: number, appId: number): number {
   return (Math.imul(scenarioSeed ^ 0x5bd1e995, 2654435761) + appId * 0x27d4eb2f) >>> 0;
