@@ -1,5 +1,5 @@
 /*
- * Initial data placement (DESIGN 4): one bucket per storage node, the data set uploaded to the
+ * Initial data placement (docs/architecture.md): one bucket per storage node, the data set uploaded to the
  * dataset node's bucket as the first copy of its family, and every app pointed at a copy.
  * Idempotent: the controller calls it at every start, on a fresh or an existing store.
  */

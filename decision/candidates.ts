@@ -23,7 +23,7 @@ export interface CandidateInput {
 }
 
 /**
- * DESIGN 7.3: NA; M{d}_{y} and C{d}_{y} for every other storage node y that holds no copy of the
+ * docs/architecture.md: NA; M{d}_{y} and C{d}_{y} for every other storage node y that holds no copy of the
  * family yet (a second copy on the same node would be pointless and would share one object key);
  * CR{y} for every other existing copy of the family.
  */

@@ -7,7 +7,7 @@ export interface Choice<T> {
 }
 
 /**
- * Epsilon-greedy (DESIGN 7.5): with probability epsilon a uniformly random candidate (NA
+ * Epsilon-greedy (docs/architecture.md): with probability epsilon a uniformly random candidate (NA
  * included), else the best global score. Exactly one uniform draw decides, plus one more to pick
  * when exploring, so the sequence of choices is a function of the seed.
  */

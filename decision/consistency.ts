@@ -3,7 +3,7 @@ import type { Action } from './actions.js';
 import { impactF } from './impact.js';
 
 /**
- * Data consistency (DESIGN.md section 6): 1 - (extra copies of the family) / k. One copy is fully
+ * Data consistency (docs/metrics.md): 1 - (extra copies of the family) / k. One copy is fully
  * consistent (1); k extra copies give 0. Floored at 0 in case copies were added by hand.
  */
 export function dataConsistency(copiesInFamily: number, maxCopies: number): number {

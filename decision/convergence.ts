@@ -1,7 +1,7 @@
 import type { RunRow } from '../model/types.js';
 
 /*
- * Converged (DESIGN.md section 9), the one home of the rule: over a window of each app's most
+ * Converged (decision/convergence.ts), the one home of the rule: over a window of each app's most
  * recent runs, every goal met with no action other than NA, no action by anyone since the window
  * began, and no event open (each closed, its global feedback applied). The experiment loop, the
  * report and the API all call this.

@@ -39,7 +39,7 @@ export function candidateVector(c: Candidate, impacts: ReadonlyMap<string, Impac
 }
 
 /**
- * DESIGN.md section 7, steps 3-5, in one pure step: candidates, scores, epsilon-greedy choice.
+ * docs/architecture.md, in one pure step: candidates, scores, epsilon-greedy choice.
  * A candidate whose vector is missing is left out (and named) rather than failing the whole
  * repair: the loop checks every vector at start, so this only happens for nodes added at run time.
  */

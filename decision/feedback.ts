@@ -2,7 +2,7 @@ import type { EventClosure } from '../db/store.js';
 import type { EventRow } from '../model/types.js';
 
 /**
- * External feedback left on an open event at time t (DESIGN.md section 7, step 2): p = 1 - (t - created)/T.
+ * External feedback left on an open event at time t (docs/architecture.md): p = 1 - (t - created)/T.
  * Fresh events get ~1 (the action most likely caused the violation), old ones ~0.
  * Clamped to [0, 1] so a clock skew between nodes cannot produce values outside the range.
  */
@@ -26,7 +26,7 @@ export function otherApps(appCount: number): number {
 }
 
 /**
- * Closing an event (DESIGN.md section 7, step 7): global feedback = sum / (other apps); the
+ * Closing an event (docs/architecture.md): global feedback = sum / (other apps); the
  * action's counter goes up by one when the community judged it harmful (>= threshold), else down
  * by one. The floor at zero is applied by the store, atomically with the close.
  */

@@ -59,7 +59,7 @@ function evalExpr(g: Goal, v: MetricValues): boolean {
   return 'all' in g ? g.all.map((x) => evalExpr(x, v)).every(Boolean) : g.any.map((x) => evalExpr(x, v)).some(Boolean);
 }
 
-/** Checks a goal against measured values; the per-term lists feed the scoring of DESIGN 7.4. */
+/** Checks a goal against measured values; the per-term lists feed the scoring (decision/scoring.ts). */
 export function evaluateGoal(g: Goal, v: MetricValues): GoalCheck {
   const terms = goalTerms(g).map((term) => ({ term, value: v[term.metric], satisfied: termSatisfied(term, v) }));
   const met = evalExpr(g, v);

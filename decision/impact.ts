@@ -1,7 +1,7 @@
 import { HIGHER_IS_BETTER, METRICS, type ImpactVector, type Metric, type MetricValues } from '../model/metrics.js';
 
 /**
- * The impact function of DESIGN 7.8: how much a change of one metric helps (+) or hurts (-),
+ * The impact function (docs/metrics.md): how much a change of one metric helps (+) or hurts (-),
  * squashed into [-1, 1] by an arctangent. rho is the change that maps to atan(pi/2) ~ 1.0,
  * i.e. the scale at which a change counts as "large"; past it the value is clipped to +-1.
  */

@@ -1,4 +1,4 @@
-// The decision system of DESIGN.md section 7: pure functions over plain data, no I/O.
+// The decision system of docs/scenario.md: pure functions over plain data, no I/O.
 export * from './actions.js';
 export * from './impact.js';
 export * from './goal.js';

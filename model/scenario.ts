@@ -8,7 +8,7 @@ import type { Goal } from './types.js';
 
 /*
  * The scenario model: one YAML file describes nodes, links, apps and goals, the data set,
- * timings and every decision parameter of DESIGN.md section 7 (with its defaults).
+ * timings and every decision parameter of docs/scenario.md (with its defaults).
  * Validation reports every problem with a path such as `apps[0].goal.all[1].metric`.
  */
 

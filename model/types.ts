@@ -88,7 +88,7 @@ export interface RunRow {
 export type NewRun = Omit<RunRow, 'id'> & { decision?: DecisionTrace | null };
 
 /**
- * What one violated check led to, kept with its run (DESIGN.md section 7: every decision, NA
+ * What one violated check led to, kept with its run (docs/architecture.md: every decision, NA
  * included, is recorded with its best five candidates). `decided`: candidates were scored and
  * one chosen; `repairs-exhausted`: the last violated check of a repair cycle (feedback left,
  * no further decision); `failed`: the run failed, nothing was decided; `stale`: the placement

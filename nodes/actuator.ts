@@ -1,5 +1,5 @@
 /*
- * The actuator: executes a chosen action on the object store and the store (DESIGN.md section 7,
+ * The actuator: executes a chosen action on the object store and the store (docs/architecture.md,
  * step 6). The physical change comes first, then the optimistic row update with its event in one
  * transaction; a lost race is a ConflictError and leaves neither a row change nor an orphan object.
  */

@@ -1,5 +1,5 @@
 /*
- * The community's side of an event (DESIGN.md section 7, steps 2 and 7): feedback left by a
+ * The community's side of an event (docs/architecture.md): feedback left by a
  * violated app on the open events of others, and the closing of overdue events with their global
  * feedback and counter change. Shared by the node loop and the controller's closer, so the
  * divisor of the global feedback is counted in one way (the store's apps).

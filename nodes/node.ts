@@ -1,5 +1,5 @@
 /*
- * The loop of one app (DESIGN.md sections 2 and 7): wait for the next arrival, set the proxy
+ * The loop of one app (docs/architecture.md): wait for the next arrival, set the proxy
  * latency, run the job through the proxy, measure, check the goal, and on a violation leave
  * feedback, choose, execute (nodes/actuator.ts), write the event, re-run and learn
  * (nodes/learning.ts); the community's side is nodes/community.ts. Every I/O is an injected
@@ -203,7 +203,7 @@ export class AppNode {
       if (!acted.event) return out; // NA chosen: nothing changed, wait for the next arrival
       out.events.push(acted.event);
 
-      // DESIGN.md section 7, step 8: re-run at once and learn from what the action did to this app
+      // docs/architecture.md: re-run at once and learn from what the action did to this app
       const after = await this.measure();
       if (!after.error) await learnFromRepair({ store, scenario, appId: this.d.appId, chosen: acted.chosen!, before: m.metrics, after: after.metrics, impacts: acted.impacts!, nowMs: this.now });
       m = after;

@@ -13,7 +13,7 @@ import { ProgressCache, trainingFingerprint } from './progress.js';
 import { vectorsDirFor } from './dirs.js';
 
 /*
- * Offline training (DESIGN.md section 8, issue 5).
+ * Offline training (docs/architecture.md).
  *
  * For every app and ordered pair (x, y) of storage nodes, N iterations of: one run of the job with
  * the data on x, one with the data on y, through the app's proxy with the latency of the link

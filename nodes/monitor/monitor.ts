@@ -4,7 +4,7 @@ import type { JobResult } from '../job/job.js';
 import { dataConsistency } from '../../decision/consistency.js';
 
 /*
- * The monitor (DESIGN.md section 6): turns one run of the job plus what is known about the
+ * The monitor (docs/metrics.md): turns one run of the job plus what is known about the
  * placement into the six QoS metrics. Pure: the caller reads the latency back from the proxy
  * and the availability and copy count from the store.
  */

@@ -186,7 +186,7 @@ export async function seedRealistic(store: Store, scenario: Scenario, endMs = Da
       error: null,
     });
   }
-  // events whose window has passed close with their global feedback (DESIGN.md section 7.7)
+  // events whose window has passed close with their global feedback (docs/architecture.md)
   const others = scenario.apps.length - 1;
   await store.closeDueEvents(endMs, (e) => {
     const g = e.sumFeedback / others;

@@ -4,7 +4,7 @@ import { convergence, type ConvergenceRun } from '../../decision/convergence.js'
 const quiet = (t: number): ConvergenceRun => ({ goalMet: true, actionLabel: 'NA', error: null, startedAtMs: t });
 const windows = (runs: Record<number, ConvergenceRun[]>) => new Map(Object.entries(runs).map(([k, v]) => [Number(k), v]));
 
-describe('converged (DESIGN.md section 9): goals met over the window, no action in it, no event open', () => {
+describe('converged (decision/convergence.ts): goals met over the window, no action in it, no event open', () => {
   const base = { appIds: [1, 2], windowRuns: 3, openEvents: 0, lastActionAtMs: null };
   const allQuiet = windows({ 1: [quiet(10), quiet(20), quiet(30)], 2: [quiet(12), quiet(22), quiet(32)] });
 

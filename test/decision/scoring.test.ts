@@ -11,7 +11,7 @@ import { evaluateGoal } from '../../decision/goal.js';
 import type { MetricValues } from '../../model/metrics.js';
 import { parseAction } from '../../decision/actions.js';
 
-// the defaults of DESIGN 7.4, as the scenario model fills them
+// the decision defaults (docs/scenario.md), as the scenario model fills them
 const params = parseScenario({ nodes: [{ id: 1, availability: 90 }], dataset: { node: 1 }, apps: [{ id: 1, node: 1, goal: { metric: 'responseTime', max: 1 } }] }).decision;
 const RT: GoalTerm = { metric: 'responseTime', max: 800 };
 const A: GoalTerm = { metric: 'availability', min: 95 };
@@ -105,7 +105,7 @@ describe('score, weighted rule (decision.scoring: weighted)', () => {
   });
 });
 
-describe('candidates (DESIGN 7.3)', () => {
+describe('candidates (docs/architecture.md)', () => {
   const nodes = [
     { id: 1, storage: true },
     { id: 2, storage: false },
@@ -137,7 +137,7 @@ describe('candidates (DESIGN 7.3)', () => {
   });
 });
 
-describe('epsilon exploration (DESIGN 7.5)', () => {
+describe('epsilon exploration (docs/architecture.md)', () => {
   const scored = ['NA', 'M3_1', 'C3_1', 'M3_2'].map((label, i) => ({ label, globalScore: i === 2 ? 0.5 : 0 }));
   it('explores about epsilon of the time over 10,000 draws, uniformly over candidates', () => {
     const rng = createRng(1234);

@@ -36,7 +36,7 @@ describe('scenario model', () => {
     expect(s.timing.feedbackWindowMs).toBe(210000);
   });
 
-  it('fills every decision parameter of DESIGN.md section 7 when absent', () => {
+  it('fills every decision parameter of docs/scenario.md when absent', () => {
     const raw = thesis();
     delete raw.decision;
     delete raw.timing;
