@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runExperiment } from '../../controller/experiment/experiment.js';
-import { readInfraConfig } from '../../util/config.js';
+import { runExperiment } from '../../../controller/experiment/experiment.js';
+import { readInfraConfig } from '../../../util/config.js';
 
 // `fogsim run` end to end on the embedded servers: real node processes, real proxy latency,
 // real S3 traffic; the thesis story at a tenth of its latencies.

@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runExperiment } from '../../controller/experiment/experiment.js';
-import { startSession } from '../../controller/session.js';
-import { loadScenario } from '../../model/scenario.js';
-import type { ImpactVector } from '../../model/metrics.js';
-import { fileNameForLabel, parseVectorText } from '../../training/files.js';
-import { learnedDirFor, vectorsDirFor } from '../../training/dirs.js';
-import { requiredLabels } from '../../training/labels.js';
-import { readInfraConfig, type InfraConfig } from '../../util/config.js';
-import { isolatedEnv } from '../helpers/env.js';
+import { runExperiment } from '../../../controller/experiment/experiment.js';
+import { startSession } from '../../../controller/session.js';
+import { loadScenario } from '../../../model/scenario.js';
+import type { ImpactVector } from '../../../model/metrics.js';
+import { fileNameForLabel, parseVectorText } from '../../../training/files.js';
+import { learnedDirFor, vectorsDirFor } from '../../../training/dirs.js';
+import { requiredLabels } from '../../../training/labels.js';
+import { readInfraConfig, type InfraConfig } from '../../../util/config.js';
+import { isolatedEnv } from '../../helpers/env.js';
 
 /*
  * Issue 13, defect 9: `fogsim train --import <the original's vector files> --scenario S` then
@@ -22,7 +22,7 @@ import { isolatedEnv } from '../helpers/env.js';
  */
 
 const exec = promisify(execFile);
-const root = new URL('../../', import.meta.url).pathname;
+const root = new URL('../../../', import.meta.url).pathname;
 const SCENARIO = 'scenarios/thesis.yaml';
 const scenario = loadScenario(join(root, SCENARIO));
 const labels = requiredLabels(scenario);

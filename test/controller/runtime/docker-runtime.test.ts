@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DockerRuntime, hostPathBinds } from '../../controller/runtime/docker-runtime.js';
-import { UnavailableError, UserError } from '../../model/errors.js';
+import { DockerRuntime, hostPathBinds } from '../../../controller/runtime/docker-runtime.js';
+import { UnavailableError, UserError } from '../../../model/errors.js';
 
 /*
  * The parts of the Docker runtime that need no engine: a missing engine is a user error that says

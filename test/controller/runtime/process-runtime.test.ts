@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { ProcessRuntime } from '../../controller/runtime/process-runtime.js';
+import { ProcessRuntime } from '../../../controller/runtime/process-runtime.js';
 
 async function until(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { isolatedEnv } from '../helpers/env.js';
+import { isolatedEnv } from '../../helpers/env.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'fogsim-jobcli-'));

@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JobAbortedError, runJobOnFile, runJobOnObject } from '../../nodes/job/job.js';
-import { measureRun } from '../../nodes/monitor/monitor.js';
-import { generateDataset } from '../../dataset/generate.js';
-import { FogsimError, UserError } from '../../model/errors.js';
-import { startEmbeddedS3, type EmbeddedS3 } from '../../objectstore/embedded-s3/index.js';
-import { openObjectStore } from '../../objectstore/open.js';
-import { startProxyServer, ToxiproxyLatencyControl, type RunningProxyServer } from '../../proxies/index.js';
-import { readInfraConfig } from '../../util/config.js';
+import { JobAbortedError, runJobOnFile, runJobOnObject } from '../../../nodes/job/job.js';
+import { measureRun } from '../../../nodes/monitor/monitor.js';
+import { generateDataset } from '../../../dataset/generate.js';
+import { FogsimError, UserError } from '../../../model/errors.js';
+import { startEmbeddedS3, type EmbeddedS3 } from '../../../objectstore/embedded-s3/index.js';
+import { openObjectStore } from '../../../objectstore/open.js';
+import { startProxyServer, ToxiproxyLatencyControl, type RunningProxyServer } from '../../../proxies/index.js';
+import { readInfraConfig } from '../../../util/config.js';
 
 /*
  * The data path of one run, with real embedded servers: the job streams the object from the

@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { runJob, runJobFrom, runJobOnFile, runJobOnObject } from '../../nodes/job/job.js';
-import { DatasetError } from '../../nodes/job/errors.js';
-import { UserError } from '../../model/errors.js';
-import { generateDataset } from '../../dataset/generate.js';
-import { startEmbeddedS3, type EmbeddedS3 } from '../../objectstore/embedded-s3/index.js';
-import { openObjectStore } from '../../objectstore/open.js';
-import { readInfraConfig } from '../../util/config.js';
-import type { ObjectStore } from '../../objectstore/object-store.js';
+import { runJob, runJobFrom, runJobOnFile, runJobOnObject } from '../../../nodes/job/job.js';
+import { DatasetError } from '../../../nodes/job/errors.js';
+import { NotFoundError, UserError } from '../../../model/errors.js';
+import { generateDataset } from '../../../dataset/generate.js';
+import { startEmbeddedS3, type EmbeddedS3 } from '../../../objectstore/embedded-s3/index.js';
+import { openObjectStore } from '../../../objectstore/open.js';
+import { readInfraConfig } from '../../../util/config.js';
+import type { ObjectStore } from '../../../objectstore/object-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fogsim-job-'));
 const file = join(dir, 'data.json');
@@ -157,8 +157,8 @@ describe('runJobOnObject through the embedded S3 server', () => {
     await expect(runJobOnObject(objects, 'node-3', 'bloodtests.json', { signal: AbortSignal.abort() })).rejects.toThrow('job aborted while reading node-3/bloodtests.json');
   });
 
-  it('missing object or bucket: UserError, no average', async () => {
-    await expect(runJobOnObject(objects, 'node-3', 'nope.json')).rejects.toBeInstanceOf(UserError);
+  it('missing object or bucket: NotFoundError, no average', async () => {
+    await expect(runJobOnObject(objects, 'node-3', 'nope.json')).rejects.toBeInstanceOf(NotFoundError);
     await expect(runJobOnObject(objects, 'node-9', 'bloodtests.json')).rejects.toThrow(/node-9/);
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CholesterolScanner, type ScanResult } from '../../nodes/job/cholesterol-scanner.js';
-import { DatasetError } from '../../nodes/job/errors.js';
-import { UserError } from '../../model/errors.js';
-import { datasetText } from '../../dataset/generate.js';
-import { createRng } from '../../util/rng.js';
+import { CholesterolScanner, type ScanResult } from '../../../nodes/job/cholesterol-scanner.js';
+import { DatasetError } from '../../../nodes/job/errors.js';
+import { UserError } from '../../../model/errors.js';
+import { datasetText } from '../../../dataset/generate.js';
+import { createRng } from '../../../util/rng.js';
 
 /** Feeds `text` to a scanner in chunks of `size` bytes (0: one chunk). */
 function scan(text: string | Buffer, size = 0): ScanResult {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { drawLatency, measureRun } from '../../nodes/monitor/monitor.js';
-import { createRng } from '../../util/rng.js';
+import { drawLatency, measureRun } from '../../../nodes/monitor/monitor.js';
+import { createRng } from '../../../util/rng.js';
 
 const job = { rtMs: 1234.5, etMs: 234.5, throughput: 85_000 };
 
