@@ -10,6 +10,7 @@ import type { BenchResult } from './types.js';
 const suites: Record<string, () => Promise<BenchResult[]>> = {
   job: async () => (await import('./job.bench.js')).benchJob(),
   jobpath: async () => (await import('./job-path.bench.js')).benchJobPath(),
+  cli: async () => (await import('./cli.bench.js')).benchCli(),
   objectstore: async () => (await import('./objectstore.bench.js')).benchObjectStore(),
   proxy: async () => (await import('./proxy.bench.js')).benchProxy(),
   training: async () => (await import('./training.bench.js')).benchTraining(),

@@ -9,20 +9,35 @@ import { registerProxy } from './commands/proxy.js';
 import { registerTrain } from './commands/train.js';
 import { registerUp } from './commands/up.js';
 import { registerRun } from './commands/run.js';
-import { registerAddNode } from './commands/add-node.js';
+import { describeAddNode, registerAddNode } from './commands/add-node.js';
+import { packageVersion } from './version.js';
 
+/*
+ * Start-up stays light: the command modules register names, options and descriptions only, and
+ * each action imports its implementation (cli/actions/) when it runs, so `fogsim --help`,
+ * `--version` and a command's `--help` load commander and nothing heavy, and `fogsim job --file`
+ * loads the job alone.
+ */
 const program = new Command();
 program
   .name('fogsim')
   .description('fog-computing QoS self-adaptation testbed')
+  .version(packageVersion(), '-V, --version', 'print the version of fogsim')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerValidate, registerDataset, registerJob, registerProxy, registerTrain, registerUp, registerRun, registerAddNode]) {
+for (const register of [registerValidate, registerDataset, registerJob, registerProxy, registerTrain, registerUp, registerRun]) {
   register(program);
 }
+const addNode = registerAddNode(program);
+
+// The command the line names (`fogsim <command> ...` or `fogsim help <command>`); the program has no options of its own that take a value.
+const args = process.argv.slice(2);
+const named = args[0] === 'help' ? args[1] : args.find((a) => !a.startsWith('-'));
 
 try {
+  // add-node's help quotes bounds from modules that load zod: only when add-node is named
+  if (named === 'add-node') await describeAddNode(addNode);
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {

@@ -15,6 +15,7 @@ import { createLogger, type Logger } from '../util/logger.js';
 import type { AddedNode } from './add-node.js';
 import { errorHandler } from './api/errors.js';
 import { apiRoutes } from './api/routes.js';
+import { API_BASE } from './api/spec.js';
 import { LiveFeed, type ConvergenceState } from './api/stream.js';
 import { readConvergence } from './experiment/convergence.js';
 
@@ -91,16 +92,16 @@ export function createControllerApp(o: ControllerOptions): ControllerApp {
     next();
   });
 
-  app.use('/api', (_req, _res, next) => {
+  app.use(API_BASE, (_req, _res, next) => {
     ready ??= feed.start().catch((e: unknown) => {
       ready = undefined;
       throw e;
     });
     ready.then(() => next(), next);
   });
-  app.use('/api', express.json({ limit: '256kb' }));
+  app.use(API_BASE, express.json({ limit: '256kb' }));
   app.use(
-    '/api',
+    API_BASE,
     apiRoutes({ store: o.store, feed, convergence, scenarioName: o.scenario?.name, onNodeAdded: o.onNodeAdded, startedAtMs: Date.now() }),
   );
 

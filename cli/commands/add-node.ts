@@ -1,109 +1,46 @@
 import type { Command } from 'commander';
-import { UserError } from '../../model/errors.js';
-import { isNodeId, MAX_LATENCY_MS, MAX_NODE_ID, NODE_ID_RANGE } from '../../model/limits.js';
-import { DEFAULT_API_URL, readAdminToken, readApiUrl, readInfraConfig } from '../../util/config.js';
-import {
-  addNodeToStore,
-  addNodeViaApi,
-  CLI_FIELDS,
-  controllerAnswers,
-  describeDrawn,
-  drawMissing,
-  DRAW_AVAILABILITY,
-  DRAW_LATENCY_MS,
-  listNodesViaApi,
-  parseLatencyFlag,
-  type AddNodeInput,
-  type AddedNode,
-} from '../../controller/add-node.js';
+import { DEFAULT_API_URL } from '../../util/config.js';
+import type { AddNodeFlags } from '../actions/add-node.js';
 
-interface Flags {
-  id?: string;
-  availability?: string;
-  latency?: string;
-  storage: string;
-  name?: string;
-  goal?: string;
-  api?: string;
-  seed?: string;
+/** The bounds the help quotes: from model/limits.ts and controller/add-node.ts, which load zod. */
+interface HelpBounds {
+  maxNodeId: number;
+  maxLatencyMs: number;
+  drawAvailability: { min: number; max: number };
+  drawLatencyMs: { min: number; max: number };
 }
 
-/** What the flags give; a missing availability or latency is drawn once the existing nodes are known. */
-type PartialInput = Omit<AddNodeInput, 'availability' | 'latency'> & { availability?: number; latency?: Record<string, number>; seed?: number };
-
-function parseFlags(f: Flags): PartialInput {
-  if (f.id === undefined) throw new UserError('--id: required; the new node id, e.g. --id 4');
-  const id = Number(f.id);
-  if (!/^\d+$/.test(f.id) || !isNodeId(id)) throw new UserError(`--id: expected ${NODE_ID_RANGE}, got ${JSON.stringify(f.id)}`);
-  const availability = f.availability === undefined ? undefined : Number(f.availability);
-  if (f.availability !== undefined && (f.availability.trim() === '' || !Number.isFinite(availability))) throw new UserError(`--availability: expected a number 0-100, got ${JSON.stringify(f.availability)}`);
-  const latency = f.latency === undefined ? undefined : parseLatencyFlag(f.latency);
-  let seed: number | undefined;
-  if (f.seed !== undefined) {
-    seed = Number(f.seed);
-    if (!/^\d+$/.test(f.seed.trim()) || !Number.isSafeInteger(seed) || seed > 0xffffffff) throw new UserError(`--seed: expected a whole number from 0 to ${0xffffffff}, got ${JSON.stringify(f.seed)}`);
-  }
-  const storageFlag = f.storage.toLowerCase();
-  if (!['yes', 'no', 'true', 'false'].includes(storageFlag)) throw new UserError(`--storage: expected yes or no, got ${JSON.stringify(f.storage)}`);
-  let goal: unknown;
-  if (f.goal !== undefined) {
-    try {
-      goal = JSON.parse(f.goal);
-    } catch {
-      throw new UserError(`--goal: not valid JSON; e.g. --goal '{"all":[{"metric":"responseTime","max":800}]}'`);
-    }
-  }
-  return { id, availability, latency, storage: storageFlag === 'yes' || storageFlag === 'true', name: f.name, goal, seed };
+/** Option descriptions; without the bounds (a bare `fogsim --help` does not load them) they leave the numbers out. */
+function descriptions(b?: HelpBounds): Record<'--id' | '--availability' | '--latency', string> {
+  return {
+    '--id': `id of the new node (unused${b ? `, 1-${b.maxNodeId}` : ''})`,
+    '--availability': `availability of the new node, 0-100 (default: drawn${b ? `, ${b.drawAvailability.min}-${b.drawAvailability.max}` : ''})`,
+    '--latency': `latency in ms${b ? ` (0-${b.maxLatencyMs})` : ''} to every existing node: 1=2000,2=1000,... (default: drawn${b ? `, ${b.drawLatencyMs.min}-${b.drawLatencyMs.max} to each` : ''})`,
+  };
 }
 
-/** The input to add: the flags, with what they leave out drawn against the existing nodes. */
-async function complete(partial: PartialInput, existingIds: () => Promise<number[]>): Promise<{ input: AddNodeInput; drew?: string }> {
-  const { seed, ...given } = partial;
-  if (given.availability !== undefined && given.latency !== undefined) return { input: { ...given, availability: given.availability, latency: given.latency } };
-  const { input, drawn } = drawMissing(await existingIds(), given, seed);
-  return { input, drew: describeDrawn(drawn) };
+export function registerAddNode(program: Command): Command {
+  const d = descriptions();
+  return (
+    program
+      .command('add-node')
+      .description('add a fog node with its links, through a running controller or straight on the store')
+      .option('--id <n>', d['--id'])
+      .option('--availability <percent>', d['--availability'])
+      .option('--latency <list>', d['--latency'])
+      .option('--storage <yes|no>', 'whether the node may host data', 'yes')
+      .option('--name <name>', 'display name (default node<id>)')
+      .option('--goal <json>', 'also place an app on the node with this QoS goal (JSON)')
+      .option('--seed <n>', 'seed of the draws of a left-out --availability / --latency (default: derived from --id)')
+      // FOGSIM_API_URL points the probe elsewhere (tests, a controller on another port)
+      .option('--api <url>', `controller to send it to (default: FOGSIM_API_URL, else ${DEFAULT_API_URL}, when one answers there; else the store)`)
+      .action(async (flags: AddNodeFlags) => (await import('../actions/add-node.js')).addNode(flags))
+  );
 }
 
-function print(added: AddedNode, via: string, drew?: string): void {
-  if (drew) console.log(drew);
-  const n = added.node;
-  console.log(`added node ${n.id} (${n.name}): availability ${n.availability}%, storage ${n.storage ? 'yes' : 'no'} — via ${via}`);
-  for (const l of added.links) console.log(`  link ${l.from} <-> ${l.to}: ${l.latencyMs} ms`);
-  if (added.app) console.log(`  app ${added.app.id} on node ${added.app.nodeId}: goal ${JSON.stringify(added.app.goal)}`);
-}
-
-export function registerAddNode(program: Command): void {
-  program
-    .command('add-node')
-    .description('add a fog node with its links, through a running controller or straight on the store')
-    .option('--id <n>', `id of the new node (unused, 1-${MAX_NODE_ID})`)
-    .option('--availability <percent>', `availability of the new node, 0-100 (default: drawn, ${DRAW_AVAILABILITY.min}-${DRAW_AVAILABILITY.max})`)
-    .option('--latency <list>', `latency in ms (0-${MAX_LATENCY_MS}) to every existing node: 1=2000,2=1000,... (default: drawn, ${DRAW_LATENCY_MS.min}-${DRAW_LATENCY_MS.max} to each)`)
-    .option('--storage <yes|no>', 'whether the node may host data', 'yes')
-    .option('--name <name>', 'display name (default node<id>)')
-    .option('--goal <json>', 'also place an app on the node with this QoS goal (JSON)')
-    .option('--seed <n>', 'seed of the draws of a left-out --availability / --latency (default: derived from --id)')
-    // FOGSIM_API_URL points the probe elsewhere (tests, a controller on another port)
-    .option('--api <url>', `controller to send it to (default: FOGSIM_API_URL, else ${DEFAULT_API_URL}, when one answers there; else the store)`)
-    .action(async (flags: Flags) => {
-      const partial = parseFlags(flags);
-      const token = readAdminToken();
-      const probe = flags.api ?? readApiUrl();
-      const api = flags.api ?? ((await controllerAnswers(probe)) ? probe : undefined);
-      if (api) {
-        const { input, drew } = await complete(partial, async () => (await listNodesViaApi(api, token)).map((n) => n.id));
-        print(await addNodeViaApi(api, input, token), api, drew);
-        return;
-      }
-      // No controller runs: write on the store the nodes read each run.
-      const { openStore } = await import('../../db/open.js');
-      const store = await openStore(readInfraConfig());
-      try {
-        await store.migrate();
-        const { input, drew } = await complete(partial, async () => (await store.listNodes()).map((n) => n.id));
-        print(await addNodeToStore(store, input, CLI_FIELDS), `the ${store.kind} store`, drew);
-      } finally {
-        await store.close();
-      }
-    });
+/** Puts the bounds into the help of add-node; main awaits it when the command line names add-node. */
+export async function describeAddNode(cmd: Command): Promise<void> {
+  const [limits, drawn] = await Promise.all([import('../../model/limits.js'), import('../../controller/add-node.js')]);
+  const d = descriptions({ maxNodeId: limits.MAX_NODE_ID, maxLatencyMs: limits.MAX_LATENCY_MS, drawAvailability: drawn.DRAW_AVAILABILITY, drawLatencyMs: drawn.DRAW_LATENCY_MS });
+  for (const o of cmd.options) if (o.long && o.long in d) o.description = d[o.long as keyof typeof d];
 }

@@ -1,12 +1,5 @@
 import type { Command } from 'commander';
-import { UserError } from '../../model/errors.js';
-import { generateDataset } from '../../dataset/generate.js';
-
-/** Parses an integer flag strictly ("12abc", "1e3", "" are refused), naming the flag. */
-function intFlag(flag: string, value: string, hint: string): number {
-  if (!/^-?\d+$/.test(value.trim())) throw new UserError(`${flag}: "${value}" is not an integer; ${hint}`);
-  return Number(value);
-}
+import type { GenerateFlags } from '../actions/dataset.js';
 
 export function registerDataset(program: Command): void {
   const dataset = program.command('dataset').description('blood-test data sets');
@@ -16,12 +9,5 @@ export function registerDataset(program: Command): void {
     .requiredOption('--records <n>', 'number of records (positive integer)')
     .requiredOption('--out <file>', 'output JSON file')
     .option('--seed <s>', 'seed (integer 0..4294967295)', '1')
-    .action(async (flags: { records: string; out: string; seed: string }) => {
-      const records = intFlag('--records', flags.records, 'give a positive integer, e.g. --records 20000');
-      const seed = intFlag('--seed', flags.seed, 'give an integer from 0 to 4294967295');
-      if (flags.out.trim() === '') throw new UserError('--out: empty path; give the file to write, e.g. --out data/bloodtests.json');
-      const t0 = Date.now();
-      const r = await generateDataset(flags.out, { records, seed });
-      console.log(JSON.stringify({ out: r.path, records: r.records, bytes: r.bytes, seed, avgCholesterol: r.avgCholesterol, ms: Date.now() - t0 }));
-    });
+    .action(async (flags: GenerateFlags) => (await import('../actions/dataset.js')).generate(flags));
 }

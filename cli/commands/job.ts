@@ -1,17 +1,5 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
-import { UserError } from '../../model/errors.js';
-import { runJobOnFile, runJobOnObject, type JobResult } from '../../nodes/job/job.js';
-import { openObjectStore } from '../../objectstore/open.js';
-import { startEmbeddedS3 } from '../../objectstore/embedded-s3/index.js';
-import { readInfraConfig } from '../../util/config.js';
-
-interface JobFlags {
-  file?: string;
-  bucket?: string;
-  object?: string;
-  field?: string;
-}
+import type { JobFlags } from '../actions/job.js';
 
 export function registerJob(program: Command): void {
   program
@@ -21,32 +9,5 @@ export function registerJob(program: Command): void {
     .option('--bucket <bucket>', 'bucket of the object store (FOGSIM_S3_ENDPOINT, else the embedded store under FOGSIM_DATA_DIR/s3)')
     .option('--object <key>', 'object key in --bucket')
     .option('--field <name>', 'numeric field to average', 'cholesterol')
-    .action(async (flags: JobFlags) => {
-      const result = await runJobCommand(flags);
-      // the six fields of the contract, in a fixed order
-      const { avg, records, skipped, bytes, rtMs, etMs, throughput } = result;
-      console.log(JSON.stringify({ avg, records, skipped, bytes, rtMs, etMs, throughput }));
-    });
-}
-
-async function runJobCommand(flags: JobFlags): Promise<JobResult> {
-  const opts = { field: flags.field };
-  if (flags.file !== undefined) {
-    if (flags.bucket !== undefined || flags.object !== undefined) throw new UserError('--file cannot be combined with --bucket/--object: give one source');
-    return runJobOnFile(flags.file, opts);
-  }
-  if (flags.bucket === undefined && flags.object === undefined) {
-    throw new UserError('give the data set: --file <path>, or --bucket <bucket> --object <key>');
-  }
-  if (flags.bucket === undefined) throw new UserError('--bucket: missing; --object needs the bucket it lives in, e.g. --bucket node-3');
-  if (flags.object === undefined) throw new UserError(`--object: missing; give the key in bucket ${flags.bucket}, e.g. --object bloodtests.json`);
-  const cfg = readInfraConfig();
-  // with no FOGSIM_S3_ENDPOINT the embedded store's files are read through a short-lived server
-  const embedded = cfg.s3Endpoint ? undefined : await startEmbeddedS3({ dir: join(cfg.dataDir, 's3'), host: '127.0.0.1', port: 0, credentials: { accessKey: cfg.s3AccessKey, secretKey: cfg.s3SecretKey } });
-  try {
-    const objects = openObjectStore(cfg, embedded?.endpoint);
-    return await runJobOnObject(objects, flags.bucket, flags.object, opts);
-  } finally {
-    await embedded?.close();
-  }
+    .action(async (flags: JobFlags) => (await import('../actions/job.js')).job(flags));
 }

@@ -1,0 +1,94 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { readInfraConfig } from '../../util/config.js';
+import { createLogger } from '../../util/logger.js';
+import { startSession, type RuntimeKind } from '../../controller/session.js';
+import { startControllerServer } from '../../controller/server.js';
+import { acquireLock } from '../../controller/lock.js';
+import { assertPortFree } from '../../controller/port-check.js';
+
+export interface UpOptions {
+  scenario: string;
+  port: number;
+  host: string;
+  runtime: RuntimeKind;
+  train: boolean;
+  reset: boolean;
+  freshVectors?: boolean;
+  seed?: number;
+}
+
+export async function up(opts: UpOptions): Promise<void> {
+  const cfg = readInfraConfig();
+  await assertPortFree(opts.host, opts.port);
+  const release = acquireLock(cfg.dataDir, 'up');
+  const logger = createLogger('controller');
+  const log = (line: string) => console.log(`fogsim: ${line}`);
+  if (opts.reset) {
+    if (!cfg.mysqlUrl) rmSync(cfg.sqlitePath, { force: true }), rmSync(`${cfg.sqlitePath}-wal`, { force: true }), rmSync(`${cfg.sqlitePath}-shm`, { force: true });
+    if (!cfg.s3Endpoint) rmSync(join(cfg.dataDir, 's3'), { recursive: true, force: true });
+    log('reset: embedded state removed');
+  }
+  const abort = new AbortController();
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    abort.abort();
+    log('stopping ...');
+    // nothing may keep us past 10 s
+    setTimeout(() => {
+      console.error('fogsim: stop took longer than 10 s; exiting');
+      process.exit(1);
+    }, 10_000).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let session;
+  try {
+    session = await startSession({ scenarioFile: opts.scenario, cfg, runtime: opts.runtime, train: opts.train, freshVectors: opts.freshVectors, seed: opts.seed, log, logger, signal: abort.signal });
+  } catch (e) {
+    release();
+    throw e;
+  }
+  // what the nodes learned online goes to <vectorsDir>/learned once they have stopped
+  const saveLearned = async (s: typeof session) => {
+    await s.runtime?.stopAll();
+    await s.saveLearnedVectors().catch((e) => log(`impact vectors learned online could not be kept: ${(e as Error).message}`));
+  };
+  if (abort.signal.aborted) {
+    await saveLearned(session);
+    await session.close();
+    release();
+    return;
+  }
+  const s = session;
+  const server = await startControllerServer({
+    store: s.infra.store,
+    scenario: s.scenario,
+    telemetry: s.telemetry,
+    host: opts.host,
+    port: opts.port,
+    logger,
+    onNodeAdded: (added) => {
+      log(`node ${added.node.id} added${added.app ? `; starting app ${added.app.id}` : ''}`);
+      // in the background: training the new app takes seconds, the API answers at once
+      if (added.app) s.startNode(added.app.id).catch((e) => log(`app ${added.app!.id} could not start: ${(e as Error).message}`));
+    },
+  }).catch(async (e) => {
+    await s.close();
+    release();
+    throw e;
+  });
+  log(`admin UI:   ${server.url}/`);
+  log(`dashboard:  ${server.url}/dashboard`);
+  log(`API:        ${server.url}/api`);
+  log(`proxy API:  ${s.infra.toxiproxyUrl}`);
+  log('press Ctrl-C to stop');
+  await new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
+  await server.close();
+  await saveLearned(s);
+  await s.close();
+  release();
+  log('stopped');
+}
