@@ -5,6 +5,9 @@ import { startSession, type SessionOptions } from '../session.js';
 import { vectorsDirFor } from '../../training/dirs.js';
 import { readConvergence } from './convergence.js';
 import { buildReport, runsToCsv, type ExperimentReport } from './report.js';
+import { runPageHtml } from './html/run-page.js';
+import { stringify as toYaml } from 'yaml';
+import type { ScenarioSet } from '../../model/scenario-set.js';
 
 export interface ExperimentOptions extends Omit<SessionOptions, 'cfg'> {
   cfg: InfraConfig;
@@ -12,25 +15,31 @@ export interface ExperimentOptions extends Omit<SessionOptions, 'cfg'> {
   reportFile: string;
   /** how often convergence is checked */
   pollMs?: number;
+  /** overrides of scenario fields (fogsim run --set path=value), applied to the raw YAML before validation */
+  sets?: readonly ScenarioSet[];
 }
 
 export interface ExperimentResult {
   report: ExperimentReport;
   reportFile: string;
   csvFile: string;
+  /** the run's page: loop metrics and the apps' metrics over time */
+  htmlFile: string;
 }
 
 /**
  * A bounded experiment: a fresh embedded store and object store under <dataDir>/runs/<stamp>
  * (so app 1 starts violated every time and one seed repeats a run), the impact vectors of earlier
  * trainings reused, the nodes run until convergence or the duration, then the JSON report and the
- * runs as CSV beside it.
+ * runs as CSV and its page (HTML) beside it. With sets, the scenario as overridden is written to
+ * <runDir>/scenario.yaml and the session (its node processes too) runs that file.
  */
 export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const runDir = join(o.cfg.dataDir, 'runs', stamp);
   const cfg: InfraConfig = { ...o.cfg, dataDir: runDir, sqlitePath: join(runDir, 'fogsim.db') };
-  const session = await startSession({ ...o, cfg, vectorsDir: o.vectorsDir ?? vectorsDirFor(o.cfg.dataDir, await scenarioName(o.scenarioFile)) });
+  const scenarioFile = o.sets?.length ? await writeScenarioWithSets(o.scenarioFile, o.sets, runDir) : o.scenarioFile;
+  const session = await startSession({ ...o, scenarioFile, cfg, vectorsDir: o.vectorsDir ?? vectorsDirFor(o.cfg.dataDir, await scenarioName(scenarioFile)) });
   const { store } = session.infra;
   const windowRuns = session.scenario.convergence.windowRuns;
   const startedAtMs = session.startedAtMs;
@@ -56,16 +65,46 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
       convergedAtMs = null;
     }
     const endedAtMs = Date.now();
-    const report = await buildReport(store, session.scenario, { startedAtMs, endedAtMs, convergedAtMs });
+    const datasetBytes = await datasetSize(session.infra);
+    const report = await buildReport(store, session.scenario, { startedAtMs, endedAtMs, convergedAtMs, datasetBytes });
     const reportFile = resolve(o.reportFile);
-    const csvFile = reportFile.replace(/\.json$/i, '') + '.runs.csv';
+    const base = reportFile.replace(/\.json$/i, '');
+    const csvFile = base + '.runs.csv';
+    const htmlFile = base + '.html';
+    const runs = await store.listRuns({ limit: 1_000_000 }).then((rs) => rs.filter((r) => r.startedAtMs >= startedAtMs).sort((a, b) => a.id - b.id));
     mkdirSync(dirname(reportFile), { recursive: true });
+    // the page and the runs first: a report on disk means the run is complete (fogsim compare resumes on it)
+    writeFileSync(htmlFile, runPageHtml(report, runs));
+    writeFileSync(csvFile, runsToCsv(runs));
     writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
-    writeFileSync(csvFile, runsToCsv(await store.listRuns({ limit: 1_000_000 }).then((rs) => rs.filter((r) => r.startedAtMs >= startedAtMs).sort((a, b) => a.id - b.id))));
-    return { report, reportFile, csvFile };
+    return { report, reportFile, csvFile, htmlFile };
   } finally {
     await session.close();
   }
+}
+
+/** The size of the data set's object (its first copy's), or null when it cannot be read. */
+async function datasetSize(infra: { store: { listCopies(): Promise<{ bucket: string; objectKey: string; id: number }[]> }; objects: { statObject(b: string, k: string): Promise<{ size: number } | undefined> } }): Promise<number | null> {
+  try {
+    const copies = (await infra.store.listCopies()).sort((a, b) => a.id - b.id);
+    for (const c of copies) {
+      const info = await infra.objects.statObject(c.bucket, c.objectKey);
+      if (info) return info.size;
+    }
+  } catch {
+    // the size is a courtesy of the report: without it bytesMoved is unknown
+  }
+  return null;
+}
+
+/** The scenario with its sets applied and validated, written where the run's node processes read it. */
+async function writeScenarioWithSets(file: string, sets: readonly ScenarioSet[], runDir: string): Promise<string> {
+  const { loadScenarioWithSets } = await import('../../model/scenario-set.js');
+  const { raw } = loadScenarioWithSets(file, sets);
+  mkdirSync(runDir, { recursive: true });
+  const out = join(runDir, 'scenario.yaml');
+  writeFileSync(out, `# ${file} with ${sets.map((s) => `--set ${s.text}`).join(' ')}\n${toYaml(raw)}`);
+  return out;
 }
 
 async function scenarioName(file: string): Promise<string> {

@@ -1,17 +1,23 @@
 import type { Store } from '../../db/store.js';
 import type { Scenario } from '../../model/scenario.js';
-import type { RunRow } from '../../model/types.js';
+import type { Goal, RunRow } from '../../model/types.js';
 import { buildStory, type Story } from './story.js';
 
 export interface ExperimentReport {
   scenario: string;
   seed: number;
+  /** epoch ms of the start: every `...S` time of the report counts from it, the runs' startedAtMs are epoch ms */
+  startedAtMs: number;
+  /** the feedback window T of the run, ms (oscillations are counted within it) */
+  feedbackWindowMs: number;
+  /** size of the data set's object, bytes (a move or a copy sends it between nodes once); null when unknown */
+  datasetBytes: number | null;
   converged: boolean;
   /** seconds from the start to the first moment the convergence window held; null if never */
   convergedAtS: number | null;
   durationS: number;
   runs: number;
-  apps: { id: number; node: number; goalMet: boolean; runs: number; violations: number; actions: string[] }[];
+  apps: { id: number; node: number; goal: Goal; goalMet: boolean; runs: number; violations: number; actions: string[] }[];
   events: {
     id: number;
     appId: number;
@@ -39,7 +45,7 @@ export async function allRuns(store: Store): Promise<RunRow[]> {
   return out.sort((a, b) => a.id - b.id);
 }
 
-export async function buildReport(store: Store, scenario: Scenario, t: { startedAtMs: number; endedAtMs: number; convergedAtMs: number | null }): Promise<ExperimentReport> {
+export async function buildReport(store: Store, scenario: Scenario, t: { startedAtMs: number; endedAtMs: number; convergedAtMs: number | null; datasetBytes?: number | null }): Promise<ExperimentReport> {
   const [runs, events, feedback, copies, apps, counters, decisions] = await Promise.all([
     allRuns(store),
     store.listEvents({ limit: 100_000 }),
@@ -54,6 +60,9 @@ export async function buildReport(store: Store, scenario: Scenario, t: { started
   return {
     scenario: scenario.name,
     seed: scenario.seed,
+    startedAtMs: t.startedAtMs,
+    feedbackWindowMs: scenario.timing.feedbackWindowMs,
+    datasetBytes: t.datasetBytes ?? null,
     converged: t.convergedAtMs !== null,
     convergedAtS: t.convergedAtMs === null ? null : s(t.convergedAtMs),
     durationS: s(t.endedAtMs),
@@ -63,6 +72,7 @@ export async function buildReport(store: Store, scenario: Scenario, t: { started
       return {
         id: a.id,
         node: a.node,
+        goal: a.goal,
         goalMet: mine.length > 0 && mine[mine.length - 1].goalMet,
         runs: mine.length,
         violations: mine.filter((r) => !r.goalMet).length,
@@ -115,4 +125,55 @@ function csvCell(v: unknown): string {
 
 export function runsToCsv(runs: RunRow[]): string {
   return [CSV_COLUMNS.join(','), ...runs.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
+}
+
+/** Splits CSV text as csvCell writes it (quoted cells may hold commas, quotes and newlines). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') row.push(cell), (cell = '');
+    else if (ch === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else if (ch !== '\r') cell += ch;
+  }
+  if (cell !== '' || row.length) row.push(cell), rows.push(row);
+  return rows;
+}
+
+/** The runs back from `<report>.runs.csv` (runsToCsv's columns; unknown columns are ignored). */
+export function parseRunsCsv(text: string): RunRow[] {
+  const [header, ...rows] = parseCsv(text);
+  if (!header) return [];
+  const at = (name: string) => header.indexOf(name);
+  const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
+  return rows
+    .filter((r) => r.length > 1 || r[0] !== '')
+    .map((r) => {
+      const get = (c: string) => (at(c) < 0 ? undefined : r[at(c)]);
+      const str = (c: string) => (get(c) === undefined || get(c) === '' ? null : get(c)!);
+      return {
+        id: num(get('id')) ?? 0,
+        appId: num(get('appId')) ?? 0,
+        startedAtMs: num(get('startedAtMs')) ?? 0,
+        dataNode: num(get('dataNode')),
+        datasetId: num(get('datasetId')),
+        rtMs: num(get('rtMs')) ?? 0,
+        etMs: num(get('etMs')) ?? 0,
+        throughput: num(get('throughput')) ?? 0,
+        latencyMs: num(get('latencyMs')) ?? 0,
+        availability: num(get('availability')) ?? 0,
+        consistency: num(get('consistency')) ?? 0,
+        goalMet: get('goalMet') === 'true',
+        actionLabel: str('actionLabel'),
+        error: str('error'),
+      };
+    });
 }
