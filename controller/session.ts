@@ -19,6 +19,8 @@ import { ProcessRuntime } from './runtime/process-runtime.js';
 import type { TelemetrySubscriber } from '../telemetry/bus.js';
 import type { IpcTelemetrySubscriber } from '../telemetry/ipc-bus.js';
 import { openTelemetry } from '../telemetry/open.js';
+import { loadAppStrategy } from '../decision/strategies/load.js';
+import { isStrategyPath } from '../decision/strategies/spec.js';
 
 /*
  * A session: the scenario on its infrastructure with its nodes running. `fogsim up` keeps one
@@ -33,6 +35,11 @@ export interface SessionOptions {
   scenarioFile: string;
   /** overrides the scenario's seed (fogsim run/up --seed) */
   seed?: number;
+  /**
+   * overrides the strategy of every app (fogsim run/up --strategy): a built-in name, or a module
+   * path relative to the working folder; the nodes get it through FOGSIM_STRATEGY
+   */
+  strategy?: string;
   cfg?: InfraConfig;
   runtime?: RuntimeKind;
   /** train when vectors are missing (default true); false refuses with the command to run */
@@ -58,6 +65,8 @@ export interface SessionOptions {
 export interface Session {
   scenario: Scenario;
   scenarioFile: string;
+  /** the --strategy override as the nodes get it (a path made absolute), if any */
+  strategy?: string;
   infra: Infra;
   runtime?: NodeRuntime;
   telemetry?: TelemetrySubscriber;
@@ -78,6 +87,10 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   const fromFile = loadScenario(o.scenarioFile);
   // --seed: the same scenario on another seed; the nodes get it through FOGSIM_SEED
   const scenario = o.seed === undefined ? fromFile : { ...fromFile, seed: o.seed };
+  // --strategy: a path is the user's, relative to where they typed it; every app's strategy loads
+  // here once, so a module that does not load fails the session before anything starts
+  const strategy = o.strategy === undefined ? undefined : isStrategyPath(o.strategy) ? resolve(o.strategy) : o.strategy;
+  for (const a of scenario.apps) await loadAppStrategy(scenario, a.id, strategy);
   const cfg = o.cfg ?? readInfraConfig();
   const infra = await startInfra(cfg);
   const closers: (() => Promise<unknown>)[] = [() => infra.close()];
@@ -124,7 +137,9 @@ export async function startSession(o: SessionOptions): Promise<Session> {
       runtime = new DockerRuntime({});
       closers.push(() => runtime!.stopAll());
     }
-    runtime?.on('crash', (st, gaveUp) => o.log(`node of app ${st.appId} exited (${st.lastExit?.signal ?? `code ${st.lastExit?.code}`}); ${gaveUp ? 'it crashed too often: given up' : 'restarting'}`));
+    runtime?.on('crash', (st, gaveUp) =>
+      o.log(`node of app ${st.appId} exited (${st.lastExit?.signal ?? `code ${st.lastExit?.code}`}); ${st.error ? `${st.error}; not restarted` : gaveUp ? 'it crashed too often: given up' : 'restarting'}`),
+    );
     runtime?.on('restart', (st) => o.log(`node of app ${st.appId} restarted (restart #${st.restarts})`));
 
     const startNode = async (appId: number) => {
@@ -135,7 +150,10 @@ export async function startSession(o: SessionOptions): Promise<Session> {
         await trainAddedApp(o, scenario, infra, appId);
       }
       if (!runtime) return;
-      await runtime.start({ appId, env: { ...infra.nodeEnv(), FOGSIM_APP_ID: String(appId), FOGSIM_SCENARIO: scenarioFile, ...(o.seed === undefined ? {} : { FOGSIM_SEED: String(o.seed) }) } });
+      const env: Record<string, string> = { ...infra.nodeEnv(), FOGSIM_APP_ID: String(appId), FOGSIM_SCENARIO: scenarioFile };
+      if (o.seed !== undefined) env.FOGSIM_SEED = String(o.seed);
+      if (strategy !== undefined) env.FOGSIM_STRATEGY = strategy;
+      await runtime.start({ appId, env });
     };
     const startedAtMs = Date.now();
     // every app of the store: those of the scenario and those added with add-node in earlier sessions
@@ -143,7 +161,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     for (const id of appIds) await startNode(id);
     if (runtime) o.log(`${appIds.length} node(s) started as ${runtime.kind === 'process' ? 'child processes' : 'containers'}`);
     const saveLearnedVectors = () => saveLearned(o, infra, vectorsDir);
-    return { scenario, scenarioFile, infra, runtime, telemetry, startedAtMs, vectorsDir, startNode, saveLearnedVectors, close };
+    return { scenario, scenarioFile, strategy, infra, runtime, telemetry, startedAtMs, vectorsDir, startNode, saveLearnedVectors, close };
   } catch (e) {
     await close();
     throw e;

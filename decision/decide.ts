@@ -44,18 +44,28 @@ export function candidateVector(c: Candidate, impacts: ReadonlyMap<string, Impac
  * repair: the loop checks every vector at start, so this only happens for nodes added at run time.
  */
 export function decide(i: DecideInput): Decision {
+  const { scored, missing } = weighCandidates(i);
+  const { chosen, explored } = chooseCandidate(scored, i.rng, i.params.epsilon);
+  return { scored, chosen, explored, missing };
+}
+
+/**
+ * The part of decide() before the choice: every candidate with its vector, counter, score and
+ * global score (candidate order, NA first), and the ones left out for a missing vector. What a
+ * strategy (decision/strategies/) is given to choose from.
+ */
+export function weighCandidates(i: Omit<DecideInput, 'rng'>): Pick<Decision, 'scored' | 'missing'> {
   const { params } = i;
   const all = candidateActions({ ...i.placement, maxCopies: params.maxCopies });
   const usable = all.filter((c) => c.action.type === 'none' || i.impacts.has(c.vectorLabel));
   const missing = all.filter((c) => !usable.includes(c)).map((c) => c.label);
   const familySize = i.placement.familyCopies.length;
   const scored = scoreCandidates(usable, (c) => candidateVector(c, i.impacts, familySize, params, i.rho), i.counters, i.check, params);
-  const { chosen, explored } = chooseCandidate(scored, i.rng, params.epsilon);
-  return { scored, chosen, explored, missing };
+  return { scored, missing };
 }
 
 /** The record a decision leaves (runs' decision trace): why, what was weighed, what was chosen. */
-export function traceDecision(check: ScoredCheck, d: Decision, extra: Pick<DecisionTrace, 'repair' | 'feedbackGiven' | 'dataNode'>): DecisionTrace {
+export function traceDecision(check: ScoredCheck, d: Decision, extra: Pick<DecisionTrace, 'repair' | 'feedbackGiven' | 'dataNode' | 'strategy'>): DecisionTrace {
   return {
     kind: 'decided',
     violated: check.violated.map(formatTerm),

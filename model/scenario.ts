@@ -5,6 +5,7 @@ import { METRICS, type Metric } from './metrics.js';
 import { UserError } from './errors.js';
 import { latencyMsSchema, nodeIdSchema, showValue } from './limits.js';
 import type { Goal } from './types.js';
+import { BUILTIN_STRATEGY_NAMES, checkStrategySpec, DEFAULT_STRATEGY, strategyBaseDir } from '../decision/strategies/spec.js';
 
 /*
  * The scenario model: one YAML file describes nodes, links, apps and goals, the data set,
@@ -44,6 +45,7 @@ const appSchema = z
     node: nodeIdSchema.describe('the node the app runs on'),
     goal: z.unknown().describe('the QoS goal: {metric, min} or {metric, max}, or {all: [...]} / {any: [...]} of goals'),
     rho: rhoOverrides.optional().describe("this app's normalisation constants, over decision.rho, metric by metric"),
+    strategy: z.string().min(1).optional().describe("this app's strategy, over the scenario's strategy"),
   })
   .strict();
 
@@ -126,6 +128,11 @@ export const scenarioSchema = z
   .object({
     name: z.string().min(1).default('scenario').describe('name of the scenario (its trained vectors are kept under .fogsim/training/<name>)'),
     seed: z.number().int().default(1).describe('one seed makes a run repeatable (fogsim run --seed overrides it)'),
+    strategy: z
+      .string()
+      .min(1)
+      .default(DEFAULT_STRATEGY)
+      .describe(`how apps choose an action (docs/strategies.md): ${BUILTIN_STRATEGY_NAMES.join(', ')}, or a path to a .js/.mjs module relative to this file (./my-strategy.js); apps[].strategy overrides it, fogsim run/up --strategy overrides both`),
     nodes: z.array(nodeSchema).min(1).describe('the fog nodes'),
     links: z.array(linkSchema).default([]).describe('latency between every two nodes'),
     dataset: datasetSchema.describe('the data set the apps read'),
@@ -152,6 +159,8 @@ export interface ScenarioApp {
   goal: Goal;
   /** overrides of decision.rho for this app */
   rho?: Partial<Record<Metric, number>>;
+  /** overrides the scenario's strategy for this app */
+  strategy?: string;
 }
 export type DecisionParams = Parsed['decision'];
 export type TimingParams = Parsed['timing'];
@@ -307,8 +316,17 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
   s.apps.forEach((a, i) => {
     if (!known.has(a.node)) errors.push(`apps[${i}].node: node ${a.node} does not exist; known nodes: ${nodeIds.join(', ')}`);
     const goal = parseGoal(a.goal, `apps[${i}].goal`, errors);
-    if (goal) apps.push({ id: a.id, node: a.node, goal, ...(a.rho ? { rho: a.rho } : {}) });
+    if (goal) apps.push({ id: a.id, node: a.node, goal, ...(a.rho ? { rho: a.rho } : {}), ...(a.strategy !== undefined ? { strategy: a.strategy } : {}) });
   });
+
+  // a strategy path is relative to the scenario file
+  const baseDir = strategyBaseDir({ source });
+  const badStrategy = (spec: string, path: string) => {
+    const problem = checkStrategySpec(spec, baseDir);
+    if (problem) errors.push(`${path}: ${problem}`);
+  };
+  badStrategy(s.strategy, 'strategy');
+  s.apps.forEach((a, i) => a.strategy !== undefined && badStrategy(a.strategy, `apps[${i}].strategy`));
 
   if (!known.has(s.dataset.node)) errors.push(`dataset.node: node ${s.dataset.node} does not exist; known nodes: ${nodeIds.join(', ')}`);
   else if (!s.nodes.find((n) => n.id === s.dataset.node)!.storage) errors.push(`dataset.node: node ${s.dataset.node} has storage: false and cannot host the data set`);

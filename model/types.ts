@@ -92,10 +92,11 @@ export type NewRun = Omit<RunRow, 'id'> & { decision?: DecisionTrace | null };
  * included, is recorded with its best five candidates). `decided`: candidates were scored and
  * one chosen; `repairs-exhausted`: the last violated check of a repair cycle (feedback left,
  * no further decision); `failed`: the run failed, nothing was decided; `stale`: the placement
- * changed since the run was measured (or the optimistic update lost), so the app measured again.
+ * changed since the run was measured (or the optimistic update lost), so the app measured again;
+ * `strategy-failed`: the app's strategy threw or chose what is not a candidate, which ends its loop.
  */
 export interface DecisionTrace {
-  kind: 'decided' | 'repairs-exhausted' | 'failed' | 'stale';
+  kind: 'decided' | 'repairs-exhausted' | 'failed' | 'stale' | 'strategy-failed';
   /** the violated goal terms, as `metric <= bound` */
   violated: string[];
   /** the label chosen (NA when nothing was done) */
@@ -109,8 +110,10 @@ export interface DecisionTrace {
   feedbackGiven: number;
   /** node of the copy the app read in the measured run */
   dataNode: number;
-  /** for `stale`: what changed */
+  /** for `stale`: what changed; for `strategy-failed`: the error */
   reason?: string;
+  /** the strategy that chose (decision/strategies/; scenario `strategy`, `apps[].strategy`) */
+  strategy?: string;
 }
 
 export interface DecisionRow {

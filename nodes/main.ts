@@ -1,19 +1,25 @@
 /*
- * Process entry of one fog node: FOGSIM_APP_ID and FOGSIM_SCENARIO, plus the infrastructure
- * environment of util/config.ts (the controller passes its servers' addresses). Runs the app's
- * loop until SIGTERM / SIGINT, then closes its connections and exits 0.
+ * Process entry of one fog node: FOGSIM_APP_ID and FOGSIM_SCENARIO (FOGSIM_SEED and
+ * FOGSIM_STRATEGY override the scenario's), plus the infrastructure environment of
+ * util/config.ts (the controller passes its servers' addresses). Runs the app's loop until
+ * SIGTERM / SIGINT, then closes its connections and exits 0. When the app's strategy fails it
+ * exits 1 with `strategy <name> of app <id>: ...`, told to the controller first (nodes/failure.ts).
  */
 import { FogsimError } from '../model/errors.js';
 import { loadScenario } from '../model/scenario.js';
+import { loadAppStrategy } from '../decision/strategies/load.js';
+import { StrategyError } from '../decision/strategies/types.js';
+import { nodeFailureEnvelope } from './failure.js';
 import { readInfraConfig, readNodeConfig } from '../util/config.js';
 import { createLogger } from '../util/logger.js';
 import { buildNodeDeps } from './deps.js';
 import { AppNode } from './node.js';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { appId, scenarioFile, seed } = readNodeConfig(env);
+  const { appId, scenarioFile, seed, strategy: override } = readNodeConfig(env);
   const fromFile = loadScenario(scenarioFile);
   const scenario = seed === undefined ? fromFile : { ...fromFile, seed };
+  const strategy = await loadAppStrategy(scenario, appId, override);
   const log = createLogger(`node-${appId}`);
   const stop = new AbortController();
   const onSignal = (sig: string) => {
@@ -28,8 +34,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
 
   const built = await buildNodeDeps({ scenario, appId, cfg: readInfraConfig(env), signal: stop.signal, log });
   try {
-    log.info({ app: appId, scenario: scenario.name }, 'node started');
-    await new AppNode(built.deps).run();
+    log.info({ app: appId, scenario: scenario.name, strategy: strategy.name }, 'node started');
+    await new AppNode({ ...built.deps, strategy }).run();
     return 0;
   } finally {
     await built.close();
@@ -37,13 +43,26 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   }
 }
 
+/** Tells the controller (when it started us) why we exit, so it does not restart a node whose strategy fails. */
+function reportFailure(message: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof process.send !== 'function' || !process.connected) return resolve();
+    const t = setTimeout(resolve, 1000);
+    process.send(nodeFailureEnvelope(message), undefined, {}, () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
 // run only as the process entry, not when imported by tests
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/nodes/main.js') || process.argv[1]?.endsWith('/nodes/main.ts')) {
   main().then(
     (code) => process.exit(code),
-    (e: unknown) => {
+    async (e: unknown) => {
       if (e instanceof FogsimError) console.error(`fogsim node: ${e.message}`);
       else console.error(`fogsim node: unexpected error: ${(e as Error).stack ?? String(e)}`);
+      if (e instanceof StrategyError) await reportFailure(e.message);
       process.exit(1);
     },
   );

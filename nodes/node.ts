@@ -18,13 +18,16 @@ import type { Clock } from '../util/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { forkRng, type Rng } from '../util/rng.js';
 import { drawLatency, measureRun } from './monitor/monitor.js';
-import { decide, traceDecision, type Decision } from '../decision/decide.js';
+import { traceDecision, weighCandidates, type Decision } from '../decision/decide.js';
 import { evaluateGoal, formatTerm, type GoalCheck } from '../decision/goal.js';
 import { executeAction } from './actuator.js';
 import { closeDueEvents, leaveFeedback } from './community.js';
 import { learnFromRepair } from './learning.js';
 import { requiredImpactLabels } from '../decision/candidates.js';
 import type { ScoredCandidate } from '../decision/scoring.js';
+import { applyStrategy } from '../decision/strategies/apply.js';
+import { BUILTIN_STRATEGIES } from '../decision/strategies/registry.js';
+import { StrategyError, type NamedStrategy } from '../decision/strategies/types.js';
 
 /** What the monitor needs from one job execution (nodes/job returns a superset). */
 export interface JobOutcome {
@@ -48,6 +51,8 @@ export interface NodeDeps {
   scenario: Scenario;
   appId: number;
   runJob: RunJobFn;
+  /** how the app chooses (decision/strategies/, loaded by nodes/main.ts); default the original */
+  strategy?: NamedStrategy;
   /** one unrecorded job run before the loop (default true) */
   warmUp?: boolean;
   signal?: AbortSignal;
@@ -78,9 +83,11 @@ export class AppNode {
   private readonly proxy: string;
   /** the app's generator split by purpose: the k-th choice draws the same whatever the arrivals and reads drew */
   private readonly rng: { arrival: Rng; latency: Rng; choice: Rng };
+  private readonly strategy: NamedStrategy;
 
   constructor(private readonly d: NodeDeps) {
     this.log = d.log ?? createLogger(`node-${d.appId}`);
+    this.strategy = d.strategy ?? BUILTIN_STRATEGIES.original;
     this.proxy = proxyNameForApp(d.appId);
     this.rng = { arrival: forkRng(d.rng), latency: forkRng(d.rng), choice: forkRng(d.rng) };
   }
@@ -131,7 +138,7 @@ export class AppNode {
     }
   }
 
-  /** Runs until the signal aborts. */
+  /** Runs until the signal aborts, or the app's strategy fails (a StrategyError: the loop ends with it). */
   async run(): Promise<void> {
     await this.preflight();
     await this.warmUp();
@@ -144,6 +151,8 @@ export class AppNode {
         await this.cycle();
       } catch (e) {
         if (signal?.aborted) break;
+        // the strategy threw or chose the impossible: it would again, the app stops here
+        if (e instanceof StrategyError) throw e;
         // a failed cycle (store or object store briefly down) must not kill the node: log, go on
         this.log.error({ err: e }, 'cycle failed');
       }
@@ -176,20 +185,29 @@ export class AppNode {
         out.actions.push('NA');
         return out;
       }
-      const base = { repair, dataNode: m.copy.nodeId, violated: check.violated.map(formatTerm), explored: false, candidates: [], chosen: 'NA' };
+      const base = { repair, dataNode: m.copy.nodeId, violated: check.violated.map(formatTerm), explored: false, candidates: [], chosen: 'NA', strategy: this.strategy.name };
       if (m.error) {
         out.runs.push(await this.record(m, check, 'NA', { ...base, kind: 'failed', feedbackGiven: 0 }));
         out.actions.push('NA');
         return out;
       }
-      // the last violated check of a cycle leaves its feedback too
-      const feedbackGiven = (await this.leaveFeedback(m.copy)).length;
+      // the last violated check of a cycle leaves its feedback too (unless the strategy leaves none: no-feedback)
+      const feedbackGiven = this.strategy.leavesFeedback ? (await this.leaveFeedback(m.copy)).length : 0;
       if (repair >= scenario.timing.maxRepairs) {
         out.runs.push(await this.record(m, check, 'NA', { ...base, kind: 'repairs-exhausted', feedbackGiven }));
         out.actions.push('NA');
         return out;
       }
-      const acted = await this.act(m.copy, check, { repair, feedbackGiven });
+      let acted: Acted;
+      try {
+        acted = await this.act(m, check, { repair, feedbackGiven });
+      } catch (e) {
+        if (!(e instanceof StrategyError)) throw e;
+        // recorded with its run, so the report shows why the app stopped
+        this.log.error({ err: e }, 'strategy failed; the app stops');
+        out.runs.push(await this.record({ ...m, error: e.message }, check, 'NA', { ...base, kind: 'strategy-failed', feedbackGiven, reason: e.message }));
+        throw e;
+      }
       out.runs.push(await this.record(m, check, acted.label, acted.trace));
       out.actions.push(acted.label);
       if (acted.kind === 'stale') {
@@ -285,32 +303,55 @@ export class AppNode {
   }
 
   /**
-   * Decides on the measured placement `ref` and executes the choice. `stale`: the reference copy
-   * changed since it was measured (before deciding, or the optimistic update lost), so nothing
-   * was done and the caller measures again; the events table only ever holds actions that happened.
+   * Decides on the measured placement `m.copy` with the app's strategy and executes the choice.
+   * `stale`: the reference copy changed since it was measured (before deciding, or the optimistic
+   * update lost), so nothing was done and the caller measures again; the events table only ever
+   * holds actions that happened. Throws a StrategyError when the strategy throws or chooses what
+   * is not a candidate.
    */
-  async act(ref: DatasetCopy, check: GoalCheck, ctx: { repair: number; feedbackGiven: number }): Promise<Acted> {
+  async act(m: Pick<Measurement, 'copy' | 'metrics'>, check: GoalCheck, ctx: { repair: number; feedbackGiven: number }): Promise<Acted> {
     const { store, appId, scenario } = this.d;
+    const ref = m.copy;
+    const strategy = this.strategy.name;
     const now = await store.getAppReference(appId);
-    const staleTrace = (reason: string): DecisionTrace => ({ kind: 'stale', violated: check.violated.map(formatTerm), chosen: 'NA', explored: false, candidates: [], dataNode: ref.nodeId, reason, ...ctx });
+    const staleTrace = (reason: string): DecisionTrace => ({ kind: 'stale', violated: check.violated.map(formatTerm), chosen: 'NA', explored: false, candidates: [], dataNode: ref.nodeId, reason, strategy, ...ctx });
     if (!now || now.id !== ref.id || now.version !== ref.version) {
       this.log.info({ measured: ref.id, now: now?.id }, 'the placement changed since it was measured; measuring again');
       return { kind: 'stale', label: 'NA', trace: staleTrace('placement changed since the run was measured') };
     }
-    const [copies, nodes, impactRows, counters] = await Promise.all([store.listCopies(ref.familyId), store.listNodes(), store.listImpacts(appId), store.getCounters()]);
+    const [copies, nodes, impactRows, counters, links, apps, events] = await Promise.all([
+      store.listCopies(ref.familyId),
+      store.listNodes(),
+      store.listImpacts(appId),
+      store.getCounters(),
+      store.listLinks(),
+      store.listApps(),
+      store.eventStats(),
+    ]);
     const impacts = new Map(impactRows.map((r) => [r.actionLabel, r.vector]));
-    const decision: Decision = decide({
+    const placement = { dataNode: ref.nodeId, referenceCopyId: ref.id, familyCopies: copies.map((c) => ({ id: c.id, nodeId: c.nodeId })), nodes: nodes.map((n) => ({ id: n.id, storage: n.storage, availability: n.availability })) };
+    const weighed = weighCandidates({ check, placement, impacts, counters, params: scenario.decision, rho: rhoFor(scenario, appId) });
+    if (weighed.missing.length) this.log.warn({ missing: weighed.missing }, 'candidates without an impact vector were left out; run fogsim train');
+    const appNode = apps.find((a) => a.id === appId)?.nodeId ?? scenario.apps.find((a) => a.id === appId)!.node;
+    const latencyMs: Record<number, number> = { [appNode]: 0 };
+    for (const l of links) if (l.from === appNode && l.to !== appNode) latencyMs[l.to] = l.latencyMs;
+    for (const l of links) if (l.to === appNode && l.from !== appNode && latencyMs[l.from] === undefined) latencyMs[l.from] = l.latencyMs;
+    const { chosen, explored } = applyStrategy(this.strategy, {
+      appId,
+      appNode,
       check,
-      placement: { dataNode: ref.nodeId, referenceCopyId: ref.id, familyCopies: copies, nodes },
-      impacts,
+      metrics: m.metrics,
+      placement,
+      latencyMs,
+      candidates: weighed.scored,
+      missing: weighed.missing,
       counters,
+      openEvents: events.open,
       params: scenario.decision,
-      rho: rhoFor(scenario, appId),
       rng: this.rng.choice,
     });
-    if (decision.missing.length) this.log.warn({ missing: decision.missing }, 'candidates without an impact vector were left out; run fogsim train');
-    const { chosen, explored } = decision;
-    const trace = traceDecision(check, decision, { ...ctx, dataNode: ref.nodeId });
+    const decision: Decision = { ...weighed, chosen, explored };
+    const trace = traceDecision(check, decision, { ...ctx, dataNode: ref.nodeId, strategy });
     this.log.debug({ scored: trace.candidates, chosen: chosen.label, explored }, 'decision');
     if (chosen.action.type === 'none') return { kind: 'decided', label: 'NA', trace, chosen, impacts };
     try {

@@ -76,6 +76,8 @@ export interface NodeConfig {
   scenarioFile: string;
   /** FOGSIM_SEED: the controller's --seed, overriding the scenario's; unset or empty: the scenario's */
   seed?: number;
+  /** FOGSIM_STRATEGY: the controller's --strategy (a built-in name or an absolute module path), overriding the scenario's for every app; unset or empty: the scenario's */
+  strategy?: string;
 }
 
 export function readNodeConfig(env: Env = process.env): NodeConfig {
@@ -86,7 +88,8 @@ export function readNodeConfig(env: Env = process.env): NodeConfig {
   if (!scenarioFile) throw new UserError('FOGSIM_SCENARIO is not set; point it at the scenario file, e.g. scenarios/thesis.yaml');
   const rawSeed = env.FOGSIM_SEED;
   if (rawSeed !== undefined && rawSeed !== '' && !/^-?\d+$/.test(rawSeed)) throw new UserError(`FOGSIM_SEED must be a whole number (the controller's --seed), got ${JSON.stringify(rawSeed)}`);
-  return { appId, scenarioFile, ...(rawSeed ? { seed: Number(rawSeed) } : {}) };
+  const strategy = env.FOGSIM_STRATEGY?.trim() || undefined;
+  return { appId, scenarioFile, ...(rawSeed ? { seed: Number(rawSeed) } : {}), ...(strategy ? { strategy } : {}) };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

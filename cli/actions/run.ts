@@ -11,6 +11,7 @@ export interface RunOptions {
   train: boolean;
   freshVectors?: boolean;
   seed?: number;
+  strategy?: string;
 }
 
 export async function run(opts: RunOptions): Promise<void> {
@@ -30,6 +31,7 @@ export async function run(opts: RunOptions): Promise<void> {
       train: opts.train,
       freshVectors: opts.freshVectors,
       seed: opts.seed,
+      strategy: opts.strategy,
       log,
       logger: createLogger('controller'),
       signal: abort.signal,

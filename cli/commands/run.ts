@@ -11,6 +11,7 @@ export function registerRun(program: Command): void {
     .requiredOption('--report <file>', 'JSON report to write (the runs go to <file>.runs.csv)')
     .option('--no-train', 'refuse instead of training when impact vectors are missing')
     .option('--seed <n>', "the scenario's seed instead of the file's (one seed repeats a run)", intOption(-2_147_483_648, 2_147_483_647))
+    .option('--strategy <name|path>', "every app's strategy instead of the scenario's: a built-in (original, no-feedback, no-counters, random, greedy-latency, static) or a .js/.mjs module (docs/strategies.md)")
     .option('--fresh-vectors', 'start from the trained impact vectors alone, not from those learned in earlier runs')
     .action(async (opts: RunOptions) => (await import('../actions/run.js')).run(opts));
 }

@@ -12,6 +12,7 @@ export function registerUp(program: Command): void {
     .option('--runtime <kind>', 'how nodes run: process, docker, or none (started elsewhere)', choiceOption(['process', 'docker', 'none'] as const), 'process')
     .option('--no-train', 'refuse to start instead of training when impact vectors are missing')
     .option('--seed <n>', "the scenario's seed instead of the file's (one seed repeats a run)", intOption(-2_147_483_648, 2_147_483_647))
+    .option('--strategy <name|path>', "every app's strategy instead of the scenario's: a built-in (original, no-feedback, no-counters, random, greedy-latency, static) or a .js/.mjs module (docs/strategies.md)")
     .option('--fresh-vectors', 'start from the trained impact vectors alone: forget those learned online in earlier runs (also in the store)')
     .option('--reset', 'start over: forget placements, events and runs of the embedded store and object store', false)
     .action(async (opts: UpOptions) => (await import('../actions/up.js')).up(opts));

@@ -5,6 +5,10 @@ import { startSession, type SessionOptions } from '../session.js';
 import { vectorsDirFor } from '../../training/dirs.js';
 import { readConvergence } from './convergence.js';
 import { buildReport, runsToCsv, type ExperimentReport } from './report.js';
+import type { Store } from '../../db/store.js';
+import type { NodeStatus } from '../runtime/runtime.js';
+import { StrategyError } from '../../decision/strategies/types.js';
+import { strategySpecFor } from '../../decision/strategies/spec.js';
 import { runPageHtml } from './html/run-page.js';
 import { stringify as toYaml } from 'yaml';
 import type { ScenarioSet } from '../../model/scenario-set.js';
@@ -45,19 +49,45 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const startedAtMs = session.startedAtMs;
   const deadline = startedAtMs + o.durationS * 1000;
   let convergedAtMs: number | null = null;
+  // a node whose strategy failed (threw, or chose what is not a candidate) ends the experiment
+  let failed: StrategyError | undefined;
+  const failure = new AbortController();
+  const onCrash = (st: NodeStatus) => {
+    strategyFailure(store, st, startedAtMs, session.scenario, session.strategy).then(
+      (f) => {
+        if (f && !failed) {
+          failed = f;
+          failure.abort();
+        }
+      },
+      () => undefined,
+    );
+  };
+  session.runtime?.on('crash', onCrash);
+  const wake = o.signal ? AbortSignal.any([o.signal, failure.signal]) : failure.signal;
   try {
-    while (Date.now() < deadline && !o.signal?.aborted) {
-      await sleep(Math.min(o.pollMs ?? 500, Math.max(0, deadline - Date.now())), o.signal);
+    while (Date.now() < deadline && !o.signal?.aborted && !failed) {
+      await sleep(Math.min(o.pollMs ?? 500, Math.max(0, deadline - Date.now())), wake);
+      if (failed) break;
       if ((await readConvergence(store, windowRuns)).converged) {
         convergedAtMs = Date.now();
         o.log(`converged after ${((convergedAtMs - startedAtMs) / 1000).toFixed(1)} s`);
         break;
       }
     }
-    if (convergedAtMs === null) o.log(o.signal?.aborted ? 'stopped before convergence' : `not converged within ${o.durationS} s`);
+    if (failed) o.log(`stopped: ${failed.message}`);
+    else if (convergedAtMs === null) o.log(o.signal?.aborted ? 'stopped before convergence' : `not converged within ${o.durationS} s`);
+    session.runtime?.off('crash', onCrash);
     await session.runtime?.stopAll();
     // what the nodes learned online outlives this run's store: the next run starts from it
     await session.saveLearnedVectors();
+    if (failed) {
+      // the runs so far, the failing one with its error in its row; no report: the run did not complete
+      const csv = resolve(o.reportFile).replace(/\.json$/i, '') + '.runs.csv';
+      mkdirSync(dirname(csv), { recursive: true });
+      writeFileSync(csv, runsToCsv(await store.listRuns({ limit: 1_000_000 }).then((rs) => rs.filter((r) => r.startedAtMs >= startedAtMs).sort((a, b) => a.id - b.id))));
+      throw failed;
+    }
     // a node may have been mid-cycle when the verdict was taken: the report holds the verdict on
     // the store as the stopped nodes left it
     if (convergedAtMs !== null && !(await readConvergence(store, windowRuns)).converged) {
@@ -105,6 +135,19 @@ async function writeScenarioWithSets(file: string, sets: readonly ScenarioSet[],
   const out = join(runDir, 'scenario.yaml');
   writeFileSync(out, `# ${file} with ${sets.map((s) => `--set ${s.text}`).join(' ')}\n${toYaml(raw)}`);
   return out;
+}
+
+/**
+ * Whether a node exited because its app's strategy failed: what it told the runtime before it
+ * exited (process runtime: status.error), else the `strategy-failed` trace it recorded with its
+ * last run (any runtime). The StrategyError's message is `strategy <name> of app <id>: ...`.
+ */
+async function strategyFailure(store: Store, st: NodeStatus, sinceMs: number, scenario: Parameters<typeof strategySpecFor>[0], override?: string): Promise<StrategyError | undefined> {
+  const traces = await store.listDecisions({ appId: st.appId, limit: 1_000_000 });
+  const last = traces.filter((t) => t.createdAtMs >= sinceMs && t.trace.kind === 'strategy-failed').at(-1);
+  const message = st.error ?? last?.trace.reason;
+  if (!message) return undefined;
+  return new StrategyError(message, last?.trace.strategy ?? strategySpecFor(scenario, st.appId, override).spec, st.appId);
 }
 
 async function scenarioName(file: string): Promise<string> {

@@ -22,12 +22,13 @@ export interface WatchedNode {
 
 /**
  * The one crash rule of every runtime: report the crash ('crash', status, gaveUp) and, unless
- * the node crashed too often, call `restart` after the delay (counting the restart).
+ * the node crashed too often or said why it exits (`status.error`: a restart would fail the same
+ * way), call `restart` after the delay (counting the restart).
  */
 export function handleCrash(runtime: EventEmitter, m: WatchedNode, policy: CrashPolicy, restart: () => void): void {
   const now = Date.now();
   m.crashTimes = m.crashTimes.filter((t) => now - t < policy.crashWindowMs).concat(now);
-  if (m.crashTimes.length >= policy.maxCrashes) {
+  if (m.status.error !== undefined || m.crashTimes.length >= policy.maxCrashes) {
     m.status.state = 'failed';
     runtime.emit('crash', { ...m.status }, true);
     return;

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { NodeRuntime, NodeSpec, NodeStatus } from './runtime.js';
 import { DEFAULT_CRASH_POLICY, handleCrash, type CrashPolicy } from './crash-policy.js';
+import { isNodeFailureEnvelope } from '../../nodes/failure.js';
 
 /** The compiled node entry; tests running from TypeScript pass their own (with tsx). */
 export const defaultNodeEntry = fileURLToPath(new URL('../../nodes/main.js', import.meta.url));
@@ -57,7 +58,12 @@ export class ProcessRuntime extends EventEmitter implements NodeRuntime {
     m.child = child;
     m.status.handle = String(child.pid);
     m.status.state = 'running';
-    child.on('message', (msg) => this.emit('telemetry', msg, m.spec.appId));
+    delete m.status.error;
+    child.on('message', (msg) => {
+      // the node says why it is about to exit (nodes/failure.ts): kept, and it is not restarted
+      if (isNodeFailureEnvelope(msg)) m.status.error = msg.fogsimNodeFailure.message;
+      else this.emit('telemetry', msg, m.spec.appId);
+    });
     child.on('exit', (code, signal) => {
       m.child = undefined;
       m.status.lastExit = { code, signal, atMs: Date.now() };
@@ -65,11 +71,21 @@ export class ProcessRuntime extends EventEmitter implements NodeRuntime {
         m.status.state = 'stopped';
         return;
       }
-      // an exit we did not ask for is a crash: report it and bring the node back
-      handleCrash(this, m, this.opts, () => {
-        this.spawn(m);
-        this.emit('restart', { ...m.status });
-      });
+      // an exit we did not ask for is a crash: report it and bring the node back (unless it said
+      // why it exits); its last IPC messages may still be in flight, so wait for the channel to close
+      const crashed = () => {
+        clearTimeout(fallback);
+        if (m.stopping) {
+          m.status.state = 'stopped';
+          return;
+        }
+        handleCrash(this, m, this.opts, () => {
+          this.spawn(m);
+          this.emit('restart', { ...m.status });
+        });
+      };
+      const fallback = setTimeout(crashed, child.connected ? 1000 : 0);
+      if (child.connected) child.once('disconnect', crashed);
     });
   }
 

@@ -16,11 +16,14 @@ export interface NodeStatus {
   /** pid or container id */
   handle?: string;
   lastExit?: { code: number | null; signal: string | null; atMs: number };
+  /** why the node said it exits, when it did (its strategy failed: nodes/failure.ts); such a node is not restarted */
+  error?: string;
 }
 
 /**
  * Starts, watches and stops the nodes. Two runtimes: processes (default) and Docker
- * containers (dockerode). Events: 'crash' (status) when a node dies unexpectedly,
+ * containers (dockerode). Events: 'crash' (status, gaveUp) when a node dies unexpectedly (with
+ * `status.error` when it said why: then gaveUp, since a restart would fail the same way),
  * 'restart' (status) when it is brought back, 'telemetry' (message) for IPC telemetry.
  */
 export interface NodeRuntime extends EventEmitter {

@@ -1,0 +1,4 @@
+import type { Strategy } from './types.js';
+
+/** `static`: never acts (the baseline of a system without self-adaptation). */
+export const staticStrategy: Strategy = () => 'NA';
