@@ -82,6 +82,9 @@ export interface Session {
   close(): Promise<void>;
 }
 
+/** How long after the session's start the apps' first arrivals begin to count. */
+const FIRST_ARRIVAL_LEAD_MS = 2_000;
+
 export async function startSession(o: SessionOptions): Promise<Session> {
   const scenarioFile = resolve(o.scenarioFile);
   const fromFile = loadScenario(o.scenarioFile);
@@ -142,6 +145,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     );
     runtime?.on('restart', (st) => o.log(`node of app ${st.appId} restarted (restart #${st.restarts})`));
 
+    let firstArrivalsFromMs: number | undefined;
     const startNode = async (appId: number) => {
       if (!scenario.apps.some((a) => a.id === appId)) {
         // an app added at run time: point it at the data set (idempotent for the others), then
@@ -152,13 +156,18 @@ export async function startSession(o: SessionOptions): Promise<Session> {
       if (!runtime) return;
       const env: Record<string, string> = { ...infra.nodeEnv(), FOGSIM_APP_ID: String(appId), FOGSIM_SCENARIO: scenarioFile };
       if (o.seed !== undefined) env.FOGSIM_SEED = String(o.seed);
+      // the apps of the first start count their first arrival from one instant (nodes/node.ts run)
+      if (firstArrivalsFromMs !== undefined) env.FOGSIM_SESSION_START = String(firstArrivalsFromMs);
       if (strategy !== undefined) env.FOGSIM_STRATEGY = strategy;
       await runtime.start({ appId, env });
     };
     const startedAtMs = Date.now();
     // every app of the store: those of the scenario and those added with add-node in earlier sessions
     const appIds = (await store.listApps()).map((a) => a.id).sort((a, b) => a - b);
+    // a lead over the time the processes take to start and warm up, so no app's first run is late
+    firstArrivalsFromMs = startedAtMs + FIRST_ARRIVAL_LEAD_MS;
     for (const id of appIds) await startNode(id);
+    firstArrivalsFromMs = undefined; // apps started later (add-node, restarts) count from their own start
     if (runtime) o.log(`${appIds.length} node(s) started as ${runtime.kind === 'process' ? 'child processes' : 'containers'}`);
     const saveLearnedVectors = () => saveLearned(o, infra, vectorsDir);
     return { scenario, scenarioFile, strategy, infra, runtime, telemetry, startedAtMs, vectorsDir, startNode, saveLearnedVectors, close };

@@ -56,6 +56,8 @@ export interface NodeDeps {
   /** one unrecorded job run before the loop (default true) */
   warmUp?: boolean;
   signal?: AbortSignal;
+  /** epoch ms the first arrival's wait counts from (the session's start; FOGSIM_SESSION_START) */
+  firstArrivalFromMs?: number;
   log?: Logger;
 }
 
@@ -143,8 +145,13 @@ export class AppNode {
     await this.preflight();
     await this.warmUp();
     const { clock, scenario, signal } = this.d;
+    // the first arrival counts from the session's start when there is one, not from when this
+    // process happened to finish starting: one seed then gives every app the same first run
+    let anchor = this.d.firstArrivalFromMs;
     while (!signal?.aborted) {
-      const wait = Math.max(0, this.rng.arrival.normal(scenario.timing.arrivalMeanMs, scenario.timing.arrivalSdMs));
+      const draw = Math.max(0, this.rng.arrival.normal(scenario.timing.arrivalMeanMs, scenario.timing.arrivalSdMs));
+      const wait = anchor === undefined ? draw : Math.max(0, anchor + draw - clock.now());
+      anchor = undefined;
       await clock.sleep(wait, signal);
       if (signal?.aborted) break;
       try {

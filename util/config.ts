@@ -76,6 +76,8 @@ export interface NodeConfig {
   scenarioFile: string;
   /** FOGSIM_SEED: the controller's --seed, overriding the scenario's; unset or empty: the scenario's */
   seed?: number;
+  /** FOGSIM_SESSION_START: epoch ms the first arrival counts from (the controller's session start); unset: the process's own start */
+  sessionStartMs?: number;
   /** FOGSIM_STRATEGY: the controller's --strategy (a built-in name or an absolute module path), overriding the scenario's for every app; unset or empty: the scenario's */
   strategy?: string;
 }
@@ -89,7 +91,9 @@ export function readNodeConfig(env: Env = process.env): NodeConfig {
   const rawSeed = env.FOGSIM_SEED;
   if (rawSeed !== undefined && rawSeed !== '' && !/^-?\d+$/.test(rawSeed)) throw new UserError(`FOGSIM_SEED must be a whole number (the controller's --seed), got ${JSON.stringify(rawSeed)}`);
   const strategy = env.FOGSIM_STRATEGY?.trim() || undefined;
-  return { appId, scenarioFile, ...(rawSeed ? { seed: Number(rawSeed) } : {}), ...(strategy ? { strategy } : {}) };
+  const rawStart = env.FOGSIM_SESSION_START;
+  if (rawStart !== undefined && rawStart !== '' && !/^\d+$/.test(rawStart)) throw new UserError(`FOGSIM_SESSION_START must be epoch milliseconds (set by the controller), got ${JSON.stringify(rawStart)}`);
+  return { appId, scenarioFile, ...(rawSeed ? { seed: Number(rawSeed) } : {}), ...(strategy ? { strategy } : {}), ...(rawStart ? { sessionStartMs: Number(rawStart) } : {}) };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -80,3 +80,35 @@ describe('the community side of an event (nodes/community.ts)', () => {
     expect(d.candidates[1].globalScore).toBeLessThan(0);
   }, 60_000);
 });
+
+describe('the first arrival', () => {
+  let infra: Infra | undefined;
+  afterEach(async () => {
+    await infra?.close();
+    infra = undefined;
+  });
+
+  it("counts from the session's start when given (FOGSIM_SESSION_START), not from the process's own start", async () => {
+    const s = scaledThesis();
+    infra = await startInfra(s);
+    await seedModelVectors(infra.store, s);
+    const waits = async (firstArrivalFromMs?: number) => {
+      const stop = new AbortController();
+      const slept: number[] = [];
+      const clock: Clock = {
+        now: () => 10_000,
+        sleep: async (ms) => {
+          slept.push(ms);
+          stop.abort();
+        },
+      };
+      const n = new AppNode({ store: infra!.store, objects: infra!.objects, latency: infra!.latency, clock, rng: createRng(5), scenario: s, appId: 1, runJob: await infra!.jobFor(1), warmUp: false, signal: stop.signal, firstArrivalFromMs });
+      await n.run();
+      return slept[0];
+    };
+    const own = await waits();
+    expect(own).toBeGreaterThan(1000); // normal(2000, 200)
+    expect(await waits(9_000)).toBeCloseTo(own - 1000, 6); // started 1 s after the session: 1 s less to wait
+    expect(await waits(0)).toBe(0); // long after the session's start: at once
+  });
+});
