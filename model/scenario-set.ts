@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { isStrategyPath } from '../decision/strategies/spec.js';
 import { parseDocument, parse as parseYamlValue } from 'yaml';
 import { UserError } from './errors.js';
 import { parseScenario, parseScenarioYaml, type Scenario } from './scenario.js';
@@ -17,6 +19,8 @@ export interface ScenarioSet {
   text: string;
   path: (string | number)[];
   value: unknown;
+  /** the flag that gave it, for messages (default --set) */
+  flag?: string;
 }
 
 /** `decision.epsilon` or `apps[0].goal` as segments; throws a UserError naming the flag. */
@@ -50,7 +54,7 @@ export function parseSet(text: string, flag = '--set'): ScenarioSet {
   } catch (e) {
     throw new UserError(`${flag} ${text}: the value is not valid YAML (${(e as Error).message.split('\n')[0]})`);
   }
-  return { text, path: parseSetPath(text.slice(0, eq), flag), value };
+  return { text, path: parseSetPath(text.slice(0, eq), flag), value, flag };
 }
 
 function showPath(path: readonly (string | number)[]): string {
@@ -66,18 +70,19 @@ export function applySets(raw: unknown, sets: readonly ScenarioSet[]): Record<st
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError('the scenario is not a map of fields; cannot apply --set');
   const root = structuredClone(raw) as Record<string, unknown>;
   for (const s of sets) {
+    const flag = s.flag ?? '--set';
     let at: unknown = root;
     for (let k = 0; k < s.path.length; k++) {
       const seg = s.path[k];
       const last = k === s.path.length - 1;
       const here = showPath(s.path.slice(0, k)) || '(root)';
       if (Array.isArray(at)) {
-        if (typeof seg !== 'number') throw new UserError(`--set ${s.text}: ${here} is a list; name an item as ${here}[i]`);
-        if (seg > at.length || (seg === at.length && !last)) throw new UserError(`--set ${s.text}: ${showPath(s.path.slice(0, k + 1))}: no such item (${here} has ${at.length})`);
+        if (typeof seg !== 'number') throw new UserError(`${flag} ${s.text}: ${here} is a list; name an item as ${here}[i]`);
+        if (seg > at.length || (seg === at.length && !last)) throw new UserError(`${flag} ${s.text}: ${showPath(s.path.slice(0, k + 1))}: no such item (${here} has ${at.length})`);
         if (last) at[seg] = s.value;
         else at = at[seg];
       } else if (at !== null && typeof at === 'object') {
-        if (typeof seg === 'number') throw new UserError(`--set ${s.text}: ${here} is a map, not a list; name a field`);
+        if (typeof seg === 'number') throw new UserError(`${flag} ${s.text}: ${here} is a map, not a list; name a field`);
         const obj = at as Record<string, unknown>;
         if (last) obj[seg] = s.value;
         else {
@@ -85,7 +90,7 @@ export function applySets(raw: unknown, sets: readonly ScenarioSet[]): Record<st
           at = obj[seg];
         }
       } else {
-        throw new UserError(`--set ${s.text}: ${here} is ${JSON.stringify(at)}, not a map or a list`);
+        throw new UserError(`${flag} ${s.text}: ${here} is ${JSON.stringify(at)}, not a map or a list`);
       }
     }
   }
@@ -109,9 +114,29 @@ export function readRawScenario(file: string): unknown {
 /**
  * A scenario file with sets applied, validated: the scenario, and the raw object to write for the
  * node processes. Errors name the sets: `invalid scenario S with --set decision.epsilon=2: ...`.
+ * Paths in the scenario stay relative to the file (strategy modules, the trace).
  */
 export function loadScenarioWithSets(file: string, sets: readonly ScenarioSet[]): { scenario: Scenario; raw: Record<string, unknown> } {
   const raw = applySets(readRawScenario(file), sets);
-  const source = sets.length ? `${file} with ${sets.map((s) => `--set ${s.text}`).join(' ')}` : file;
-  return { scenario: parseScenario(raw, source), raw };
+  try {
+    return { scenario: parseScenario(raw, file), raw };
+  } catch (e) {
+    if (!sets.length || !(e instanceof UserError) || !e.message.startsWith(`invalid scenario ${file}:`)) throw e;
+    const what = sets.map((s) => `${s.flag ?? '--set'} ${s.text}`).join(' ');
+    throw new UserError(e.message.replace(`invalid scenario ${file}:`, `invalid scenario ${file} with ${what}:`), e.details);
+  }
+}
+
+/**
+ * The raw scenario with the paths it holds relative to its file (strategy modules, the trace)
+ * made absolute, so that a copy written elsewhere names the same files.
+ */
+export function absolutePaths(raw: Record<string, unknown>, file: string): Record<string, unknown> {
+  const dir = dirname(resolve(file));
+  const abs = (p: unknown, isPath: (s: string) => boolean) => (typeof p === 'string' && isPath(p) && !isAbsolute(p) ? resolve(dir, p) : p);
+  const out = structuredClone(raw);
+  if ('strategy' in out) out.strategy = abs(out.strategy, isStrategyPath);
+  if ('trace' in out) out.trace = abs(out.trace, () => true);
+  if (Array.isArray(out.apps)) for (const a of out.apps) if (a && typeof a === 'object' && 'strategy' in a) (a as Record<string, unknown>).strategy = abs((a as Record<string, unknown>).strategy, isStrategyPath);
+  return out;
 }

@@ -3,6 +3,7 @@ import { createLogger } from '../../util/logger.js';
 import { runExperiment } from '../../controller/experiment/experiment.js';
 import { formatStory } from '../../controller/experiment/story.js';
 import { acquireLock } from '../../controller/lock.js';
+import { fileURLToPath } from 'node:url';
 
 export interface RunOptions {
   scenario: string;
@@ -12,9 +13,14 @@ export interface RunOptions {
   freshVectors?: boolean;
   seed?: number;
   strategy?: string;
+  /** scenario overrides, path=value (repeatable) */
+  set?: string[];
 }
 
 export async function run(opts: RunOptions): Promise<void> {
+  // the overrides are checked before the data folder is claimed
+  const sets = opts.set?.length ? await import('../../model/scenario-set.js').then(({ parseSet }) => opts.set!.map((t) => parseSet(t))) : undefined;
+  if (sets) (await import('../../model/scenario-set.js')).loadScenarioWithSets(opts.scenario, sets);
   const cfg = readInfraConfig();
   const release = acquireLock(cfg.dataDir, 'run');
   const abort = new AbortController();
@@ -23,7 +29,7 @@ export async function run(opts: RunOptions): Promise<void> {
   process.on('SIGTERM', onSignal);
   const log = (line: string) => console.error(`fogsim: ${line}`);
   try {
-    const { report, reportFile, csvFile } = await runExperiment({
+    const { report, reportFile, csvFile, htmlFile } = await runExperiment({
       scenarioFile: opts.scenario,
       cfg,
       durationS: opts.duration,
@@ -35,11 +41,15 @@ export async function run(opts: RunOptions): Promise<void> {
       log,
       logger: createLogger('controller'),
       signal: abort.signal,
+      sets,
+      // run from sources (tsx): the nodes run from sources too
+      ...(import.meta.url.endsWith('.ts') ? { nodeEntry: fileURLToPath(new URL('../../nodes/main.ts', import.meta.url)), nodeExecArgv: process.execArgv } : {}),
     });
     console.log(formatStory(report.story));
     console.log(`${report.converged ? `converged in ${report.convergedAtS} s` : `not converged in ${report.durationS} s`}; ${report.runs} runs; ${report.events.length} action(s)`);
     console.log(`report: ${reportFile}`);
     console.log(`runs:   ${csvFile}`);
+    console.log(`page:   ${htmlFile}`);
   } finally {
     release();
   }

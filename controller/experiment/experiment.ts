@@ -129,8 +129,8 @@ async function datasetSize(infra: { store: { listCopies(): Promise<{ bucket: str
 
 /** The scenario with its sets applied and validated, written where the run's node processes read it. */
 async function writeScenarioWithSets(file: string, sets: readonly ScenarioSet[], runDir: string): Promise<string> {
-  const { loadScenarioWithSets } = await import('../../model/scenario-set.js');
-  const { raw } = loadScenarioWithSets(file, sets);
+  const { absolutePaths, loadScenarioWithSets } = await import('../../model/scenario-set.js');
+  const raw = absolutePaths(loadScenarioWithSets(file, sets).raw, file);
   mkdirSync(runDir, { recursive: true });
   const out = join(runDir, 'scenario.yaml');
   writeFileSync(out, `# ${file} with ${sets.map((s) => `--set ${s.text}`).join(' ')}\n${toYaml(raw)}`);

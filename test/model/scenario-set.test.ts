@@ -49,3 +49,17 @@ describe('scenario overrides (--set path=value)', () => {
     expect(errorOf(() => loadScenarioWithSets(FILE, [parseSet('decision.epsilon=2')]))).toContain('decision.epsilon: must be <= 1');
   });
 });
+
+describe('a scenario with sets written elsewhere', () => {
+  it('keeps naming the files its paths name (strategy modules, the trace), relative to the original file', async () => {
+    const { absolutePaths } = await import('../../model/scenario-set.js');
+    const { resolve } = await import('node:path');
+    const raw = { strategy: './mine.js', trace: 'steps.csv', apps: [{ id: 1, strategy: 'random' }, { id: 2, strategy: '../s.mjs' }, { id: 3, strategy: '/abs/s.js' }] };
+    expect(absolutePaths(raw, 'scenarios/x.yaml')).toEqual({
+      strategy: resolve('scenarios/mine.js'),
+      trace: resolve('scenarios/steps.csv'),
+      apps: [{ id: 1, strategy: 'random' }, { id: 2, strategy: resolve('s.mjs') }, { id: 3, strategy: '/abs/s.js' }],
+    });
+    expect(raw.strategy).toBe('./mine.js');
+  });
+});

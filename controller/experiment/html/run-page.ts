@@ -67,7 +67,7 @@ export function runSectionHtml(report: RunPageReport, runs: readonly RunRow[], o
   );
   if (opts.error) out.push(`<p class="err">error: ${esc(opts.error)}</p>`);
   const m = flattenLoopMetrics(loopMetrics(report, runs));
-  out.push(`<table class="metrics"><tr>${Object.keys(m).map((k) => `<th>${esc(k)}</th>`).join('')}</tr><tr>${Object.values(m).map((v) => `<td>${v === null ? '–' : esc(fmt(v))}</td>`).join('')}</tr></table>`);
+  out.push(`<div class="scroll"><table class="metrics"><tr>${Object.keys(m).map((k) => `<th>${esc(k)}</th>`).join('')}</tr><tr>${Object.values(m).map((v) => `<td>${v === null ? '–' : esc(fmt(v))}</td>`).join('')}</tr></table></div>`);
   const t0 = report.startedAtMs ?? (runs.length ? Math.min(...runs.map((r) => r.startedAtMs)) : 0);
   const xRange: [number, number] = [0, Math.max(report.durationS, 1)];
   const steps = timelineMarks(report).map((s) => ({ x: s.atS, label: s.label, color: '#555', dashed: true }));

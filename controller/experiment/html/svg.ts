@@ -186,5 +186,5 @@ svg .mlabel,svg .tlabel{font-size:9px}
 svg .whisker{stroke:#555}svg .boxr{fill:#cfe3f5;stroke:#2c6fb0}svg .median{stroke:#1b3f66;stroke-width:2}svg .mean{fill:#e67e22}svg .dot{fill:#2c6fb0;opacity:.55}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:14px;height:3px;vertical-align:middle;margin-right:4px}
 details{margin:8px 0;border:1px solid #e4e4e4;padding:4px 10px}summary{cursor:pointer;font-weight:600}
-.err{color:#c0392b}
+.err{color:#c0392b}.scroll{overflow-x:auto}
 `;
