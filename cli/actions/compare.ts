@@ -60,7 +60,7 @@ async function runCommand(kind: 'compare' | 'sweep', flags: CommonFlags, cells: 
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const total = cells.length * seeds.length;
-  log(`${kind}: ${cells.length} ${kind === 'compare' ? 'strategies' : 'cells'} x ${seeds.length} seed(s) = ${total} run(s), ${parallel} at a time, in ${flags.out}`);
+  log(`${kind}: ${cells.length} ${kind === 'compare' ? (cells.length === 1 ? 'strategy' : 'strategies') : cells.length === 1 ? 'cell' : 'cells'} x ${seeds.length} seed(s) = ${total} run(s), ${parallel} at a time, in ${flags.out}`);
   const bar = process.stderr.isTTY ? await progressBar(total) : undefined;
   try {
     const r = await runComparison({
