@@ -13,6 +13,7 @@ import type { TelemetrySubscriber } from '../telemetry/bus.js';
 import { readAdminToken } from '../util/config.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import type { AddedNode } from './add-node.js';
+import { Operations } from './operations.js';
 import { errorHandler } from './api/errors.js';
 import { apiRoutes } from './api/routes.js';
 import { API_BASE } from './api/spec.js';
@@ -27,8 +28,15 @@ export interface ControllerOptions {
   token?: string;
   /** convergence as the orchestrator judges it; default: computed from the store (DESIGN.md section 9) */
   convergence?: () => ConvergenceState | Promise<ConvergenceState>;
-  /** called after POST /api/nodes wrote a node: the orchestrator starts its app process */
+  /** called after POST /api/nodes wrote a node: the orchestrator starts its app process (when no `operations` are given) */
   onNodeAdded?: (added: AddedNode) => void | Promise<void>;
+  /**
+   * the operations the API performs, shared with the session's timeline (controller/operations.ts);
+   * default: operations on `store` whose only hook is onNodeAdded (no apps to stop or start)
+   */
+  operations?: Operations;
+  /** the strategy in use, shown by the dashboard (default: the scenario's `strategy`, else original) */
+  strategy?: string;
   /** store polling period of the live stream */
   pollMs?: number;
   logger?: Logger;
@@ -37,6 +45,8 @@ export interface ControllerOptions {
 export interface ControllerApp extends Express {
   /** the live feed behind /api/stream; `close()` ends every open stream */
   feed: LiveFeed;
+  /** stops hearing the operations (the server closes) */
+  detach(): void;
 }
 
 /** The folder holding index.html: controller/ui beside the sources, also when running from dist/. */
@@ -73,11 +83,17 @@ export function createControllerApp(o: ControllerOptions): ControllerApp {
   const fromStore = () => readConvergence(o.store, windowRuns);
   const convergence = async (): Promise<ConvergenceState> => (o.convergence ? await o.convergence() : await fromStore());
   const feed = new LiveFeed(o.store, convergence, log, o.telemetry, o.pollMs ?? 500);
+  const operations = o.operations ?? new Operations(o.store, { onNodeAdded: o.onNodeAdded });
+  // every change the operations make reaches the open streams (the timeline's steps too)
+  const unsubscribe = operations.subscribe((event, data) => feed.announce(event, data));
+  const scenarioStrategy = (o.scenario as { strategy?: unknown } | undefined)?.strategy;
+  const strategy = o.strategy ?? (typeof scenarioStrategy === 'string' ? scenarioStrategy : undefined);
   // Started lazily on the first request so that creating the app stays synchronous.
   let ready: Promise<void> | undefined;
 
   const app = express() as unknown as ControllerApp;
   app.feed = feed;
+  app.detach = unsubscribe;
   app.disable('x-powered-by');
   app.set('json spaces', 0);
 
@@ -102,7 +118,7 @@ export function createControllerApp(o: ControllerOptions): ControllerApp {
   app.use(API_BASE, express.json({ limit: '256kb' }));
   app.use(
     API_BASE,
-    apiRoutes({ store: o.store, feed, convergence, scenarioName: o.scenario?.name, onNodeAdded: o.onNodeAdded, startedAtMs: Date.now() }),
+    apiRoutes({ store: o.store, feed, convergence, scenarioName: o.scenario?.name, strategy, operations, startedAtMs: Date.now() }),
   );
 
   const ui = findUiDir();
@@ -154,6 +170,7 @@ export async function startControllerServer(o: StartOptions): Promise<RunningCon
     close: () =>
       new Promise<void>((done) => {
         app.feed.close();
+        app.detach();
         server.close(() => done());
         server.closeAllConnections();
       }),

@@ -19,6 +19,9 @@ import { ProcessRuntime } from './runtime/process-runtime.js';
 import type { TelemetrySubscriber } from '../telemetry/bus.js';
 import type { IpcTelemetrySubscriber } from '../telemetry/ipc-bus.js';
 import { openTelemetry } from '../telemetry/open.js';
+import { expandTimeline } from '../model/timeline.js';
+import { Operations } from './operations.js';
+import { TimelineScheduler } from './experiment/timeline.js';
 import { loadAppStrategy } from '../decision/strategies/load.js';
 import { isStrategyPath } from '../decision/strategies/spec.js';
 
@@ -35,6 +38,8 @@ export interface SessionOptions {
   scenarioFile: string;
   /** overrides the scenario's seed (fogsim run/up --seed) */
   seed?: number;
+  /** how long the session runs (fogsim run --duration): its dynamics are drawn up to then */
+  durationS?: number;
   /**
    * overrides the strategy of every app (fogsim run/up --strategy): a built-in name, or a module
    * path relative to the working folder; the nodes get it through FOGSIM_STRATEGY
@@ -74,6 +79,10 @@ export interface Session {
   /** the scenario's vectors folder (trained vectors; the learned ones in its learned/) */
   vectorsDir: string;
   startNode(appId: number): Promise<void>;
+  /** the admin UI's operations on this session's store and nodes (a node down stops its apps): the API's and the timeline's */
+  operations: Operations;
+  /** applies the scenario's timeline from startedAtMs (controller/experiment/timeline.ts) */
+  timeline: TimelineScheduler;
   /**
    * Writes the store's online-learned vectors to <vectorsDir>/learned/app-<id>/ for the next
    * session; call it once the nodes have stopped (the end of `run`, the shutdown of `up`).
@@ -170,7 +179,26 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     firstArrivalsFromMs = undefined; // apps started later (add-node, restarts) count from their own start
     if (runtime) o.log(`${appIds.length} node(s) started as ${runtime.kind === 'process' ? 'child processes' : 'containers'}`);
     const saveLearnedVectors = () => saveLearned(o, infra, vectorsDir);
-    return { scenario, scenarioFile, strategy, infra, runtime, telemetry, startedAtMs, vectorsDir, startNode, saveLearnedVectors, close };
+    const operations = new Operations(store, {
+      onNodeAdded: (added) => {
+        o.log(`node ${added.node.id} added${added.app ? `; starting app ${added.app.id}` : ''}`);
+        // in the background: training the new app takes seconds, the caller goes on at once
+        if (added.app) startNode(added.app.id).catch((e) => o.log(`app ${added.app!.id} could not start: ${(e as Error).message}`));
+      },
+      stopApp: async (appId) => {
+        await runtime?.stop(appId);
+      },
+      startApp: async (appId) => {
+        if (runtime?.list().some((st) => st.appId === appId && (st.state === 'running' || st.state === 'starting' || st.state === 'restarting'))) return;
+        // a storage node added since the app last started needs vectors of its own (preflight)
+        await trainAddedApp(o, scenario, infra, appId);
+        await startNode(appId);
+      },
+    });
+    const timeline = new TimelineScheduler({ steps: expandTimeline(scenario, o.durationS ?? Infinity), operations, startedAtMs, log: o.log });
+    closers.push(() => timeline.close());
+    timeline.start();
+    return { scenario, scenarioFile, strategy, infra, runtime, telemetry, startedAtMs, vectorsDir, startNode, operations, timeline, saveLearnedVectors, close };
   } catch (e) {
     await close();
     throw e;

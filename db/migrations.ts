@@ -218,9 +218,55 @@ export const MIGRATIONS: Migration[] = [
       ) ${MYSQL_TABLE}`,
     ],
   },
+  {
+    version: 3,
+    name: 'timeline: nodes taken down, link bandwidth limits, and every step applied (issue 15)',
+    sqlite: [
+      `CREATE TABLE IF NOT EXISTS node_status (
+        node_id INTEGER PRIMARY KEY,
+        down INTEGER NOT NULL DEFAULT 0,
+        changed_at_ms INTEGER NOT NULL
+      )`,
+      `CREATE TABLE IF NOT EXISTS link_bandwidth (
+        from_node INTEGER NOT NULL,
+        to_node INTEGER NOT NULL,
+        rate_kbps INTEGER NOT NULL,
+        PRIMARY KEY (from_node, to_node)
+      )`,
+      `CREATE TABLE IF NOT EXISTS timeline (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        args TEXT NOT NULL,
+        source TEXT NOT NULL,
+        error TEXT NULL
+      )`,
+    ],
+    mysql: [
+      `CREATE TABLE IF NOT EXISTS node_status (
+        node_id INT NOT NULL PRIMARY KEY,
+        down TINYINT(1) NOT NULL DEFAULT 0,
+        changed_at_ms BIGINT NOT NULL
+      ) ${MYSQL_TABLE}`,
+      `CREATE TABLE IF NOT EXISTS link_bandwidth (
+        from_node INT NOT NULL,
+        to_node INT NOT NULL,
+        rate_kbps INT NOT NULL,
+        PRIMARY KEY (from_node, to_node)
+      ) ${MYSQL_TABLE}`,
+      `CREATE TABLE IF NOT EXISTS timeline (
+        id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        at_ms BIGINT NOT NULL,
+        kind VARCHAR(32) NOT NULL,
+        args TEXT NOT NULL,
+        source VARCHAR(16) NOT NULL,
+        error TEXT NULL
+      ) ${MYSQL_TABLE}`,
+    ],
+  },
 ];
 
 /** Every table the migrations create, for tools that list or reset the schema. */
-export const TABLES = ['nodes', 'links', 'apps', 'datasets', 'events', 'feedback', 'action_counters', 'impact_vectors', 'runs', 'decisions', 'schema_migrations'] as const;
+export const TABLES = ['nodes', 'links', 'apps', 'datasets', 'events', 'feedback', 'action_counters', 'impact_vectors', 'runs', 'decisions', 'node_status', 'link_bandwidth', 'timeline', 'schema_migrations'] as const;
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

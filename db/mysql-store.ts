@@ -11,9 +11,10 @@ import mysql from 'mysql2/promise';
 import { UnavailableError, UserError } from '../model/errors.js';
 import type { AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, ImpactRow, LinkRow, NewRun, NodeRow, RunRow } from '../model/types.js';
 import type { Scenario } from '../model/scenario.js';
+import type { NewTimelineRow, TimelineRow } from '../model/steps.js';
 import type { EventClosure, EventScope, NewEvent, Page, Store } from './store.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_MYSQL } from './migrations.js';
-import { checkAppExists, checkClosure, checkedCopy, insertedEvent, missing, staleError, toApp, toCopy, toCounters, toDecision, toEvent, toEventStats, toFeedback, toImpact, toLink, toNode, toReferenceCounts, toRun, type Row } from './rows.js';
+import { checkAppExists, checkClosure, checkedCopy, insertedEvent, missing, staleError, toApp, toCopy, toCounters, toDecision, toEvent, toEventStats, toFeedback, toImpact, toLink, toNode, toReferenceCounts, toRun, toBandwidth, toStep, type Row } from './rows.js';
 import { MYSQL, statements, type Query, type Written } from './statements.js';
 
 type Conn = mysql.Pool | mysql.PoolConnection;
@@ -173,6 +174,8 @@ export class MySqlStore implements Store {
       for (const n of s.nodes) await this.run(c, S.upsertNode({ id: n.id, name: n.name, storage: n.storage, availability: n.availability }));
       for (const l of s.links) await this.run(c, S.setLink(l.from, l.to, l.latencyMs));
       for (const a of s.apps) await this.run(c, S.upsertApp({ id: a.id, nodeId: a.node, goal: a.goal }));
+      await this.run(c, S.clearNodeStatus());
+      await this.run(c, S.clearBandwidths());
     });
   }
 
@@ -366,6 +369,40 @@ export class MySqlStore implements Store {
   }
   async countRuns(appId?: number): Promise<number> {
     return Number((await this.get(this.pool, S.countRuns(appId)))!.n);
+  }
+
+  // ---- node state, link bandwidth ----
+  async setNodeDown(id: number, down: boolean, atMs: number): Promise<void> {
+    await this.tx(async (c) => {
+      if (!(await this.get(c, S.getNode(id)))) throw missing(`node ${id}`);
+      await this.run(c, S.setNodeDown(id, down, atMs));
+    });
+  }
+  async isNodeDown(id: number): Promise<boolean> {
+    return Number((await this.get(this.pool, S.getNodeDown(id)))?.down ?? 0) === 1;
+  }
+  async listDownNodes(): Promise<number[]> {
+    return (await this.all(this.pool, S.listDownNodes())).map((r) => Number(r.node_id));
+  }
+  async setBandwidth(from: number, to: number, rateKBps: number): Promise<void> {
+    await this.run(this.pool, rateKBps === 0 ? S.clearBandwidth(from, to) : S.setBandwidth(from, to, rateKBps));
+  }
+  async getBandwidth(a: number, b: number): Promise<number | undefined> {
+    if (a === b) return undefined;
+    const r = await this.get(this.pool, S.getBandwidth(a, b));
+    return r ? Number(r.rate_kbps) : undefined;
+  }
+  async listBandwidths(): Promise<{ from: number; to: number; rateKBps: number }[]> {
+    return (await this.all(this.pool, S.listBandwidths())).map(toBandwidth);
+  }
+
+  // ---- timeline ----
+  async recordStep(r: NewTimelineRow): Promise<TimelineRow> {
+    const id = (await this.run(this.pool, S.insertStep(r))).insertId;
+    return toStep((await this.get(this.pool, S.getStep(id)))!);
+  }
+  async listTimeline(q: Page & { afterId?: number } = {}): Promise<TimelineRow[]> {
+    return (await this.all(this.pool, S.listTimeline(q))).map(toStep);
   }
 }
 

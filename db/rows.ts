@@ -4,6 +4,7 @@
  */
 import { ConflictError, NotFoundError, UserError } from '../model/errors.js';
 import type { EventClosure, NewEvent } from './store.js';
+import type { StepKind, StepSource, TimelineRow } from '../model/steps.js';
 import type { ActionType, AppRow, DatasetCopy, DecisionRow, DecisionTrace, EventRow, FeedbackRow, Goal, ImpactRow, ImpactSource, LinkRow, NodeRow, RunRow } from '../model/types.js';
 
 export type Row = Record<string, unknown>;
@@ -153,6 +154,26 @@ export function checkAppExists(appId: number, r: Row | undefined): void {
 export function checkLink(from: number, to: number, latencyMs: number): void {
   if (from === to) throw new UserError(`link ${from} -> ${to}: a link joins two different nodes (latency to itself is 0)`);
   if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new UserError(`link ${from} -> ${to}: latencyMs must be a number >= 0, got ${String(latencyMs)}`);
+}
+
+export function checkBandwidth(from: number, to: number, rateKBps: number): void {
+  if (from === to) throw new UserError(`link ${from} -> ${to}: a link joins two different nodes`);
+  if (!Number.isSafeInteger(rateKBps) || rateKBps <= 0) throw new UserError(`link ${from} -> ${to}: rateKBps must be a whole number of KB/s > 0 (0 lifts the limit: clearBandwidth), got ${String(rateKBps)}`);
+}
+
+export function toBandwidth(r: Row): { from: number; to: number; rateKBps: number } {
+  return { from: num(r.from_node), to: num(r.to_node), rateKBps: num(r.rate_kbps) };
+}
+
+export function toStep(r: Row): TimelineRow {
+  return {
+    id: num(r.id),
+    atMs: num(r.at_ms),
+    kind: String(r.kind) as StepKind,
+    args: JSON.parse(String(r.args)) as Record<string, unknown>,
+    source: String(r.source) as StepSource,
+    error: r.error === null || r.error === undefined ? null : String(r.error),
+  };
 }
 
 export function checkDelta(delta: number): void {

@@ -9,9 +9,10 @@
 import Database from 'better-sqlite3';
 import type { AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, ImpactRow, LinkRow, NewRun, NodeRow, RunRow } from '../model/types.js';
 import type { Scenario } from '../model/scenario.js';
+import type { NewTimelineRow, TimelineRow } from '../model/steps.js';
 import type { EventClosure, EventScope, NewEvent, Page, Store } from './store.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_SQLITE } from './migrations.js';
-import { checkAppExists, checkClosure, checkedCopy, insertedEvent, missing, staleError, toApp, toCopy, toCounters, toDecision, toEvent, toEventStats, toFeedback, toImpact, toLink, toNode, toReferenceCounts, toRun, type Row } from './rows.js';
+import { checkAppExists, checkClosure, checkedCopy, insertedEvent, missing, staleError, toApp, toCopy, toCounters, toDecision, toEvent, toEventStats, toFeedback, toImpact, toLink, toNode, toReferenceCounts, toRun, toBandwidth, toStep, type Row } from './rows.js';
 import { SQLITE, statements, type Query, type Written } from './statements.js';
 
 type Stmt = Database.Statement<unknown[], Row>;
@@ -106,6 +107,8 @@ export class SqliteStore implements Store {
       for (const n of s.nodes) this.run(S.upsertNode({ id: n.id, name: n.name, storage: n.storage, availability: n.availability }));
       for (const l of s.links) this.run(S.setLink(l.from, l.to, l.latencyMs));
       for (const a of s.apps) this.run(S.upsertApp({ id: a.id, nodeId: a.node, goal: a.goal }));
+      this.run(S.clearNodeStatus());
+      this.run(S.clearBandwidths());
     });
   }
 
@@ -295,5 +298,39 @@ export class SqliteStore implements Store {
   }
   async countRuns(appId?: number): Promise<number> {
     return Number(this.get(S.countRuns(appId))!.n);
+  }
+
+  // ---- node state, link bandwidth ----
+  async setNodeDown(id: number, down: boolean, atMs: number): Promise<void> {
+    this.write(() => {
+      if (!this.get(S.getNode(id))) throw missing(`node ${id}`);
+      this.run(S.setNodeDown(id, down, atMs));
+    });
+  }
+  async isNodeDown(id: number): Promise<boolean> {
+    return Number(this.get(S.getNodeDown(id))?.down ?? 0) === 1;
+  }
+  async listDownNodes(): Promise<number[]> {
+    return this.all(S.listDownNodes()).map((r) => Number(r.node_id));
+  }
+  async setBandwidth(from: number, to: number, rateKBps: number): Promise<void> {
+    this.run(rateKBps === 0 ? S.clearBandwidth(from, to) : S.setBandwidth(from, to, rateKBps));
+  }
+  async getBandwidth(a: number, b: number): Promise<number | undefined> {
+    if (a === b) return undefined;
+    const r = this.get(S.getBandwidth(a, b));
+    return r ? Number(r.rate_kbps) : undefined;
+  }
+  async listBandwidths(): Promise<{ from: number; to: number; rateKBps: number }[]> {
+    return this.all(S.listBandwidths()).map(toBandwidth);
+  }
+
+  // ---- timeline ----
+  async recordStep(r: NewTimelineRow): Promise<TimelineRow> {
+    const id = this.run(S.insertStep(r)).insertId;
+    return toStep(this.get(S.getStep(id))!);
+  }
+  async listTimeline(q: Page & { afterId?: number } = {}): Promise<TimelineRow[]> {
+    return this.all(S.listTimeline(q)).map(toStep);
   }
 }

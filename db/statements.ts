@@ -18,7 +18,8 @@
  * The schema itself (CREATE/ALTER) lives in migrations.ts.
  */
 import type { AppRow, FeedbackRow, ImpactRow, NewRun, NodeRow } from '../model/types.js';
-import { checkDelta, checkInt, checkLink, pageBounds } from './rows.js';
+import type { NewTimelineRow } from '../model/steps.js';
+import { checkBandwidth, checkDelta, checkInt, checkLink, pageBounds } from './rows.js';
 import type { EventScope, NewEvent, Page } from './store.js';
 
 export type Param = string | number | null;
@@ -153,6 +154,19 @@ export function statements(d: Dialect) {
     listDecisions: 'SELECT * FROM decisions WHERE (? IS NULL OR app_id = ?) ORDER BY run_id LIMIT ? OFFSET ?',
     listRuns: 'SELECT * FROM runs WHERE (? IS NULL OR app_id = ?) AND id > ? ORDER BY id LIMIT ? OFFSET ?',
     countRuns: 'SELECT COUNT(*) AS n FROM runs WHERE (? IS NULL OR app_id = ?)',
+
+    setNodeDown: `INSERT INTO node_status (node_id, down, changed_at_ms) VALUES (?, ?, ?) ${upsert(['node_id'], ['down', 'changed_at_ms'])}`,
+    getNodeDown: 'SELECT down FROM node_status WHERE node_id = ?',
+    listDownNodes: 'SELECT node_id FROM node_status WHERE down = 1 ORDER BY node_id',
+    clearNodeStatus: 'DELETE FROM node_status',
+    setBandwidth: `INSERT INTO link_bandwidth (from_node, to_node, rate_kbps) VALUES (?, ?, ?), (?, ?, ?) ${upsert(['from_node', 'to_node'], ['rate_kbps'])}`,
+    clearBandwidth: 'DELETE FROM link_bandwidth WHERE (from_node = ? AND to_node = ?) OR (from_node = ? AND to_node = ?)',
+    clearBandwidths: 'DELETE FROM link_bandwidth',
+    getBandwidth: 'SELECT rate_kbps FROM link_bandwidth WHERE from_node = ? AND to_node = ?',
+    listBandwidths: 'SELECT from_node, to_node, rate_kbps FROM link_bandwidth ORDER BY from_node, to_node',
+    insertStep: 'INSERT INTO timeline (at_ms, kind, args, source, error) VALUES (?, ?, ?, ?, ?)',
+    getStep: 'SELECT * FROM timeline WHERE id = ?',
+    listTimeline: 'SELECT * FROM timeline WHERE id > ? ORDER BY id LIMIT ? OFFSET ?',
   } as const;
 
   return {
@@ -271,6 +285,30 @@ export function statements(d: Dialect) {
       return paged(SQL.listRuns, [p.appId ?? null, p.appId ?? null, p.afterId ?? 0, limit, offset]);
     },
     countRuns: (appId?: number) => q(SQL.countRuns, [appId ?? null, appId ?? null]),
+
+    // ---- node state and link bandwidth (timeline steps nodeDown/nodeUp, setBandwidth) ----
+    setNodeDown: (id: number, down: boolean, atMs: number) => q(SQL.setNodeDown, [checkInt('node id', id), bool(down), checkInt('atMs', atMs)]),
+    getNodeDown: (id: number) => q(SQL.getNodeDown, [id]),
+    listDownNodes: () => q(SQL.listDownNodes),
+    /** every node up again (seeding starts the story over) */
+    clearNodeStatus: () => q(SQL.clearNodeStatus),
+    /** both directions in one statement; 0 is no limit: clearBandwidth */
+    setBandwidth: (from: number, to: number, rateKBps: number) => {
+      checkBandwidth(from, to, rateKBps);
+      return q(SQL.setBandwidth, [from, to, rateKBps, to, from, rateKBps]);
+    },
+    clearBandwidth: (from: number, to: number) => q(SQL.clearBandwidth, [from, to, to, from]),
+    clearBandwidths: () => q(SQL.clearBandwidths),
+    getBandwidth: (from: number, to: number) => q(SQL.getBandwidth, [from, to]),
+    listBandwidths: () => q(SQL.listBandwidths),
+
+    // ---- the timeline: every step applied ----
+    insertStep: (r: NewTimelineRow) => q(SQL.insertStep, [checkInt('atMs', r.atMs), r.kind, JSON.stringify(r.args), r.source, r.error]),
+    getStep: (id: number) => q(SQL.getStep, [id]),
+    listTimeline: (p: Page & { afterId?: number } = {}) => {
+      const { limit, offset } = pageBounds(p);
+      return paged(SQL.listTimeline, [p.afterId ?? 0, limit, offset]);
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import type { ActionType, AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, ImpactRow, LinkRow, NewRun, NodeRow, RunRow } from '../model/types.js';
 import type { Scenario } from '../model/scenario.js';
+import type { NewTimelineRow, TimelineRow } from '../model/steps.js';
 
 /** An event as written by the app that acted; the store fills id, active, sums. */
 export interface NewEvent {
@@ -40,7 +41,10 @@ export interface Store {
   /** Creates or upgrades the schema (versioned migrations; applying twice is harmless). */
   migrate(): Promise<void>;
   close(): Promise<void>;
-  /** Seeds nodes, links, apps (idempotent: existing rows are updated, nothing duplicated). Does not create data set copies. */
+  /**
+   * Seeds nodes, links, apps (idempotent: existing rows are updated, nothing duplicated), and starts
+   * the network over: every node up, no bandwidth limit. Does not create data set copies.
+   */
   seedScenario(s: Scenario): Promise<void>;
 
   listNodes(): Promise<NodeRow[]>;
@@ -109,4 +113,25 @@ export interface Store {
   /** Oldest first (ascending id); afterId returns only runs with a larger id (for tailing). */
   listRuns(q?: Page & { appId?: number; afterId?: number }): Promise<RunRow[]>;
   countRuns(appId?: number): Promise<number>;
+
+  /**
+   * Takes a node down (true) or brings it up (false): reads of its copies fail, its apps are
+   * stopped (controller/operations.ts does that). Throws NotFoundError for an unknown node.
+   */
+  setNodeDown(id: number, down: boolean, atMs: number): Promise<void>;
+  /** False for a node never taken down. */
+  isNodeDown(id: number): Promise<boolean>;
+  /** The nodes that are down, ascending. */
+  listDownNodes(): Promise<number[]>;
+  /** Limits a link's bandwidth both ways, in KB/s (Toxiproxy's unit); 0 lifts the limit. */
+  setBandwidth(from: number, to: number, rateKBps: number): Promise<void>;
+  /** The link's limit in KB/s; undefined when it has none (and to itself). */
+  getBandwidth(a: number, b: number): Promise<number | undefined>;
+  /** Every limit, one row per direction. */
+  listBandwidths(): Promise<{ from: number; to: number; rateKBps: number }[]>;
+
+  /** Records one timeline step as applied (or failed); returns it with its id. */
+  recordStep(r: NewTimelineRow): Promise<TimelineRow>;
+  /** The steps applied, oldest first; afterId returns only later ones (for tailing). */
+  listTimeline(q?: Page & { afterId?: number }): Promise<TimelineRow[]>;
 }

@@ -12,6 +12,7 @@ interface JsonSchema {
   description?: string;
   default?: unknown;
   enum?: unknown[];
+  const?: unknown;
   minimum?: number;
   maximum?: number;
   exclusiveMinimum?: number;
@@ -21,10 +22,13 @@ interface JsonSchema {
   required?: string[];
   items?: JsonSchema;
   anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
 }
 
 function typeOf(s: JsonSchema): string {
   if (s.enum) return s.enum.map((e) => JSON.stringify(e)).join(' \\| ');
+  if (s.const !== undefined) return JSON.stringify(s.const);
+  if (s.oneOf) return `one of the kinds below`;
   if (s.type === 'array') return `list of ${s.items ? typeOf(s.items) : 'values'}`;
   if (s.type === 'integer') return 'whole number';
   if (Array.isArray(s.type)) return s.type.join(' or ');
@@ -52,6 +56,11 @@ function rows(s: JsonSchema, path: string, out: string[]): void {
     const dflt = p.default === undefined ? (required.has(name) && !isSection(p) ? 'required' : '') : `\`${JSON.stringify(p.default)}\``;
     out.push(`| \`${here}\` | ${typeOf(p)} | ${range(p)} | ${dflt} | ${(p.description ?? '').replace(/\|/g, '\\|')} |`);
     rows(p, here, out);
+    // a union by kind (a timeline step): each kind's fields under `path(kind: K)`
+    for (const variant of p.oneOf ?? []) {
+      const k = variant.properties?.kind?.const;
+      if (k !== undefined) rows(variant, `${here}(kind: ${String(k)})`, out);
+    }
   }
 }
 

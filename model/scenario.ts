@@ -5,6 +5,8 @@ import { METRICS, type Metric } from './metrics.js';
 import { UserError } from './errors.js';
 import { latencyMsSchema, nodeIdSchema, showValue } from './limits.js';
 import type { Goal } from './types.js';
+import { dynamicsSchema, timedStepSchema, type TimedStep } from './steps.js';
+import { checkDynamics, checkTimeline, readTrace, type RawTimedStep } from './timeline.js';
 import { BUILTIN_STRATEGY_NAMES, checkStrategySpec, DEFAULT_STRATEGY, strategyBaseDir } from '../decision/strategies/spec.js';
 
 /*
@@ -142,6 +144,9 @@ export const scenarioSchema = z
     decision: decisionSchema.describe('every parameter of the decision system'),
     training: trainingSchema.describe('offline training'),
     convergence: convergenceSchema.describe('when a run counts as converged'),
+    timeline: z.array(timedStepSchema).default([]).describe('steps applied during the run, each at its time: {at: <seconds>, do: {kind, ...}} (the operations of the admin UI)'),
+    trace: z.string().min(1).optional().describe('a CSV file of more steps (columns at, kind, args; args as key=value;key=value), relative to this file'),
+    dynamics: dynamicsSchema.optional().describe('seeded random dynamics, drawn as steps before the run starts'),
   })
   .strict();
 
@@ -175,9 +180,11 @@ export function rhoFor(s: Pick<Scenario, 'decision' | 'apps'>, appId: number): R
   return out;
 }
 
-export interface Scenario extends Omit<Parsed, 'nodes' | 'apps'> {
+export interface Scenario extends Omit<Parsed, 'nodes' | 'apps' | 'timeline'> {
   nodes: ScenarioNode[];
   apps: ScenarioApp[];
+  /** the steps of `timeline` and of the `trace` file, checked, in time order (model/timeline.ts; the dynamics are drawn per run: expandTimeline) */
+  timeline: TimedStep[];
   /** the file it came from, when it came from one */
   source?: string;
 }
@@ -192,9 +199,17 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out || '(root)';
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+export function describeIssue(issue: z.core.$ZodIssue): string {
   const path = formatPath(issue.path);
   switch (issue.code) {
+    case 'invalid_union':
+      // a timeline step of an unknown kind: name the kinds there are
+      if ('discriminator' in issue && 'options' in issue && Array.isArray(issue.options)) {
+        const given = (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator as string];
+        const expected = `expected one of ${issue.options.join(', ')}`;
+        return given === undefined ? `${path}: required; ${expected}` : `${path}: unknown ${String(issue.discriminator)} ${showValue(given)}; ${expected}`;
+      }
+      return `${path}: ${issue.message}`;
     case 'invalid_type':
       if (issue.input === undefined) return `${path}: required; expected ${issue.expected}`;
       // YAML reads 1e400 and .inf as Infinity, .nan as NaN: say so rather than "got null"
@@ -332,11 +347,18 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
   else if (!s.nodes.find((n) => n.id === s.dataset.node)!.storage) errors.push(`dataset.node: node ${s.dataset.node} has storage: false and cannot host the data set`);
   if (s.decision.epsilon > 0 && s.nodes.filter((n) => n.storage).length === 0) errors.push('nodes: at least one node needs storage: true');
 
+  // the timeline and its trace, each step against the nodes and apps that exist at its time
+  const steps: RawTimedStep[] = s.timeline.map((t, i) => ({ at: t.at, do: t.do, origin: `timeline[${i}]` }));
+  if (s.trace !== undefined) steps.push(...readTrace(s.trace, source, errors));
+  const timeline = checkTimeline(steps, { nodes: known, apps: new Set(s.apps.map((a) => a.id)) }, errors);
+  checkDynamics(s, errors);
+
   if (errors.length) throw scenarioError(errors, source);
   return {
     ...s,
     nodes: s.nodes.map((n) => ({ ...n, name: n.name ?? `node${n.id}` })),
     apps,
+    timeline,
     source,
   };
 }

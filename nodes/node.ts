@@ -263,6 +263,11 @@ export class AppNode {
     const mean = appNode === copy.nodeId ? 0 : ((await store.getLatency(appNode, copy.nodeId)) ?? 0);
     const drawn = drawLatency(this.rng.latency, mean, scenario.timing.latencySdMs);
     await latency.setLatency(this.proxy, Math.round(drawn));
+    // the network as the timeline left it (controller/operations.ts): a read of a copy on a node
+    // that is down fails on the data path, a limited link paces the read
+    const [down, rateKBps] = await Promise.all([store.isNodeDown(copy.nodeId), appNode === copy.nodeId ? undefined : store.getBandwidth(appNode, copy.nodeId)]);
+    await latency.setUnreachable(this.proxy, down);
+    await latency.setBandwidth(this.proxy, rateKBps ?? 0);
     const startedAtMs = this.now;
     const node = await store.getNode(copy.nodeId);
     const copies = (await store.listCopies(copy.familyId)).length;
@@ -275,13 +280,15 @@ export class AppNode {
       if (e instanceof FogsimError && this.d.signal?.aborted) throw e;
       // the copy may have been moved away during the read: part of the system's life, not a fault
       const now = await store.getCopy(copy.id).catch(() => undefined);
-      if (now && now.version === copy.version) this.log.warn({ err: e, copy: copy.id }, 'job failed');
+      if (down) this.log.info({ err: e, copy: copy.id, node: copy.nodeId }, 'the data node is down; the run failed');
+      else if (now && now.version === copy.version) this.log.warn({ err: e, copy: copy.id }, 'job failed');
       else this.log.info({ err: e, copy: copy.id }, 'the copy moved while the job read it; the run failed');
+      const message = (e as Error).message || String(e);
       return {
         copy,
         startedAtMs,
         metrics: measureRun({ job: { rtMs: NaN, etMs: NaN, throughput: 0 }, latencyMs: drawn, ...placement }),
-        error: (e as Error).message || String(e),
+        error: down ? `node ${copy.nodeId} is down (its copy is unreachable): ${message}` : message,
       };
     }
   }

@@ -10,6 +10,10 @@ import type { LatencyControl } from './latency-control.js';
 
 /** The toxic this module owns on every proxy: downstream latency, as the original project set it. */
 export const LATENCY_TOXIC = 'latency';
+/** The bandwidth limit of the link a run reads over (downstream, KB/s). */
+export const BANDWIDTH_TOXIC = 'bandwidth';
+/** Fails every read while the data's node is down: connections reset as the request arrives. */
+export const UNREACHABLE_TOXIC = 'node-down';
 
 interface ToxicJson {
   name: string;
@@ -42,6 +46,8 @@ function checkMs(value: number, field: string): void {
 
 export class ToxiproxyLatencyControl implements LatencyControl {
   private readonly client: Toxiproxy;
+  /** per `proxy/toxic`: the attributes this control last put there (or 'none'), so an unchanged state costs no request */
+  private readonly applied = new Map<string, string>();
 
   constructor(readonly url: string) {
     this.client = new Toxiproxy(url.replace(/\/+$/, ''));
@@ -81,6 +87,7 @@ export class ToxiproxyLatencyControl implements LatencyControl {
   }
 
   async ensureProxy(name: string, listen: string, upstream: string): Promise<{ host: string; port: number }> {
+    this.forget(name);
     const existing = await this.find(name);
     const anyPort = /:0$/.test(listen);
     if (existing) {
@@ -147,7 +154,51 @@ export class ToxiproxyLatencyControl implements LatencyControl {
     return toxics.filter((t) => t.type === 'latency' && t.toxicity > 0).reduce((sum, t) => sum + (t.attributes.latency ?? 0), 0);
   }
 
+  async setBandwidth(name: string, rateKBps: number): Promise<void> {
+    if (!Number.isFinite(rateKBps) || rateKBps < 0) throw new UserError(`bandwidth must be a number of KB/s >= 0, got ${rateKBps}`);
+    const rate = Math.round(rateKBps);
+    await this.putToxic(name, BANDWIDTH_TOXIC, 'bandwidth', 'downstream', rate > 0 ? { rate } : undefined, `limit the bandwidth of proxy "${name}" to ${rate} KB/s`);
+  }
+
+  async setUnreachable(name: string, unreachable: boolean): Promise<void> {
+    await this.putToxic(name, UNREACHABLE_TOXIC, 'reset_peer', 'upstream', unreachable ? { timeout: 0 } : undefined, `${unreachable ? 'cut' : 'restore'} the reads through proxy "${name}"`);
+  }
+
+  private forget(name: string): void {
+    for (const k of [...this.applied.keys()]) if (k.startsWith(`${name}/`)) this.applied.delete(k);
+  }
+
+  /** Puts toxic `toxic` on the proxy with these attributes, or removes it (undefined); unchanged: nothing is sent. */
+  private async putToxic(name: string, toxic: string, type: 'bandwidth' | 'reset_peer', stream: 'upstream' | 'downstream', attributes: Record<string, number> | undefined, what: string): Promise<void> {
+    const key = `${name}/${toxic}`;
+    const want = attributes ? JSON.stringify(attributes) : 'none';
+    if (this.applied.get(key) === want) return;
+    const proxy = await this.find(name);
+    if (!proxy) throw new UserError(`no proxy named "${name}" on the latency proxy at ${this.url}: create it first (ensureProxy)`);
+    let current;
+    try {
+      current = await proxy.getToxic<Record<string, number>>(toxic);
+    } catch (e) {
+      if (statusOf(e) !== 404) this.fail(e, what);
+    }
+    try {
+      if (!attributes) {
+        if (current) await current.remove();
+      } else if (current) {
+        await current.update({ ...current.toJson(), attributes });
+      } else {
+        await proxy.addToxic({ name: toxic, type, stream, toxicity: 1, attributes });
+      }
+    } catch (e) {
+      const s = statusOf(e);
+      if (s === 404 || s === 409) return this.putToxic(name, toxic, type, stream, attributes, what);
+      this.fail(e, what);
+    }
+    this.applied.set(key, want);
+  }
+
   async removeProxy(name: string): Promise<void> {
+    this.forget(name);
     const proxy = await this.find(name);
     if (!proxy) return;
     try {

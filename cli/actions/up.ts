@@ -71,11 +71,10 @@ export async function up(opts: UpOptions): Promise<void> {
     host: opts.host,
     port: opts.port,
     logger,
-    onNodeAdded: (added) => {
-      log(`node ${added.node.id} added${added.app ? `; starting app ${added.app.id}` : ''}`);
-      // in the background: training the new app takes seconds, the API answers at once
-      if (added.app) s.startNode(added.app.id).catch((e) => log(`app ${added.app!.id} could not start: ${(e as Error).message}`));
-    },
+    // the session's operations: a node added through the API starts its app, a node taken down stops its apps
+    operations: s.operations,
+    // --strategy, else the scenario's: the dashboard shows it
+    strategy: s.strategy,
   }).catch(async (e) => {
     await s.close();
     release();

@@ -1,7 +1,9 @@
 import { Router, type Request, type Response } from 'express';
 import type { Store } from '../../db/store.js';
 import type { DatasetCopy, EventRow } from '../../model/types.js';
-import { addNodeToStore, type AddedNode } from '../add-node.js';
+import { describeIssue } from '../../model/scenario.js';
+import type { RawStep } from '../../model/steps.js';
+import type { Operations } from '../operations.js';
 import { renderDocsPage } from './docs-page.js';
 import { badRequest, notFound, parseOr400 } from './errors.js';
 import { openApiDocument, openApiPath } from './openapi.js';
@@ -13,7 +15,10 @@ export interface RoutesOptions {
   feed: LiveFeed;
   convergence: () => Promise<ConvergenceState>;
   scenarioName?: string;
-  onNodeAdded?: (added: AddedNode) => void | Promise<void>;
+  /** the strategy the apps use (the scenario's `strategy`, or --strategy), for the dashboard */
+  strategy?: string;
+  /** every write of the admin UI goes through these (controller/operations.ts): the timeline's path too */
+  operations: Operations;
   startedAtMs: number;
 }
 
@@ -35,7 +40,7 @@ function on(r: Router, spec: RouteSpec, handler: (req: Request, res: Response) =
 }
 
 export function apiRoutes(o: RoutesOptions): Router {
-  const { store, feed } = o;
+  const { store, feed, operations: ops } = o;
   const r = Router();
   const R = ROUTES;
   let document: ReturnType<typeof openApiDocument> | undefined;
@@ -64,7 +69,7 @@ export function apiRoutes(o: RoutesOptions): Router {
   on(r, R.health, async (_req, res) => {
     // Touches the store so that a broken store shows up here, not only in the first real request.
     const nodes = await store.listNodes();
-    res.json({ ok: true, service: 'fogsim-controller', store: store.kind, scenario: o.scenarioName ?? null, nodes: nodes.length, uptimeS: Math.round((Date.now() - o.startedAtMs) / 1000), streamClients: feed.clientCount });
+    res.json({ ok: true, service: 'fogsim-controller', store: store.kind, scenario: o.scenarioName ?? null, strategy: o.strategy ?? 'original', nodes: nodes.length, uptimeS: Math.round((Date.now() - o.startedAtMs) / 1000), streamClients: feed.clientCount });
   });
 
   on(r, R.listNodes, async (_req, res) => {
@@ -80,19 +85,18 @@ export function apiRoutes(o: RoutesOptions): Router {
 
   on(r, R.addNode, async (req, res) => {
     const body = parseOr400(R.addNode.body, req.body);
-    const added = await addNodeToStore(store, body);
-    feed.broadcast('node', { added: added.node, links: added.links, app: added.app ?? null });
-    // The orchestrator starts the new node's app process from here; a failing hook is its problem, not the caller's.
-    if (o.onNodeAdded) await Promise.resolve(o.onNodeAdded(added)).catch(() => undefined);
+    // the orchestrator starts the new node's app (operations' hook); the timeline records the step
+    const added = await ops.addNode(body);
+    await ops.record({ kind: 'addNode', ...body } as RawStep, 'admin');
     res.status(201).json(added);
   });
 
   on(r, R.putNode, async (req, res) => {
     const { id } = parseOr400(R.putNode.params, req.params);
     const patch = parseOr400(R.putNode.body, req.body);
-    const node = await store.updateNode(id, patch);
-    if (!node) throw notFound(`node ${id} does not exist`);
-    feed.broadcast('node', { updated: node });
+    const node = await ops.updateNode(id, patch);
+    // a change of availability is a timeline step (setAvailability); storage and name are not
+    if (patch.availability !== undefined) await ops.record({ kind: 'setAvailability', node: id, availability: patch.availability }, 'admin');
     res.json(node);
   });
 
@@ -107,13 +111,8 @@ export function apiRoutes(o: RoutesOptions): Router {
     const { from, to } = parseOr400(R.putLink.params, req.params);
     if (from === to) throw badRequest(`to: a node's latency to itself is always 0; pick two different nodes`);
     const { latencyMs } = parseOr400(R.putLink.body, req.body);
-    for (const id of [from, to]) if (!(await store.getNode(id))) throw notFound(`node ${id} does not exist`);
-    await store.setLink(from, to, latencyMs);
-    const links = [
-      { from, to, latencyMs },
-      { from: to, to: from, latencyMs },
-    ];
-    feed.broadcast('link', links);
+    const links = await ops.setLatency(from, to, latencyMs);
+    await ops.record({ kind: 'setLatency', from, to, latencyMs }, 'admin');
     res.json(links);
   });
 
@@ -181,6 +180,19 @@ export function apiRoutes(o: RoutesOptions): Router {
 
   on(r, R.convergence, async (_req, res) => {
     res.json(await o.convergence());
+  });
+
+  on(r, R.listTimeline, async (req, res) => {
+    const q = parseOr400(R.listTimeline.query, req.query, '?');
+    res.json(await store.listTimeline({ afterId: q.afterId }));
+  });
+
+  on(r, R.applyStep, async (req, res) => {
+    // the messages of a scenario's timeline: `do.kind: unknown kind "x"; expected one of ...`
+    const parsed = R.applyStep.body.safeParse(req.body, { reportInput: true });
+    if (!parsed.success) throw badRequest(parsed.error.issues.map((i) => describeIssue(i)).join('; '));
+    const { row } = await ops.apply(parsed.data.do, 'admin');
+    res.status(201).json(row);
   });
 
   on(r, R.stream, async (_req, res) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { latencyMsSchema, MAX_NODE_ID } from '../../model/limits.js';
 import { addNodeBodySchema } from '../add-node.js';
+import { stepSchema } from '../../model/steps.js';
 
 /*
  * Every route of the controller's API: method, path, one line on what it does, and the zod schemas
@@ -104,6 +105,12 @@ const putNodeBody = z
   })
   .meta({ description: 'at least one of the fields' });
 
+/** POST /api/timeline: one step, as in a scenario's timeline without its time (docs/scenario.md, timeline[].do). */
+export const applyStepBody = z
+  .object({ do: stepSchema.meta({ description: "the step: {kind, ...}, as a scenario's timeline[].do (docs/scenario.md)" }) })
+  .strict()
+  .meta({ description: 'one timeline step, applied now' });
+
 const json = (description: string, status: 200 | 201 = 200) => ({ status, description, mediaType: 'application/json' as const });
 
 export const ROUTES = {
@@ -139,7 +146,21 @@ export const ROUTES = {
   impacts: { method: 'get', path: '/impacts', summary: 'the impact vectors of each app and action, trained or learned online', query: z.object({ appId: appIdQuery }), ok: json('[{appId, actionLabel, vector, source, updatedAtMs}]') },
   runs: { method: 'get', path: '/runs', summary: 'the job runs with their metrics, paged; oldest first unless order=desc; afterId follows new runs', query: runsQuery, ok: json('{total, limit, offset, order, items: [run]}') },
   convergence: { method: 'get', path: '/convergence', summary: 'whether the system has converged, and if not what it waits for', ok: json('the convergence state') },
-  stream: { method: 'get', path: '/stream', summary: 'server-sent events: runs, actions, feedback, events, nodes, links and convergence as they happen', ok: { status: 200, description: 'an event stream; the first event is the current convergence', mediaType: 'text/event-stream' } },
+  listTimeline: {
+    method: 'get',
+    path: '/timeline',
+    summary: "the timeline steps applied so far, oldest first: the scenario's (source timeline) and those applied by hand (source admin)",
+    query: z.object({ afterId: intParam(0, Number.MAX_SAFE_INTEGER, 'only steps with a larger id (follows new steps)') }),
+    ok: json('[{id, atMs, kind, args, source, error}]'),
+  },
+  applyStep: {
+    method: 'post',
+    path: '/timeline',
+    summary: "apply one timeline step now (set a link's latency or bandwidth, a node's availability, a node down or up, add a node, change a goal); recorded with source admin",
+    body: applyStepBody,
+    ok: json('the recorded step: {id, atMs, kind, args, source, error}', 201),
+  },
+  stream: { method: 'get', path: '/stream', summary: 'server-sent events: runs, actions, feedback, events, nodes, links, timeline steps and convergence as they happen', ok: { status: 200, description: 'an event stream; the first event is the current convergence', mediaType: 'text/event-stream' } },
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof ROUTES;

@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import type { Store } from '../../db/store.js';
 import type { EventRow, RunRow } from '../../model/types.js';
+import type { TimelineRow } from '../../model/steps.js';
 import type { TelemetryMessage, TelemetrySubscriber } from '../../telemetry/bus.js';
 import type { Logger } from '../../util/logger.js';
 
@@ -34,7 +35,8 @@ class SeenIds {
  *   telemetry at all and catches anything the bus missed (the store is the source of truth).
  * Both are deduplicated by row id, so a client sees each run, action and feedback once.
  * SSE event names: run, action, feedback, event (an event closed, with its global feedback),
- * convergence, node, link.
+ * convergence, node, link, app, timeline (a step applied: the scenario's or by hand; also
+ * polled from the store, so steps applied by another process show up too).
  */
 export class LiveFeed {
   private readonly clients = new Set<Response>();
@@ -43,6 +45,7 @@ export class LiveFeed {
   private polling = false;
   private started = false;
   private lastRunId = 0;
+  private lastStepId = 0;
   private readonly seenRuns = new SeenIds();
   private readonly seenEvents = new SeenIds();
   private readonly seenFeedback = new Set<string>();
@@ -74,6 +77,7 @@ export class LiveFeed {
       if (e.active) this.activeEvents.add(e.id);
     }
     for (const f of await this.store.listFeedback()) this.seenFeedback.add(`${f.eventId}:${f.appId}`);
+    for (const t of await this.store.listTimeline()) this.lastStepId = Math.max(this.lastStepId, t.id);
     this.lastConvergence = JSON.stringify(await this.convergence().catch(() => ({ converged: false })));
     if (this.telemetry) {
       await this.telemetry.subscribe((m) => this.onTelemetry(m));
@@ -112,6 +116,19 @@ export class LiveFeed {
   /** Sends to every client (also used by the routes: node and link changes). */
   broadcast(event: string, data: unknown): void {
     for (const c of this.clients) this.writeTo(c, event, data);
+  }
+
+  /** A change the operations announce (controller/operations.ts): a timeline step once, the others as they come. */
+  announce(event: string, data: unknown): void {
+    if (event === 'timeline') this.emitStep(data as TimelineRow);
+    else this.broadcast(event, data);
+  }
+
+  private emitStep(t: TimelineRow): void {
+    // ids grow: a step at or below the last one sent was sent (through the operations or a poll)
+    if (t.id <= this.lastStepId) return;
+    this.lastStepId = t.id;
+    this.broadcast('timeline', t);
   }
 
   private writeTo(res: Response, event: string, data: unknown): void {
@@ -180,6 +197,7 @@ export class LiveFeed {
           this.broadcast('event', e);
         }
       }
+      for (const t of await this.store.listTimeline({ afterId: this.lastStepId })) this.emitStep(t);
       const conv = await this.convergence();
       const key = JSON.stringify(conv);
       if (key !== this.lastConvergence) {

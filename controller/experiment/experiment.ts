@@ -10,6 +10,8 @@ import type { NodeStatus } from '../runtime/runtime.js';
 import { StrategyError } from '../../decision/strategies/types.js';
 import { strategySpecFor } from '../../decision/strategies/spec.js';
 import { runPageHtml } from './html/run-page.js';
+import { loadScenario } from '../../model/scenario.js';
+import { validateTimeline } from '../../model/timeline.js';
 import { stringify as toYaml } from 'yaml';
 import type { ScenarioSet } from '../../model/scenario-set.js';
 
@@ -43,6 +45,8 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const runDir = join(o.cfg.dataDir, 'runs', stamp);
   const cfg: InfraConfig = { ...o.cfg, dataDir: runDir, sqlitePath: join(runDir, 'fogsim.db') };
   const scenarioFile = o.sets?.length ? await writeScenarioWithSets(o.scenarioFile, o.sets, runDir) : o.scenarioFile;
+  // a step at or past the end would never apply: refused, with its path, before anything starts
+  validateTimeline(loadScenario(scenarioFile), o.durationS);
   const session = await startSession({ ...o, scenarioFile, cfg, vectorsDir: o.vectorsDir ?? vectorsDirFor(o.cfg.dataDir, await scenarioName(scenarioFile)) });
   const { store } = session.infra;
   const windowRuns = session.scenario.convergence.windowRuns;
@@ -69,7 +73,9 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     while (Date.now() < deadline && !o.signal?.aborted && !failed) {
       await sleep(Math.min(o.pollMs ?? 500, Math.max(0, deadline - Date.now())), wake);
       if (failed) break;
-      if ((await readConvergence(store, windowRuns)).converged) {
+      // with steps still to come the run goes on; after the last one every app converges anew
+      if (session.timeline.pending > 0) continue;
+      if ((await readConvergence(store, windowRuns)).converged && (await settledSince(store, session.timeline.lastAppliedAtMs, windowRuns))) {
         convergedAtMs = Date.now();
         o.log(`converged after ${((convergedAtMs - startedAtMs) / 1000).toFixed(1)} s`);
         break;
@@ -148,6 +154,22 @@ async function strategyFailure(store: Store, st: NodeStatus, sinceMs: number, sc
   const message = st.error ?? last?.trace.reason;
   if (!message) return undefined;
   return new StrategyError(message, last?.trace.strategy ?? strategySpecFor(scenario, st.appId, override).spec, st.appId);
+}
+
+/**
+ * Whether every app that runs (not on a node that is down) has its whole convergence window of
+ * runs after `sinceMs` (the last timeline step): runs from before a change say nothing of after it.
+ */
+async function settledSince(store: Store, sinceMs: number | null, windowRuns: number): Promise<boolean> {
+  if (sinceMs === null) return true;
+  const down = new Set(await store.listDownNodes());
+  for (const app of await store.listApps()) {
+    if (down.has(app.nodeId)) continue;
+    const total = await store.countRuns(app.id);
+    const [first] = await store.listRuns({ appId: app.id, offset: Math.max(0, total - windowRuns), limit: 1 });
+    if (total < windowRuns || !first || first.startedAtMs < sinceMs) return false;
+  }
+  return true;
 }
 
 async function scenarioName(file: string): Promise<string> {

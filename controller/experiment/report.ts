@@ -2,6 +2,7 @@ import type { Store } from '../../db/store.js';
 import type { Scenario } from '../../model/scenario.js';
 import type { Goal, RunRow } from '../../model/types.js';
 import { buildStory, type Story } from './story.js';
+import { describeStep, type Step, type StepKind, type StepSource } from '../../model/steps.js';
 
 export interface ExperimentReport {
   scenario: string;
@@ -32,6 +33,8 @@ export interface ExperimentReport {
   counters: Record<string, number>;
   /** each event in order with its reasons, feedback and counter change; time in violation; which mechanisms acted */
   story: Story;
+  /** every timeline step applied during the run, in order: the scenario's (source timeline) and those applied by hand (admin) */
+  timeline: { atS: number; kind: StepKind; args: Record<string, unknown>; source: StepSource; label: string; error: string | null }[];
 }
 
 /** All runs of the store, oldest first (the store pages them). */
@@ -46,7 +49,7 @@ export async function allRuns(store: Store): Promise<RunRow[]> {
 }
 
 export async function buildReport(store: Store, scenario: Scenario, t: { startedAtMs: number; endedAtMs: number; convergedAtMs: number | null; datasetBytes?: number | null }): Promise<ExperimentReport> {
-  const [runs, events, feedback, copies, apps, counters, decisions] = await Promise.all([
+  const [runs, events, feedback, copies, apps, counters, decisions, steps] = await Promise.all([
     allRuns(store),
     store.listEvents({ limit: 100_000 }),
     store.listFeedback(),
@@ -54,6 +57,7 @@ export async function buildReport(store: Store, scenario: Scenario, t: { started
     store.listApps(),
     store.getCounters(),
     store.listDecisions({ limit: 100_000 }),
+    store.listTimeline(),
   ]);
   const s = (ms: number) => Math.round((ms - t.startedAtMs)) / 1000;
   const inExperiment = runs.filter((r) => r.startedAtMs >= t.startedAtMs);
@@ -102,6 +106,9 @@ export async function buildReport(store: Store, scenario: Scenario, t: { started
       referencedBy: apps.filter((a) => a.datasetId === c.id).map((a) => a.id),
     })),
     counters,
+    timeline: steps
+      .filter((x) => x.atMs >= t.startedAtMs)
+      .map((x) => ({ atS: s(x.atMs), kind: x.kind, args: x.args, source: x.source, label: describeStep({ kind: x.kind, ...x.args } as Step), error: x.error })),
     story: buildStory({
       startedAtMs: t.startedAtMs,
       endedAtMs: t.endedAtMs,

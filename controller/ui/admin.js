@@ -1,4 +1,4 @@
-import { api, el, fmtGoal, fmtNum, fmtTime, impactStyle, renderHeader } from './common.js';
+import { api, el, fmtGoal, fmtNum, fmtStep, fmtTime, impactStyle, renderHeader } from './common.js';
 
 renderHeader('admin');
 
@@ -138,11 +138,81 @@ function renderAddNode() {
   };
 }
 
+// ---- a timeline step by hand ------------------------------------------------------------------
+
+/**
+ * The fields of each step kind (docs/scenario.md, timeline[].do): node and app pick from what
+ * exists, latency is `peer=ms` pairs, goal is JSON. The server checks the step as it checks a
+ * scenario's timeline, and its message names the field (`do.node: node 9 does not exist; ...`).
+ */
+const STEP_FIELDS = {
+  setLatency: [['from', 'node'], ['to', 'node'], ['latencyMs', 'number', 'ms']],
+  setAvailability: [['node', 'node'], ['availability', 'number', '%']],
+  nodeDown: [['node', 'node']],
+  nodeUp: [['node', 'node']],
+  addNode: [['id', 'number', 'new node id'], ['availability', 'number', '%'], ['storage', 'bool'], ['latency', 'pairs', 'to each node, e.g. 1=800,2=900'], ['goal', 'json', 'optional: an app on it, e.g. {"metric":"responseTime","max":800}']],
+  setBandwidth: [['from', 'node'], ['to', 'node'], ['rateKBps', 'number', 'KB/s, 0 lifts the limit']],
+  setGoal: [['app', 'app'], ['goal', 'json', 'e.g. {"metric":"responseTime","max":900}']],
+};
+let appIds = [];
+let stepKind = 'setLatency';
+
+function renderStepForm() {
+  const form = document.getElementById('step-form');
+  const msg = document.getElementById('step-msg');
+  const kind = el('select', { name: 'kind', 'aria-label': 'step kind' }, Object.keys(STEP_FIELDS).map((k) => el('option', { value: k, selected: k === stepKind }, k)));
+  kind.addEventListener('change', () => { stepKind = kind.value; renderStepForm(); });
+  const inputs = STEP_FIELDS[stepKind].map(([name, type, hint]) => {
+    let input;
+    if (type === 'node' || type === 'app') {
+      const ids = type === 'node' ? nodes.map((n) => n.id) : appIds;
+      // `to` starts on another node than `from`
+      input = el('select', { name }, ids.map((id, i) => el('option', { value: id, selected: name === 'to' && i === 1 }, `${type} ${id}`)));
+    } else if (type === 'bool') input = el('select', { name }, el('option', { value: 'true' }, 'yes'), el('option', { value: 'false' }, 'no'));
+    else input = el('input', { type: type === 'number' ? 'number' : 'text', name, placeholder: hint ?? '' });
+    return [name, type, input];
+  });
+  form.replaceChildren(el('label', {}, 'step', kind), ...inputs.map(([name, , input]) => el('label', {}, name, input)), el('button', { class: 'primary', type: 'submit' }, 'Apply'));
+  form.onsubmit = async (ev) => {
+    ev.preventDefault();
+    const step = { kind: stepKind };
+    const problems = [];
+    for (const [name, type, input] of inputs) {
+      const v = input.value.trim();
+      if (v === '') continue; // left out: the server says what is required
+      if (type === 'node' || type === 'app' || type === 'number') step[name] = Number(v);
+      else if (type === 'bool') step[name] = v === 'true';
+      else if (type === 'json') {
+        try { step[name] = JSON.parse(v); } catch { problems.push(`do.${name}: not valid JSON`); }
+      } else if (type === 'pairs') {
+        const map = {};
+        for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+          const m = /^(\d+)\s*=\s*(-?\d+(?:\.\d+)?)$/.exec(part);
+          if (!m) { problems.push(`do.${name}: cannot read ${JSON.stringify(part)}; expected peer=ms pairs such as 1=800,2=900`); continue; }
+          map[m[1]] = Number(m[2]);
+        }
+        step[name] = map;
+      }
+    }
+    if (problems.length) { msg.className = 'msg err'; msg.textContent = problems.join('; '); return; }
+    try {
+      const row = await api('/api/timeline', { method: 'POST', body: { do: step } });
+      msg.className = 'msg ok';
+      msg.textContent = `applied: ${fmtStep(row)} (step #${row.id})`;
+      await loadTopology();
+      if (state.table === 'timeline') loadTable();
+    } catch (e) { msg.className = 'msg err'; msg.textContent = e.message; }
+  };
+}
+
 async function loadTopology() {
-  [nodes, links] = await Promise.all([api('/api/nodes'), api('/api/links')]);
+  let apps;
+  [nodes, links, apps] = await Promise.all([api('/api/nodes'), api('/api/links'), api('/api/apps')]);
+  appIds = apps.map((a) => a.id);
   renderMatrix();
   renderNodes();
   renderAddNode();
+  renderStepForm();
 }
 
 // ---- table browser -------------------------------------------------------------------------
@@ -173,6 +243,8 @@ const TABLES = {
     cols: [['app', (r) => r.appId], ['action', (r) => r.actionLabel],
       ...['responseTime', 'executionTime', 'throughput', 'latency', 'availability', 'consistency'].map((m, i) => [['RT', 'ET', 'X', 'NL', 'A', 'DC'][i], (r) => ({ impact: r.vector[m] })]),
       ['source', (r) => r.source], ['updated', (r) => fmtTime(r.updatedAtMs)]] },
+  timeline: { title: 'timeline', filters: ['text'], load: async () => (await api('/api/timeline')).reverse(),
+    cols: [['id', (r) => r.id], ['applied', (r) => fmtTime(r.atMs)], ['kind', (r) => r.kind], ['step', (r) => fmtStep(r)], ['source', (r) => r.source], ['error', (r) => r.error ?? '']] },
   runs: { title: 'runs', filters: ['appId'], server: true,
     load: (f, limit, offset) => api(`/api/runs?${qs({ limit, offset, appId: f.appId, order: 'desc' })}`),
     cols: [['id', (r) => r.id], ['app', (r) => r.appId], ['started', (r) => fmtTime(r.startedAtMs)], ['data node', (r) => r.dataNode ?? '–'], ['RT ms', (r) => num(r.rtMs)], ['ET ms', (r) => num(r.etMs)], ['X rec/s', (r) => num(r.throughput, 0)], ['NL ms', (r) => num(r.latencyMs)], ['A %', (r) => num(r.availability)], ['DC', (r) => num(r.consistency, 2)],
@@ -260,11 +332,13 @@ loadTable();
 const stream = new EventSource('/api/stream');
 let pending = false;
 const refreshTopology = () => {
-  const editing = document.activeElement && document.activeElement.matches('#matrix input, #nodes-table input, #addnode-form input');
+  const editing = document.activeElement && document.activeElement.matches('#matrix input, #nodes-table input, #addnode-form input, #step-form input, #step-form select');
   if (editing) { pending = true; return; }
   pending = false;
   loadTopology().catch(() => undefined);
 };
 stream.addEventListener('node', refreshTopology);
 stream.addEventListener('link', refreshTopology);
+// a step applied by the scenario's timeline (or another browser) changes the topology too
+stream.addEventListener('timeline', refreshTopology);
 document.addEventListener('focusout', () => { if (pending) setTimeout(refreshTopology, 0); });

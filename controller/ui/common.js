@@ -63,6 +63,20 @@ export function fmtGoal(g) {
   return g.min !== undefined ? `${g.metric} ≥ ${g.min}${unit}` : `${g.metric} ≤ ${g.max}${unit}`;
 }
 
+/** One line for a timeline step row ({kind, args}), as the report labels it (model/steps.ts describeStep). */
+export function fmtStep(t) {
+  const a = t.args || {};
+  switch (t.kind) {
+    case 'setLatency': return `setLatency ${a.from}-${a.to} ${a.latencyMs} ms`;
+    case 'setAvailability': return `setAvailability node ${a.node} ${a.availability} %`;
+    case 'nodeDown': case 'nodeUp': return `${t.kind} node ${a.node}`;
+    case 'addNode': return `addNode node ${a.id}${a.goal ? ' with an app' : ''}`;
+    case 'setBandwidth': return `setBandwidth ${a.from}-${a.to} ${a.rateKBps ? `${a.rateKBps} KB/s` : 'unlimited'}`;
+    case 'setGoal': return `setGoal app ${a.app}`;
+    default: return t.kind;
+  }
+}
+
 /** Every {metric, min|max} term of a goal, in order. */
 export function goalTerms(g, out = []) {
   if (!g) return out;

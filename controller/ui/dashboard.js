@@ -1,4 +1,4 @@
-import { api, el, fmtGoal, fmtNum, fmtTime, goalTerms, METRIC_LABEL, METRIC_UNIT, RUN_FIELD, renderHeader } from './common.js';
+import { api, el, fmtGoal, fmtNum, fmtStep, fmtTime, goalTerms, METRIC_LABEL, METRIC_UNIT, RUN_FIELD, renderHeader } from './common.js';
 
 renderHeader('dashboard');
 
@@ -7,7 +7,49 @@ const PALETTE = ['#2f6fdd', '#d9822b', '#7b4fc9', '#1a9e8f', '#c2362b', '#5a6b7d
 const apps = new Map(); // appId -> {app, charts: [{term, chart}], lastRun, card}
 const events = new Map(); // eventId -> event (with feedback)
 let t0 = null; // ms of the first run shown: x axes are seconds since then
-let counts = { runs: 0, actions: 0, feedback: 0, violations: 0 };
+let counts = { runs: 0, actions: 0, feedback: 0, violations: 0, steps: 0 };
+const steps = []; // timeline steps applied ({id, atMs, kind, args, source, error}), oldest first
+const STEP_COLOR = { timeline: '#5a6b7d', admin: '#d9822b' };
+
+/** Seconds on the x axes of a step (null before anything set the axes' origin). */
+const stepX = (t) => (t0 === null ? null : (t.atMs - t0) / 1000);
+
+/**
+ * Timeline steps as vertical annotation lines on every app's charts: plain canvas drawing after
+ * the datasets, dashed, labelled with the step's kind; the x axis reaches out to the latest step
+ * so a step shows before the next run arrives.
+ */
+const timelinePlugin = {
+  id: 'fogsimTimeline',
+  afterDataLimits(chart, args) {
+    if (args.scale.axis !== 'x') return;
+    for (const t of steps) {
+      const x = stepX(t);
+      if (x !== null && x > args.scale.max) args.scale.max = x;
+    }
+  },
+  afterDatasetsDraw(chart) {
+    const { ctx, chartArea: area, scales: { x: scale } } = chart;
+    if (!scale || !steps.length) return;
+    ctx.save();
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash([5, 3]);
+    ctx.font = '10px sans-serif';
+    for (const t of steps) {
+      const x = stepX(t);
+      if (x === null) continue;
+      const px = scale.getPixelForValue(x);
+      if (px < area.left - 0.5 || px > area.right + 0.5) continue;
+      ctx.strokeStyle = ctx.fillStyle = t.error ? '#c2362b' : STEP_COLOR[t.source] ?? STEP_COLOR.timeline;
+      ctx.beginPath();
+      ctx.moveTo(px, area.top);
+      ctx.lineTo(px, area.bottom);
+      ctx.stroke();
+      ctx.fillText(t.kind, Math.min(px + 3, area.right - ctx.measureText(t.kind).width), area.top + 10);
+    }
+    ctx.restore();
+  },
+};
 
 Chart.defaults.font.family = getComputedStyle(document.documentElement).fontFamily;
 Chart.defaults.font.size = 11;
@@ -23,6 +65,7 @@ function makeChart(canvas, term, color) {
   const bound = term.min ?? term.max;
   return new Chart(canvas, {
     type: 'line',
+    plugins: [timelinePlugin],
     data: {
       datasets: [
         { label: `${METRIC_LABEL[term.metric]}${unit ? ` (${unit})` : ''}`, data: [], borderColor: color, backgroundColor: color, borderWidth: 1.5, tension: 0.2,
@@ -89,6 +132,24 @@ function addRun(r, redraw = true) {
   }
 }
 
+function renderStep(t, isNew) {
+  document.getElementById('timeline-empty')?.remove();
+  const x = stepX(t);
+  const node = el('div', { class: `step${t.error ? ' failed' : ''}${isNew ? ' new' : ''}`, id: `step-${t.id}`, title: t.error ?? JSON.stringify(t.args) },
+    el('b', {}, x === null ? fmtTime(t.atMs) : `${fmtNum(x, 1)} s`), el('span', { class: 'chip' }, t.kind), el('span', {}, fmtStep(t)),
+    el('span', { class: `badge ${t.source === 'admin' ? 'warn' : 'muted'}` }, t.source), t.error ? el('span', {}, `failed: ${t.error}`) : null);
+  document.getElementById('timeline').prepend(node);
+}
+
+function addStep(t, live) {
+  if (steps.some((s) => s.id === t.id)) return;
+  steps.push(t);
+  if (t0 === null) t0 = t.atMs;
+  renderStep(t, live);
+  setStat('steps', steps.length);
+  if (live) for (const a of apps.values()) for (const { chart } of a.charts) chart.update('none');
+}
+
 function renderEvent(e, isNew) {
   const fb = e.feedback.length ? e.feedback.map((f) => `app ${f.appId}: ${f.value.toFixed(2)}`).join(' · ') : e.active ? 'none yet' : 'none';
   const state = e.active ? el('span', { class: 'badge warn' }, 'open') : el('span', { class: 'badge muted' }, `closed · global ${fmtNum(e.globalFeedback, 2)}`);
@@ -147,9 +208,12 @@ async function loadHistory() {
   for (const e of ev.items.reverse()) { events.set(e.id, e); renderEvent(e, false); }
   setStat('actions', ev.total);
   setStat('feedback', ev.items.reduce((s, e) => s + e.feedback.length, 0));
+  for (const t of await api('/api/timeline')) addStep(t, false);
+  for (const a of apps.values()) for (const { chart } of a.charts) chart.update('none');
   return new Set(runs.map((r) => r.id));
 }
 
+api('/api/health').then((h) => { document.getElementById('strategy').textContent = `strategy: ${h.strategy ?? 'original'}`; }).catch(() => undefined);
 const seenRuns = await loadHistory();
 await Promise.all([loadPlacements(), loadCounters(), api('/api/convergence').then(showConvergence)]);
 
@@ -191,4 +255,7 @@ source.addEventListener('event', (m) => {
 });
 source.addEventListener('convergence', (m) => showConvergence(JSON.parse(m.data)));
 source.addEventListener('node', () => loadPlacements());
+source.addEventListener('timeline', (m) => addStep(JSON.parse(m.data), true));
 window.fogsimStream = source;
+// for tests and the curious: each step with its x on the charts
+window.fogsimSteps = () => steps.map((t) => ({ ...t, x: stepX(t) }));

@@ -111,6 +111,46 @@ describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${hav
     await page.screenshot({ path: `${shots}admin.png`, fullPage: true });
   });
 
+  it('the admin page applies a timeline step by hand, through the same operation, and shows the server\'s path-precise problem', async () => {
+    await page.goto(`${srv.url}/`);
+    const form = page.locator('#step-form');
+    await form.locator('select[name="kind"]').selectOption('nodeDown');
+    await form.locator('select[name="node"]').selectOption('2');
+    await form.locator('button[type="submit"]').click();
+    await page.locator('#step-msg', { hasText: 'applied: nodeDown node 2' }).waitFor({ timeout: 5_000 });
+    expect(await t.store.isNodeDown(2)).toBe(true);
+    const last = (await t.store.listTimeline()).at(-1)!;
+    expect(last).toMatchObject({ kind: 'nodeDown', args: { node: 2 }, source: 'admin', error: null });
+
+    // a bad goal: the message of a scenario's timeline, under do.
+    await form.locator('select[name="kind"]').selectOption('setGoal');
+    await form.locator('select[name="app"]').selectOption('1');
+    await form.locator('input[name="goal"]').fill('{"metric":"rt","max":800}');
+    await form.locator('button[type="submit"]').click();
+    await page.locator('#step-msg', { hasText: 'do.goal.metric: unknown metric "rt"' }).waitFor({ timeout: 5_000 });
+    expect(await page.locator('#step-msg').getAttribute('class')).toContain('err');
+    expect((await t.store.listTimeline()).at(-1)!.id).toBe(last.id);
+    // the browser logs the refused request: that one is expected
+    const refused = pageErrors.findIndex((e) => /status of 400 .*\/api\/timeline/.test(e));
+    expect(refused).toBeGreaterThanOrEqual(0);
+    pageErrors.splice(refused, 1);
+
+    // and the step back up, then a latency: the matrix follows
+    await form.locator('select[name="kind"]').selectOption('nodeUp');
+    await form.locator('select[name="node"]').selectOption('2');
+    await form.locator('button[type="submit"]').click();
+    await page.locator('#step-msg', { hasText: 'applied: nodeUp node 2' }).waitFor({ timeout: 5_000 });
+    expect(await t.store.isNodeDown(2)).toBe(false);
+    await form.locator('select[name="kind"]').selectOption('setLatency');
+    await form.locator('select[name="from"]').selectOption('1');
+    await form.locator('select[name="to"]').selectOption('3');
+    await form.locator('input[name="latencyMs"]').fill('420');
+    await form.locator('button[type="submit"]').click();
+    await page.locator('#step-msg', { hasText: 'applied: setLatency 1-3 420 ms' }).waitFor({ timeout: 5_000 });
+    expect(await t.store.getLatency(3, 1)).toBe(420);
+    await expect.poll(() => page.locator('#lat-3-1').inputValue()).toBe('420');
+  });
+
   it('the dashboard receives a new run, action and feedback live, without a reload', async () => {
     await page.goto(`${srv.url}/dashboard`);
     await page.locator('#live', { hasText: 'live' }).waitFor({ timeout: 10_000 });
@@ -137,6 +177,39 @@ describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${hav
     // the copies table followed the move
     await page.locator('#placements', { hasText: 'node 3' }).waitFor({ timeout: 5_000 });
     expect(await page.evaluate(() => (globalThis as any).__noReload)).toBe(true);
+  });
+
+  it('the dashboard draws a timeline step as a line on the charts, live, and shows the strategy', async () => {
+    await page.goto(`${srv.url}/dashboard`);
+    await page.locator('#live', { hasText: 'live' }).waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.locator('#strategy').textContent()).toBe('strategy: original');
+    // the steps applied by hand in the admin test are there from the start
+    const before = await page.evaluate(() => (globalThis as any).fogsimSteps().length);
+    expect(before).toBeGreaterThanOrEqual(3);
+    // a step the scenario's timeline applies (here straight on the store: the stream polls it)
+    const row = await t.store.recordStep({ atMs: Date.now(), kind: 'setBandwidth', args: { from: 1, to: 3, rateKBps: 500 }, source: 'timeline', error: null });
+    await page.locator(`#step-${row.id}`, { hasText: 'setBandwidth 1-3 500 KB/s' }).waitFor({ timeout: 5_000 });
+    expect(await page.locator('#stat-steps').textContent()).toBe(String(before + 1));
+    // the line is drawn on app 1's first chart at the step's x, in the timeline colour (#5a6b7d)
+    const drawn = await page.evaluate((id) => {
+      const g = globalThis as any;
+      const step = g.fogsimSteps().find((x: { id: number }) => x.id === id);
+      const canvas = document.querySelector('#app-1 canvas') as HTMLCanvasElement;
+      const chart = g.Chart.getChart(canvas);
+      const px = chart.scales.x.getPixelForValue(step.x);
+      const dpr = chart.currentDevicePixelRatio;
+      const { top, bottom, left, right } = chart.chartArea;
+      const ctx = canvas.getContext('2d')!;
+      let hits = 0;
+      for (let y = Math.ceil(top); y < bottom; y++) {
+        const [r, gr, b, a] = ctx.getImageData(Math.round(px * dpr), Math.round(y * dpr), 1, 1).data;
+        if (a > 100 && Math.abs(r - 0x5a) < 40 && Math.abs(gr - 0x6b) < 40 && Math.abs(b - 0x7d) < 40) hits++;
+      }
+      return { hits, height: bottom - top, inside: px >= left && px <= right };
+    }, row.id);
+    expect(drawn.inside).toBe(true);
+    // dashed: about 5 of every 8 px of the chart's height
+    expect(drawn.hits).toBeGreaterThan(drawn.height * 0.3);
   });
 
   it('screenshot of the dashboard; no script errors anywhere', async () => {

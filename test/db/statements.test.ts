@@ -64,6 +64,18 @@ const CALLS: { [K in keyof Statements]: (s: Statements) => Query | Query[] } = {
   listDecisions: (s) => s.listDecisions({ appId: 1 }),
   listRuns: (s) => s.listRuns({ afterId: 3 }),
   countRuns: (s) => s.countRuns(),
+  setNodeDown: (s) => s.setNodeDown(1, true, 1),
+  getNodeDown: (s) => s.getNodeDown(1),
+  listDownNodes: (s) => s.listDownNodes(),
+  clearNodeStatus: (s) => s.clearNodeStatus(),
+  setBandwidth: (s) => s.setBandwidth(1, 2, 500),
+  clearBandwidth: (s) => s.clearBandwidth(1, 2),
+  clearBandwidths: (s) => s.clearBandwidths(),
+  getBandwidth: (s) => s.getBandwidth(1, 2),
+  listBandwidths: (s) => s.listBandwidths(),
+  insertStep: (s) => s.insertStep({ atMs: 1, kind: 'nodeDown', args: { node: 1 }, source: 'timeline', error: null }),
+  getStep: (s) => s.getStep(1),
+  listTimeline: (s) => s.listTimeline({ afterId: 2, limit: 10 }),
 };
 
 function all(s: Statements): [string, Query][] {
@@ -74,7 +86,7 @@ function all(s: Statements): [string, Query][] {
 }
 
 /** the statements whose text depends on the dialect table; every other text is the same in both */
-const DIALECT_SPECIFIC = ['recordMigration', 'upsertNode', 'setLink', 'upsertApp', 'lockApp', 'lockCopy', 'shareCopy', 'lockEventState', 'lockOpenEvent', 'insertFeedback', 'adjustCounter', 'upsertImpact'];
+const DIALECT_SPECIFIC = ['recordMigration', 'upsertNode', 'setLink', 'upsertApp', 'lockApp', 'lockCopy', 'shareCopy', 'lockEventState', 'lockOpenEvent', 'insertFeedback', 'adjustCounter', 'upsertImpact', 'setNodeDown', 'setBandwidth'];
 
 describe('db/statements', () => {
   const sqlite = all(statements(SQLITE));
@@ -100,6 +112,8 @@ describe('db/statements', () => {
     expect(() => s.setLink(1, 1, 5)).toThrow(/two different nodes/);
     expect(() => s.adjustCounter('x', 0.5)).toThrow(/integer/);
     expect(() => s.listRuns({ limit: -1 })).toThrow(/limit/);
+    expect(() => s.setBandwidth(1, 2, 0)).toThrow(/rateKBps/);
+    expect(() => s.setBandwidth(2, 2, 10)).toThrow(/two different nodes/);
   });
 
   const dirs: string[] = [];

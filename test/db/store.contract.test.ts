@@ -520,6 +520,61 @@ describe.each(factories.map((f) => [f.name, f] as const))('Store contract: %s', 
     expect(await store.listRuns({ limit: 0 })).toEqual([]);
     await expect(store.listRuns({ limit: -1 })).rejects.toThrow(UserError);
   });
+
+  it('nodes go down and up; an unknown node is not found; seeding brings every node up', async () => {
+    await store.seedScenario(scenario);
+    expect(await store.listDownNodes()).toEqual([]);
+    expect(await store.isNodeDown(2)).toBe(false);
+    await store.setNodeDown(2, true, 1_700_000_000_000);
+    await store.setNodeDown(3, true, 1_700_000_000_001);
+    await store.setNodeDown(2, true, 1_700_000_000_002); // again: still down, nothing doubled
+    expect(await store.isNodeDown(2)).toBe(true);
+    expect(await store.listDownNodes()).toEqual([2, 3]);
+    await store.setNodeDown(3, false, 1_700_000_000_003);
+    expect(await store.isNodeDown(3)).toBe(false);
+    expect(await store.listDownNodes()).toEqual([2]);
+    await expect(store.setNodeDown(9, true, 1)).rejects.toThrow(NotFoundError);
+    // the node row itself is untouched
+    expect(await store.getNode(2)).toEqual({ id: 2, name: 'node2', storage: true, availability: 80 });
+    await store.seedScenario(scenario);
+    expect(await store.listDownNodes()).toEqual([]);
+  });
+
+  it('link bandwidth is limited both ways, lifted with 0, and lifted by seeding', async () => {
+    await store.seedScenario(scenario);
+    expect(await store.getBandwidth(1, 2)).toBeUndefined();
+    await store.setBandwidth(1, 2, 500);
+    expect(await store.getBandwidth(1, 2)).toBe(500);
+    expect(await store.getBandwidth(2, 1)).toBe(500);
+    await store.setBandwidth(2, 1, 250);
+    await store.setBandwidth(1, 3, 100);
+    expect(await store.listBandwidths()).toEqual([
+      { from: 1, to: 2, rateKBps: 250 },
+      { from: 1, to: 3, rateKBps: 100 },
+      { from: 2, to: 1, rateKBps: 250 },
+      { from: 3, to: 1, rateKBps: 100 },
+    ]);
+    expect(await store.getBandwidth(2, 2)).toBeUndefined();
+    await store.setBandwidth(1, 2, 0);
+    expect(await store.getBandwidth(2, 1)).toBeUndefined();
+    await expect(store.setBandwidth(1, 2, 1.5)).rejects.toThrow(UserError);
+    await expect(store.setBandwidth(1, 1, 10)).rejects.toThrow(UserError);
+    await store.seedScenario(scenario);
+    expect(await store.listBandwidths()).toEqual([]);
+  });
+
+  it('timeline steps are recorded with their args, oldest first, and tail by afterId', async () => {
+    const big = 1_700_000_000_000;
+    const a = await store.recordStep({ atMs: big, kind: 'setLatency', args: { from: 1, to: 2, latencyMs: 200.5 }, source: 'timeline', error: null });
+    const b = await store.recordStep({ atMs: big + 1, kind: 'addNode', args: { id: 4, availability: 90, storage: true, latency: { 1: 300 }, goal: { all: [{ metric: 'latency', max: 5 }] } }, source: 'admin', error: null });
+    const c = await store.recordStep({ atMs: big + 2, kind: 'nodeUp', args: { node: 2 }, source: 'timeline', error: 'node 2: its app could not start' });
+    expect(a).toEqual({ id: a.id, atMs: big, kind: 'setLatency', args: { from: 1, to: 2, latencyMs: 200.5 }, source: 'timeline', error: null });
+    expect(b.id).toBeGreaterThan(a.id);
+    expect(await store.listTimeline()).toEqual([a, b, c]);
+    expect(await store.listTimeline({ afterId: a.id })).toEqual([b, c]);
+    expect(await store.listTimeline({ limit: 1, offset: 1 })).toEqual([b]);
+    await expect(store.recordStep({ atMs: 1.5, kind: 'nodeUp', args: {}, source: 'admin', error: null })).rejects.toThrow(/atMs: expected an integer/);
+  });
 });
 
 // CI always starts MariaDB (.ci/run): there a missing URL is a failure, not a skip

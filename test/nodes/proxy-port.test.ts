@@ -21,6 +21,8 @@ function recorder(): LatencyControl & { listens: string[] } {
     },
     setLatency: async () => undefined,
     getLatency: async () => 0,
+    setBandwidth: async () => undefined,
+    setUnreachable: async () => undefined,
     removeProxy: async () => undefined,
   };
 }

@@ -372,6 +372,40 @@ function contract(target: () => string): void {
       await lc.removeProxy(name);
       await expect(lc.getLatency(name)).rejects.toThrow(`no proxy named "${name}"`);
     });
+
+    it('a node down fails every read through the proxy until it is up; bandwidth limits and lifts', async () => {
+      const lc = new ToxiproxyLatencyControl(url);
+      const name = n('lc-down');
+      created.push(name);
+      const addr = await lc.ensureProxy(name, '127.0.0.1:0', `127.0.0.1:${up.httpPort}`);
+      expect((await timedGet(addr.port, '/small')).bytes).toBeGreaterThan(0);
+
+      await lc.setUnreachable(name, true);
+      expect((await api('GET', `/proxies/${name}/toxics`)).json).toEqual([{ name: 'node-down', type: 'reset_peer', stream: 'upstream', toxicity: 1, attributes: { timeout: 0 } }]);
+      await expect(timedGet(addr.port, '/small')).rejects.toThrow(/ECONNRESET|socket hang up/);
+      // the same state again sends nothing (and changes nothing)
+      await lc.setUnreachable(name, true);
+      await lc.setUnreachable(name, false);
+      expect((await api('GET', `/proxies/${name}/toxics`)).json).toEqual([]);
+      expect((await timedGet(addr.port, '/small')).bytes).toBeGreaterThan(0);
+
+      await lc.setBandwidth(name, 2000);
+      await lc.setLatency(name, 20);
+      expect((await api('GET', `/proxies/${name}/toxics`)).json).toEqual(
+        expect.arrayContaining([{ name: 'bandwidth', type: 'bandwidth', stream: 'downstream', toxicity: 1, attributes: { rate: 2000 } }]),
+      );
+      const r = await timedGet(addr.port, '/big');
+      expect(r.ms).toBeGreaterThan((up.bigBytes / 2000) * 0.8);
+      // the latency toxic is the module's own: the others are not latency
+      expect(await lc.getLatency(name)).toBe(20);
+      await lc.setBandwidth(name, 500);
+      expect((await api('GET', `/proxies/${name}/toxics/bandwidth`)).json).toMatchObject({ attributes: { rate: 500 } });
+      await lc.setBandwidth(name, 0);
+      await lc.setLatency(name, 0);
+      expect((await api('GET', `/proxies/${name}/toxics`)).json).toEqual([]);
+      await expect(lc.setBandwidth(name, -1)).rejects.toThrow(/bandwidth must be a number of KB\/s >= 0/);
+      await lc.removeProxy(name);
+    });
   });
 }
 
