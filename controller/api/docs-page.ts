@@ -18,6 +18,11 @@ export function schemaInWords(s: JsonSchema | undefined): string {
     parts.push(`object of ${schemaInWords(s.additionalProperties as JsonSchema)}`);
   } else if (s.type !== undefined) parts.push(String(s.type));
   else if (Array.isArray(s.anyOf)) parts.push((s.anyOf as JsonSchema[]).map(schemaInWords).join(' or '));
+  else if (Array.isArray(s.oneOf)) {
+    // a union by kind (a timeline step): name the kinds
+    const kinds = (s.oneOf as JsonSchema[]).map((v) => ((v.properties as Record<string, JsonSchema> | undefined)?.kind?.const as string | undefined));
+    parts.push(kinds.every((k) => k !== undefined) ? `object with kind one of ${kinds.map((k) => JSON.stringify(k)).join(', ')}` : (s.oneOf as JsonSchema[]).map(schemaInWords).join(' or '));
+  }
   const min = s.minimum ?? s.exclusiveMinimum;
   const max = s.maximum ?? s.exclusiveMaximum;
   if (min !== undefined && max !== undefined) parts.push(`${String(min)} to ${String(max)}`);

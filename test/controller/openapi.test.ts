@@ -123,6 +123,10 @@ describe('OpenAPI document of the controller API', () => {
     expect(addNode.additionalProperties).toBe(false);
     const putLink = doc.paths['/api/links/{from}/{to}']?.put?.requestBody?.content['application/json'].schema as Record<string, any>;
     expect(putLink).toMatchObject({ type: 'object', required: ['latencyMs'], properties: { latencyMs: { type: 'number', minimum: 0 } } });
+    // a timeline step: one kind of several, each a closed object
+    const step = doc.paths['/api/timeline']?.post?.requestBody?.content['application/json'].schema as Record<string, any>;
+    expect(step.required).toEqual(['do']);
+    expect(step.properties.do.oneOf.map((v: any) => v.properties.kind.const)).toEqual(['setLatency', 'setAvailability', 'nodeDown', 'nodeUp', 'addNode', 'setBandwidth', 'setGoal']);
     const nodeId = doc.paths['/api/nodes/{id}']?.get?.parameters?.[0];
     expect(nodeId).toMatchObject({ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1, maximum: 9999 } });
   });
@@ -156,6 +160,7 @@ describe('OpenAPI document of the controller API', () => {
     // parameters and bodies are on the page
     expect(page).toContain('integer, 1 to 1000');
     expect(page).toContain('<code>latencyMs</code>');
+    expect(page).toContain('object with kind one of &quot;setLatency&quot;, &quot;setAvailability&quot;');
   });
 
   it('an unknown route answers 404 pointing at the index', async () => {
