@@ -102,7 +102,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     }
     const endedAtMs = Date.now();
     const datasetBytes = await datasetSize(session.infra);
-    const report = await buildReport(store, session.scenario, { startedAtMs, endedAtMs, convergedAtMs, datasetBytes });
+    const report = await buildReport(store, session.scenario, { startedAtMs, endedAtMs, convergedAtMs, datasetBytes, strategy: session.strategy });
     const reportFile = resolve(o.reportFile);
     const base = reportFile.replace(/\.json$/i, '');
     const csvFile = base + '.runs.csv';

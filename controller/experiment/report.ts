@@ -2,6 +2,7 @@ import type { Store } from '../../db/store.js';
 import type { Scenario } from '../../model/scenario.js';
 import type { Goal, RunRow } from '../../model/types.js';
 import { buildStory, type Story } from './story.js';
+import { DEFAULT_STRATEGY, strategySpecFor } from '../../decision/strategies/spec.js';
 import { describeStep, type Step, type StepKind, type StepSource } from '../../model/steps.js';
 
 export interface ExperimentReport {
@@ -13,12 +14,14 @@ export interface ExperimentReport {
   feedbackWindowMs: number;
   /** size of the data set's object, bytes (a move or a copy sends it between nodes once); null when unknown */
   datasetBytes: number | null;
+  /** the strategy of every app (fogsim run --strategy, else the scenario's); apps[].strategy says each app's */
+  strategy: string;
   converged: boolean;
   /** seconds from the start to the first moment the convergence window held; null if never */
   convergedAtS: number | null;
   durationS: number;
   runs: number;
-  apps: { id: number; node: number; goal: Goal; goalMet: boolean; runs: number; violations: number; actions: string[] }[];
+  apps: { id: number; node: number; goal: Goal; strategy: string; goalMet: boolean; runs: number; violations: number; actions: string[] }[];
   events: {
     id: number;
     appId: number;
@@ -48,7 +51,7 @@ export async function allRuns(store: Store): Promise<RunRow[]> {
   return out.sort((a, b) => a.id - b.id);
 }
 
-export async function buildReport(store: Store, scenario: Scenario, t: { startedAtMs: number; endedAtMs: number; convergedAtMs: number | null; datasetBytes?: number | null }): Promise<ExperimentReport> {
+export async function buildReport(store: Store, scenario: Scenario, t: { startedAtMs: number; endedAtMs: number; convergedAtMs: number | null; datasetBytes?: number | null; strategy?: string }): Promise<ExperimentReport> {
   const [runs, events, feedback, copies, apps, counters, decisions, steps] = await Promise.all([
     allRuns(store),
     store.listEvents({ limit: 100_000 }),
@@ -67,6 +70,7 @@ export async function buildReport(store: Store, scenario: Scenario, t: { started
     startedAtMs: t.startedAtMs,
     feedbackWindowMs: scenario.timing.feedbackWindowMs,
     datasetBytes: t.datasetBytes ?? null,
+    strategy: t.strategy ?? scenario.strategy ?? DEFAULT_STRATEGY,
     converged: t.convergedAtMs !== null,
     convergedAtS: t.convergedAtMs === null ? null : s(t.convergedAtMs),
     durationS: s(t.endedAtMs),
@@ -77,6 +81,7 @@ export async function buildReport(store: Store, scenario: Scenario, t: { started
         id: a.id,
         node: a.node,
         goal: a.goal,
+        strategy: strategySpecFor(scenario, a.id, t.strategy).spec,
         goalMet: mine.length > 0 && mine[mine.length - 1].goalMet,
         runs: mine.length,
         violations: mine.filter((r) => !r.goalMet).length,

@@ -4,6 +4,7 @@ import { cpSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync,
 import { join, resolve } from 'node:path';
 import { UserError } from '../../../model/errors.js';
 import { loadScenarioWithSets } from '../../../model/scenario-set.js';
+import { validateTimeline } from '../../../model/timeline.js';
 import { vectorsDirFor } from '../../../training/dirs.js';
 import type { Cell } from './plan.js';
 
@@ -202,8 +203,15 @@ async function trainOnce(o: RunnerOptions, scenarioName: string): Promise<string
 }
 
 export async function runCells(o: RunnerOptions): Promise<RunnerResult> {
-  // every cell's scenario validates before anything runs (path-precise errors name the flag)
-  const names = new Map(o.cells.map((c) => [c.name, loadScenarioWithSets(o.scenarioFile, c.sets).scenario.name]));
+  // every cell's scenario validates before anything runs (path-precise errors name the flag),
+  // its timeline within the duration
+  const names = new Map(
+    o.cells.map((c) => {
+      const { scenario } = loadScenarioWithSets(o.scenarioFile, c.sets);
+      validateTimeline(scenario, o.durationS);
+      return [c.name, scenario.name];
+    }),
+  );
   const base = loadScenarioWithSets(o.scenarioFile, []).scenario;
   claimFolder(o);
   const runs: CellRun[] = [];

@@ -71,7 +71,7 @@ export function runSectionHtml(report: RunPageReport, runs: readonly RunRow[], o
   const t0 = report.startedAtMs ?? (runs.length ? Math.min(...runs.map((r) => r.startedAtMs)) : 0);
   const xRange: [number, number] = [0, Math.max(report.durationS, 1)];
   const steps = timelineMarks(report).map((s) => ({ x: s.atS, label: s.label, color: '#555', dashed: true }));
-  const apps = report.apps ?? [...new Set(runs.map((r) => r.appId))].sort((a, b) => a - b).map((id) => ({ id, goal: undefined as Goal | undefined }));
+  const apps: { id: number; goal?: Goal; strategy?: string }[] = report.apps ?? [...new Set(runs.map((r) => r.appId))].sort((a, b) => a - b).map((id) => ({ id }));
   out.push(`<div class="legend"><span><i style="background:#2c6fb0"></i>a run (red dot: goal violated)</span><span><i style="background:#c0392b"></i>goal threshold</span><span><i style="background:#e67e22"></i>an action of the app</span><span><i style="background:#555"></i>a timeline step</span></div>`);
   for (const [k, app] of apps.entries()) {
     const mine = runs.filter((r) => r.appId === app.id);
@@ -79,7 +79,8 @@ export function runSectionHtml(report: RunPageReport, runs: readonly RunRow[], o
     const metrics = [...new Set(terms.map((t) => t.metric))];
     if (!metrics.length) metrics.push('responseTime');
     const actions = report.events.filter((e) => e.appId === app.id).map((e) => ({ x: e.createdAtS, label: e.action, color: '#e67e22' }));
-    out.push(`<h3>app ${esc(app.id)}</h3><div class="charts">`);
+    const own = app.strategy !== undefined && app.strategy !== strategy ? ` <small>(strategy ${esc(app.strategy)})</small>` : '';
+    out.push(`<h3>app ${esc(app.id)}${own}</h3><div class="charts">`);
     for (const metric of metrics) {
       const points: [number, number, boolean][] = mine.filter((r) => !r.error).map((r) => [(r.startedAtMs - t0) / 1000, VALUE[metric](r), r.goalMet]);
       out.push(

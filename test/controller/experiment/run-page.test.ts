@@ -20,8 +20,8 @@ const report: RunPageReport = {
   durationS: 20,
   runs: 3,
   apps: [
-    { id: 1, node: 1, goal: { all: [{ metric: 'responseTime', max: 800 }, { metric: 'availability', min: 95 }] }, goalMet: true, runs: 2, violations: 1, actions: ['M3_1'] },
-    { id: 2, node: 2, goal: { any: [{ metric: 'latency', max: 390 }, { metric: 'latency', max: 200 }] }, goalMet: true, runs: 1, violations: 0, actions: [] },
+    { id: 1, node: 1, goal: { all: [{ metric: 'responseTime', max: 800 }, { metric: 'availability', min: 95 }] }, strategy: 'original', goalMet: true, runs: 2, violations: 1, actions: ['M3_1'] },
+    { id: 2, node: 2, goal: { any: [{ metric: 'latency', max: 390 }, { metric: 'latency', max: 200 }] }, strategy: 'random', goalMet: true, runs: 1, violations: 0, actions: [] },
   ],
   events: [{ id: 1, appId: 1, action: 'M3_1', actionType: 'move', explored: false, createdAtS: 1.5, feedback: [], globalFeedback: null }],
   story: { steps: [], checksWithoutAction: 0, violatedS: {}, checks: { appsActing: [1], feedbackRows: 0, closedEvents: 0, countersChanged: 0, copiesOrChangeRefs: 0, converged: false, openEventsAtEnd: 0, whole: false } },
@@ -42,6 +42,9 @@ describe("a run's page", () => {
     expect(html.match(/<title>M3_1 at 1.5 s<\/title>/g)).toHaveLength(2);
     expect(html).toContain('fixture &lt;b&gt;');
     expect(html).toContain('strategy <b>original</b>');
+    // an app whose strategy is not the run's says so
+    expect(html).toContain('<h3>app 2 <small>(strategy random)</small></h3>');
+    expect(html).toContain('<h3>app 1</h3>');
     expect(html).not.toMatch(/<script|src=|href=/);
     // the violated run is drawn red
     expect(html).toContain('fill="#c0392b"');
