@@ -50,7 +50,7 @@ describe('fogsim start-up loads only what the command needs', () => {
   it('--help lists every command and loads commander and the command modules alone', async () => {
     const r = await fogsim('--help');
     expect(r.code, r.stderr).toBe(0);
-    for (const c of ['validate', 'dataset', 'job', 'proxy', 'train', 'up', 'run', 'add-node']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['validate', 'dataset', 'job', 'proxy', 'train', 'up', 'run', 'compare', 'sweep', 'add-node']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     expect(r.stdout).toMatch(/-V, --version/);
     expect(packages(r.loaded)).toEqual(['commander']);
     for (const f of sources(r.loaded)) expect(f).toMatch(/^(cli\/(main|version|exit-codes)\.ts|cli\/commands\/[a-z-]+\.ts|model\/errors\.ts|util\/config\.ts)$/);
@@ -65,7 +65,7 @@ describe('fogsim start-up loads only what the command needs', () => {
   });
 
   it("a command's --help shows its options without loading its implementation", async () => {
-    for (const [cmd, flag] of [['job', '--file <path>'], ['up', '--runtime <kind>'], ['train', '--iterations <n>'], ['run', '--duration <seconds>']] as const) {
+    for (const [cmd, flag] of [['job', '--file <path>'], ['up', '--runtime <kind>'], ['train', '--iterations <n>'], ['run', '--duration <seconds>'], ['compare', '--strategies <list>'], ['sweep', '--grid <path=values>']] as const) {
       const r = await fogsim(cmd, '--help');
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain(flag);
