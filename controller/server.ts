@@ -26,7 +26,7 @@ export interface ControllerOptions {
   telemetry?: TelemetrySubscriber;
   /** when set, every write (POST/PUT/PATCH/DELETE) needs `Authorization: Bearer <token>` */
   token?: string;
-  /** convergence as the orchestrator judges it; default: computed from the store (DESIGN.md section 9) */
+  /** convergence as the orchestrator judges it; default: computed from the store (decision/convergence.ts) */
   convergence?: () => ConvergenceState | Promise<ConvergenceState>;
   /** called after POST /api/nodes wrote a node: the orchestrator starts its app process (when no `operations` are given) */
   onNodeAdded?: (added: AddedNode) => void | Promise<void>;

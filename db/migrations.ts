@@ -1,5 +1,5 @@
 /*
- * The store schema (DESIGN.md section 5) as versioned migrations, in MySQL dialect and its SQLite twin.
+ * The store schema as versioned migrations, in MySQL dialect and its SQLite twin.
  * Both stores record applied versions in schema_migrations and apply the missing ones at start.
  *
  * MySQL DDL is not transactional (each statement commits), so every MySQL statement here must be
