@@ -68,7 +68,7 @@ async function countSvgs(file: string): Promise<{ svgs: number; visible: number;
 
 describe('fogsim compare and sweep', () => {
   const out = join(dir, 'compare');
-  const args = ['compare', '--scenario', SCENARIO, '--strategies', `original,static,${THROWS}`, '--seeds', '1..2', '--duration', '12', '--out', out, '--parallel', '2'];
+  const args = ['compare', '--scenario', SCENARIO, '--strategies', `original,static,${THROWS}`, '--seeds', '1..2', '--duration', '20', '--out', out, '--parallel', '2'];
 
   it('compare: 3 strategies x 2 seeds, each its own run; a strategy that throws fails its rows, the others go on', async () => {
     const r = await fogsim(...args);
@@ -133,7 +133,7 @@ describe('fogsim compare and sweep', () => {
     const sweep = join(dir, 'sweep');
     // the same scenario's vectors: trained once is enough (the folder is reused as is)
     cpSync(join(out, 'training-data'), join(sweep, 'training-data'), { recursive: true });
-    const r = await fogsim('sweep', '--scenario', SCENARIO, '--grid', 'decision.epsilon=0,0.5', '--grid', 'timing.feedbackWindowMs=1000,2000', '--seeds', '3', '--duration', '6', '--out', sweep, '--parallel', '2');
+    const r = await fogsim('sweep', '--scenario', SCENARIO, '--grid', 'decision.epsilon=0,0.5', '--grid', 'timing.feedbackWindowMs=1000,2000', '--seeds', '3', '--duration', '10', '--out', sweep, '--parallel', '2');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/training the impact vectors/);
     const rows = readCsv(join(sweep, 'results.csv'));
