@@ -84,7 +84,9 @@ export class ProcessRuntime extends EventEmitter implements NodeRuntime {
           this.emit('restart', { ...m.status });
         });
       };
-      const fallback = setTimeout(crashed, child.connected ? 1000 : 0);
+      // the channel closes right after the exit; the fallback is for a channel that never says so,
+      // long enough for a loaded machine (1 s once let a failure envelope arrive after the restart)
+      const fallback = setTimeout(crashed, child.connected ? 5000 : 0);
       if (child.connected) child.once('disconnect', crashed);
     });
   }

@@ -11,7 +11,7 @@ import { ProcessRuntime } from '../../controller/runtime/process-runtime.js';
 import type { NodeStatus } from '../../controller/runtime/runtime.js';
 import { createRng } from '../../util/rng.js';
 import type { Clock } from '../../util/clock.js';
-import { isolatedEnv } from '../helpers/env.js';
+import { blankedServerEnv, isolatedEnv } from '../helpers/env.js';
 import { scaledThesis, seedModelVectors, startInfra, type Infra } from './fixtures.js';
 
 /*
@@ -123,7 +123,8 @@ describe('the node loop runs the app\'s strategy', () => {
     const crashes: [NodeStatus, boolean][] = [];
     rt.on('crash', (st: NodeStatus, gaveUp: boolean) => crashes.push([st, gaveUp]));
     const crashed = once(rt, 'crash');
-    await rt.start({ appId: 1, env });
+    // the runtime passes on this process's environment: CI's real-server settings blanked
+    await rt.start({ appId: 1, env: blankedServerEnv(env) });
     const [status, gaveUp] = (await crashed) as [NodeStatus, boolean];
     expect(gaveUp).toBe(true);
     expect(status).toMatchObject({ appId: 1, state: 'failed', restarts: 0, lastExit: { code: 1 } });
