@@ -22,6 +22,8 @@ export interface ProcessRuntimeOptions extends Partial<CrashPolicy> {
   execArgv?: string[];
   /** how long a node gets to exit after SIGTERM before SIGKILL */
   stopGraceMs?: number;
+  /** the environment a node starts from, under its spec's (default: this process's) */
+  baseEnv?: NodeJS.ProcessEnv;
 }
 
 /** Each app is a child process of the controller, with an IPC channel for telemetry. */
@@ -39,6 +41,7 @@ export class ProcessRuntime extends EventEmitter implements NodeRuntime {
       maxCrashes: opts.maxCrashes ?? DEFAULT_CRASH_POLICY.maxCrashes,
       crashWindowMs: opts.crashWindowMs ?? DEFAULT_CRASH_POLICY.crashWindowMs,
       stopGraceMs: opts.stopGraceMs ?? 5000,
+      baseEnv: opts.baseEnv ?? process.env,
     };
   }
 
@@ -51,7 +54,7 @@ export class ProcessRuntime extends EventEmitter implements NodeRuntime {
 
   private spawn(m: Managed): void {
     const child = fork(this.opts.entry, [], {
-      env: { ...process.env, ...m.spec.env },
+      env: { ...this.opts.baseEnv, ...m.spec.env },
       execArgv: this.opts.execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

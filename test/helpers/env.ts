@@ -13,13 +13,3 @@ export function isolatedEnv(extra: Record<string, string | undefined> = {}): Nod
   return { ...env, ...extra };
 }
 
-/**
- * For a runtime that starts children with the parent's environment plus a spec (the process
- * runtime): the same FOGSIM_* settings isolatedEnv drops, blanked, so a child cannot reach the
- * real servers either (an empty setting counts as unset).
- */
-export function blankedServerEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const k of Object.keys(process.env)) if (k.startsWith('FOGSIM_') && k !== 'FOGSIM_LOG_LEVEL' && k !== 'FOGSIM_CACHE') env[k] = '';
-  return { ...env, ...extra };
-}

@@ -11,7 +11,7 @@ import { ProcessRuntime } from '../../controller/runtime/process-runtime.js';
 import type { NodeStatus } from '../../controller/runtime/runtime.js';
 import { createRng } from '../../util/rng.js';
 import type { Clock } from '../../util/clock.js';
-import { blankedServerEnv, isolatedEnv } from '../helpers/env.js';
+import { isolatedEnv } from '../helpers/env.js';
 import { scaledThesis, seedModelVectors, startInfra, type Infra } from './fixtures.js';
 
 /*
@@ -119,12 +119,12 @@ describe('the node loop runs the app\'s strategy', () => {
     expect(runs.at(-1)!.error).toMatch(expected);
 
     // under the process runtime: reported as a crash with the error, given up at once
-    const rt = new ProcessRuntime({ entry: 'nodes/main.ts', execArgv: ['--import', 'tsx'], restartDelayMs: 10 });
+    // the runtime starts nodes from this process's environment: without CI's real-server settings
+    const rt = new ProcessRuntime({ entry: 'nodes/main.ts', execArgv: ['--import', 'tsx'], restartDelayMs: 10, baseEnv: isolatedEnv() });
     const crashes: [NodeStatus, boolean][] = [];
     rt.on('crash', (st: NodeStatus, gaveUp: boolean) => crashes.push([st, gaveUp]));
     const crashed = once(rt, 'crash');
-    // the runtime passes on this process's environment: CI's real-server settings blanked
-    await rt.start({ appId: 1, env: blankedServerEnv(env) });
+    await rt.start({ appId: 1, env });
     const [status, gaveUp] = (await crashed) as [NodeStatus, boolean];
     expect(gaveUp).toBe(true);
     expect(status).toMatchObject({ appId: 1, state: 'failed', restarts: 0, lastExit: { code: 1 } });
