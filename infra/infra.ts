@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openStore } from '../db/open.js';
+import { redact } from '../db/mysql-store.js';
 import type { Store } from '../db/store.js';
 import { openObjectStore, parseS3Endpoint } from '../objectstore/open.js';
 import type { S3ObjectStore } from '../objectstore/s3-object-store.js';
@@ -137,6 +138,3 @@ async function startEmbeddedProxy(port?: number) {
   }
 }
 
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-}

@@ -9,6 +9,7 @@ import { createLogger } from '../../util/logger.js';
 import { ApiError, proxyExists, proxyNotFound, toxicExists, toxicNotFound } from './errors.js';
 import { normalizeListen, parseHostPort, ProxyInstance } from './proxy.js';
 import { decodeNewToxic, decodeToxicUpdate } from './toxics/registry.js';
+import { isObject } from './toxics/common.js';
 
 /** The Toxiproxy release whose API this server follows. */
 export const TOXIPROXY_API_VERSION = '2.12.0';
@@ -35,9 +36,6 @@ interface Reply {
 
 const log = createLogger('proxy-server');
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function parseBody(text: string): unknown {
   if (text.trim() === '') throw new ApiError('bad request body: EOF', 400);
