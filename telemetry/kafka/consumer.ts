@@ -80,6 +80,10 @@ export class KafkaTelemetrySubscriber implements TelemetrySubscriber {
     });
     await consumer.subscribe({ topics, fromBeginning: this.opts.fromBeginning ?? false });
     await consumer.run({
+      // commit after every message: a consumer restarted by a broker restart resumes from its
+      // group's committed offset, and one that had not committed yet would skip to the end and
+      // miss the backlog the nodes send on reconnecting (test/real/kafka-outage-run.test.ts)
+      autoCommitThreshold: 1,
       eachMessage: async ({ message }) => {
         const m = decodeMessage(message.value);
         if (typeof m === 'string') {
