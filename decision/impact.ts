@@ -29,6 +29,14 @@ export function updateImpact(old: ImpactVector, f: ImpactVector, lr: number): Im
   return out;
 }
 
+/**
+ * What one repair teaches (docs/architecture.md): the action's vector moved by lr towards what the
+ * action did, f(after - before) with the app's rho. DC is kept: it follows from the copy count.
+ */
+export function learnedVector(old: ImpactVector, before: MetricValues, after: MetricValues, rho: Record<Metric, number>, lr: number): ImpactVector {
+  return { ...updateImpact(old, impactFromDelta(before, after, rho), lr), consistency: old.consistency };
+}
+
 /** Component-wise mean of vectors (training averages the f values of N repetitions). */
 export function meanVector(vs: readonly ImpactVector[]): ImpactVector {
   if (vs.length === 0) throw new Error('meanVector of no vectors');

@@ -8,7 +8,7 @@
 import type { Store } from '../db/store.js';
 import type { ImpactVector, MetricValues } from '../model/metrics.js';
 import { rhoFor, type Scenario } from '../model/scenario.js';
-import { impactFromDelta, updateImpact } from '../decision/impact.js';
+import { learnedVector } from '../decision/impact.js';
 
 export interface LearnInput {
   store: Store;
@@ -26,9 +26,8 @@ export interface LearnInput {
 
 /** Updates and stores (source `online`) the chosen action's impact vector; returns it. */
 export async function learnFromRepair(i: LearnInput): Promise<ImpactVector> {
-  const f = impactFromDelta(i.before, i.after, rhoFor(i.scenario, i.appId));
   const old = i.impacts.get(i.chosen.label) ?? i.chosen.vector;
-  const vector = { ...updateImpact(old, f, i.scenario.decision.learningRate), consistency: old.consistency };
+  const vector = learnedVector(old, i.before, i.after, rhoFor(i.scenario, i.appId), i.scenario.decision.learningRate);
   await i.store.upsertImpact({ appId: i.appId, actionLabel: i.chosen.label, vector, source: 'online', updatedAtMs: i.nowMs });
   return vector;
 }

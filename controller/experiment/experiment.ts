@@ -6,6 +6,7 @@ import { vectorsDirFor } from '../../training/dirs.js';
 import { readConvergence } from './convergence.js';
 import { buildReport, runsToCsv, type ExperimentReport } from './report.js';
 import type { Store } from '../../db/store.js';
+import type { RunRow } from '../../model/types.js';
 import type { NodeStatus } from '../runtime/runtime.js';
 import { StrategyError } from '../../decision/strategies/types.js';
 import { strategySpecFor } from '../../decision/strategies/spec.js';
@@ -103,20 +104,25 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     const endedAtMs = Date.now();
     const datasetBytes = await datasetSize(session.infra);
     const report = await buildReport(store, session.scenario, { startedAtMs, endedAtMs, convergedAtMs, datasetBytes, strategy: session.strategy });
-    const reportFile = resolve(o.reportFile);
-    const base = reportFile.replace(/\.json$/i, '');
-    const csvFile = base + '.runs.csv';
-    const htmlFile = base + '.html';
     const runs = await store.listRuns({ limit: 1_000_000 }).then((rs) => rs.filter((r) => r.startedAtMs >= startedAtMs).sort((a, b) => a.id - b.id));
-    mkdirSync(dirname(reportFile), { recursive: true });
-    // the page and the runs first: a report on disk means the run is complete (fogsim compare resumes on it)
-    writeFileSync(htmlFile, runPageHtml(report, runs));
-    writeFileSync(csvFile, runsToCsv(runs));
-    writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
-    return { report, reportFile, csvFile, htmlFile };
+    return writeRunOutputs(o.reportFile, report, runs);
   } finally {
     await session.close();
   }
+}
+
+/** Writes a run's report, its runs as CSV and its page; whichever engine ran it (sim/engine.ts too). */
+export function writeRunOutputs(file: string, report: ExperimentReport, runs: readonly RunRow[]): ExperimentResult {
+  const reportFile = resolve(file);
+  const base = reportFile.replace(/\.json$/i, '');
+  const csvFile = base + '.runs.csv';
+  const htmlFile = base + '.html';
+  mkdirSync(dirname(reportFile), { recursive: true });
+  // the page and the runs first: a report on disk means the run is complete (fogsim compare resumes on it)
+  writeFileSync(htmlFile, runPageHtml(report, runs));
+  writeFileSync(csvFile, runsToCsv([...runs]));
+  writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
+  return { report, reportFile, csvFile, htmlFile };
 }
 
 /** The size of the data set's object (its first copy's), or null when it cannot be read. */

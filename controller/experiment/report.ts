@@ -1,6 +1,7 @@
 import type { Store } from '../../db/store.js';
 import type { Scenario } from '../../model/scenario.js';
-import type { Goal, RunRow } from '../../model/types.js';
+import type { AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, Goal, RunRow } from '../../model/types.js';
+import type { TimelineRow } from '../../model/steps.js';
 import { buildStory, type Story } from './story.js';
 import { DEFAULT_STRATEGY, strategySpecFor } from '../../decision/strategies/spec.js';
 import { describeStep, type Step, type StepKind, type StepSource } from '../../model/steps.js';
@@ -51,7 +52,27 @@ export async function allRuns(store: Store): Promise<RunRow[]> {
   return out.sort((a, b) => a.id - b.id);
 }
 
-export async function buildReport(store: Store, scenario: Scenario, t: { startedAtMs: number; endedAtMs: number; convergedAtMs: number | null; datasetBytes?: number | null; strategy?: string }): Promise<ExperimentReport> {
+/** Everything a report is made of: what the store holds after a run, or what the virtual-time engine kept (sim/engine.ts). */
+export interface ReportRecords {
+  runs: readonly RunRow[];
+  events: readonly EventRow[];
+  feedback: readonly FeedbackRow[];
+  copies: readonly DatasetCopy[];
+  apps: readonly (AppRow & { datasetId: number | null })[];
+  counters: Record<string, number>;
+  decisions: readonly DecisionRow[];
+  steps: readonly TimelineRow[];
+}
+
+export interface ReportTimes {
+  startedAtMs: number;
+  endedAtMs: number;
+  convergedAtMs: number | null;
+  datasetBytes?: number | null;
+  strategy?: string;
+}
+
+export async function buildReport(store: Store, scenario: Scenario, t: ReportTimes): Promise<ExperimentReport> {
   const [runs, events, feedback, copies, apps, counters, decisions, steps] = await Promise.all([
     allRuns(store),
     store.listEvents({ limit: 100_000 }),
@@ -62,8 +83,17 @@ export async function buildReport(store: Store, scenario: Scenario, t: { started
     store.listDecisions({ limit: 100_000 }),
     store.listTimeline(),
   ]);
+  return reportFromRecords({ runs, events, feedback, copies, apps, counters, decisions, steps }, scenario, t);
+}
+
+/** The report of one run from its records, whichever engine made them. */
+export function reportFromRecords(r: ReportRecords, scenario: Scenario, t: ReportTimes): ExperimentReport {
+  const { runs, events, feedback, copies, apps, counters, decisions, steps } = r;
   const s = (ms: number) => Math.round((ms - t.startedAtMs)) / 1000;
   const inExperiment = runs.filter((r) => r.startedAtMs >= t.startedAtMs);
+  const runsByApp = groupBy(inExperiment, (r) => r.appId);
+  const feedbackByEvent = groupBy(feedback, (f) => f.eventId);
+  const referencedBy = groupBy(apps, (a) => a.datasetId ?? -1);
   return {
     scenario: scenario.name,
     seed: scenario.seed,
@@ -76,7 +106,7 @@ export async function buildReport(store: Store, scenario: Scenario, t: { started
     durationS: s(t.endedAtMs),
     runs: inExperiment.length,
     apps: scenario.apps.map((a) => {
-      const mine = inExperiment.filter((r) => r.appId === a.id);
+      const mine = runsByApp.get(a.id) ?? [];
       return {
         id: a.id,
         node: a.node,
@@ -98,7 +128,7 @@ export async function buildReport(store: Store, scenario: Scenario, t: { started
         actionType: e.actionType,
         explored: e.explored,
         createdAtS: s(e.createdAtMs),
-        feedback: feedback.filter((f) => f.eventId === e.id).map((f) => ({ appId: f.appId, value: f.value })),
+        feedback: (feedbackByEvent.get(e.id) ?? []).map((f) => ({ appId: f.appId, value: f.value })),
         globalFeedback: e.globalFeedback,
       })),
     placements: copies.map((c) => ({
@@ -108,7 +138,7 @@ export async function buildReport(store: Store, scenario: Scenario, t: { started
       bucket: c.bucket,
       objectKey: c.objectKey,
       version: c.version,
-      referencedBy: apps.filter((a) => a.datasetId === c.id).map((a) => a.id),
+      referencedBy: (referencedBy.get(c.id) ?? []).map((a) => a.id),
     })),
     counters,
     timeline: steps
@@ -125,6 +155,17 @@ export async function buildReport(store: Store, scenario: Scenario, t: { started
       feedbackThreshold: scenario.decision.feedbackThreshold,
     }),
   };
+}
+
+function groupBy<T, K>(xs: readonly T[], key: (x: T) => K): Map<K, T[]> {
+  const m = new Map<K, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    const list = m.get(k);
+    if (list) list.push(x);
+    else m.set(k, [x]);
+  }
+  return m;
 }
 
 const CSV_COLUMNS = ['id', 'appId', 'startedAtMs', 'dataNode', 'datasetId', 'rtMs', 'etMs', 'throughput', 'latencyMs', 'availability', 'consistency', 'goalMet', 'actionLabel', 'error'] as const;

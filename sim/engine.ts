@@ -1,0 +1,397 @@
+/*
+ * The virtual-time engine (docs/scenario.md `sim`, `fogsim simulate`): the loop of every app of
+ * nodes/node.ts, run by a discrete-event agenda in virtual time over plain in-memory state, with
+ * the same decision core (decision/): goal check, candidates, scoring, the app's strategy,
+ * feedback, event closing and counters, online learning, convergence. What emulation measures by
+ * running the job through the proxy, the data-path model predicts (sim/data-path.ts); impact
+ * vectors come from the model on first use (sim/impacts.ts) instead of training. Pure: no I/O,
+ * no clock; one seed repeats a run. The report has the shape of `fogsim run`'s.
+ *
+ * Deliberate differences from emulation, each a consequence of virtual time: a cycle (measure,
+ * decide, act, re-run) is atomic, so a decision is never stale and two apps never race for one
+ * copy; an action's copy takes the model's transfer time.
+ */
+import type { ImpactVector, MetricValues } from '../model/metrics.js';
+import { rhoFor, type Scenario } from '../model/scenario.js';
+import type { AppRow, DatasetCopy, DecisionRow, DecisionTrace, EventRow, FeedbackRow, Goal, RunRow } from '../model/types.js';
+import type { Step, TimelineRow } from '../model/steps.js';
+import { stepArgs } from '../model/steps.js';
+import { expandTimeline } from '../model/timeline.js';
+import { appSeed, createRng, forkRng, type Rng } from '../util/rng.js';
+import { evaluateGoal, formatTerm, type GoalCheck } from '../decision/goal.js';
+import { traceDecision, weighCandidates } from '../decision/decide.js';
+import { closeEvent, applyCounter, feedbackValue } from '../decision/feedback.js';
+import { convergence, isQuiet } from '../decision/convergence.js';
+import { learnedVector } from '../decision/impact.js';
+import type { ScoredCandidate } from '../decision/scoring.js';
+import { applyStrategy } from '../decision/strategies/apply.js';
+import { BUILTIN_STRATEGIES } from '../decision/strategies/registry.js';
+import { StrategyError, type NamedStrategy } from '../decision/strategies/types.js';
+import { drawLatency, measureRun } from '../nodes/monitor/monitor.js';
+import { bucketForNode } from '../objectstore/object-store.js';
+import { reportFromRecords, type ExperimentReport } from '../controller/experiment/report.js';
+import { DEFAULT_DATA_PATH_MODEL, readSucceeds, timeJob, type DataPathModel } from './data-path.js';
+import { DerivedImpacts, type ExpectationWorld } from './impacts.js';
+import { Agenda } from './heap.js';
+
+export interface SimOptions {
+  durationS: number;
+  /** the model of the data path (default: DEFAULT_DATA_PATH_MODEL) */
+  model?: DataPathModel;
+  /** each app's strategy, loaded by the caller (decision/strategies/load.ts); default the original */
+  strategies?: ReadonlyMap<number, NamedStrategy>;
+  /** the strategy name for the report (fogsim simulate --strategy) */
+  strategy?: string;
+  /** the data set: records and bytes (default: dataset.records of the scenario, bytes from the model) */
+  dataset?: { records: number; bytes?: number };
+  /** stop at convergence as fogsim run does (default true); false runs to the end */
+  stopAtConvergence?: boolean;
+  /** epoch ms virtual time starts at (default 0): reports count from it */
+  startedAtMs?: number;
+  /** called every `progressEveryMs` of virtual time with the fraction done */
+  onProgress?: (fraction: number) => void;
+}
+
+export interface SimResult {
+  report: ExperimentReport;
+  runs: RunRow[];
+  /** what the engine did: cycles run, agenda entries processed */
+  stats: { cycles: number; runs: number; events: number; decisions: number };
+}
+
+interface SimApp {
+  id: number;
+  node: number;
+  goal: Goal;
+  ref: number;
+  strategy: NamedStrategy;
+  rng: { arrival: Rng; latency: Rng; choice: Rng; read: Rng; noise: Rng };
+  rho: Record<keyof MetricValues, number>;
+  impacts: DerivedImpacts;
+  /** trailing runs kept for the convergence rule */
+  window: RunRow[];
+  stopped: boolean;
+}
+
+interface OpenEvent extends EventRow {
+  givenBy: Set<number>;
+}
+
+type Agendum = { kind: 'arrival'; app: number } | { kind: 'step'; step: Step };
+
+const pairKey = (a: number, b: number) => (a < b ? a * 1_048_576 + b : b * 1_048_576 + a);
+
+/** Runs a scenario in virtual time; returns the report `fogsim run` would write and the runs. */
+export function simulate(scenario: Scenario, o: SimOptions): SimResult {
+  const model = o.model ?? DEFAULT_DATA_PATH_MODEL;
+  const t0 = o.startedAtMs ?? 0;
+  const endMs = t0 + o.durationS * 1000;
+  const { timing, decision: params } = scenario;
+  const records = o.dataset?.records ?? scenario.dataset.records;
+  const bytes = o.dataset?.bytes ?? Math.round(records * model.bytesPerRecord);
+  const read = { records, bytes, rangeBytes: scenario.job.rangeBytes };
+  const windowRuns = scenario.convergence.windowRuns;
+
+  // ---- the world: nodes, links, copies, apps (what the store holds in emulation)
+  const nodes = new Map(scenario.nodes.map((n) => [n.id, { ...n, down: false }]));
+  const latency = new Map<number, number>();
+  for (const l of scenario.links) latency.set(pairKey(l.from, l.to), l.latencyMs);
+  const bandwidth = new Map<number, number>();
+  const linkLatency = (a: number, b: number) => (a === b ? 0 : (latency.get(pairKey(a, b)) ?? 0));
+  const world: ExpectationWorld = { model, read, latency: linkLatency, availability: (n) => nodes.get(n)?.availability ?? 0 };
+  const datasetNode = scenario.dataset.node;
+  const copies = new Map<number, DatasetCopy>([[1, { id: 1, familyId: 1, nodeId: datasetNode, bucket: bucketForNode(datasetNode), objectKey: 'dataset.json', version: 1, createdAtMs: t0 }]]);
+  let nextCopyId = 2;
+  const familyCopies = (familyId: number) => [...copies.values()].filter((c) => c.familyId === familyId);
+  const apps = new Map<number, SimApp>();
+  const addApp = (id: number, node: number, goal: Goal) => {
+    const root = createRng(appSeed(scenario.seed, id));
+    // the same split as nodes/node.ts, so one seed draws the same arrivals, latencies and choices
+    const rng = { arrival: forkRng(root), latency: forkRng(root), choice: forkRng(root), read: forkRng(root), noise: forkRng(root) };
+    const rho = rhoFor(scenario, id);
+    apps.set(id, { id, node, goal, ref: 1, strategy: o.strategies?.get(id) ?? BUILTIN_STRATEGIES.original, rng, rho, impacts: new DerivedImpacts(world, node, rho), window: [], stopped: false });
+  };
+  for (const a of scenario.apps) addApp(a.id, a.node, a.goal);
+
+  // ---- what the run leaves (the store's tables in emulation)
+  const runs: RunRow[] = [];
+  const events: EventRow[] = [];
+  const feedback: FeedbackRow[] = [];
+  const decisions: DecisionRow[] = [];
+  const steps: TimelineRow[] = [];
+  const counters: Record<string, number> = {};
+  const open = new Map<number, OpenEvent>();
+  const closing = new Agenda<number>();
+  let lastActionAtMs: number | null = null;
+  let lastStepAtMs: number | null = null;
+  let cycles = 0;
+
+  const agenda = new Agenda<Agendum>();
+  const timeline = expandTimeline(scenario, o.durationS);
+  for (const s of timeline) agenda.push(t0 + s.at * 1000, { kind: 'step', step: s.do });
+  let pendingSteps = timeline.length;
+  for (const a of apps.values()) agenda.push(t0 + Math.max(0, a.rng.arrival.normal(timing.arrivalMeanMs, timing.arrivalSdMs)), { kind: 'arrival', app: a.id });
+
+  // ---- the community (nodes/community.ts in emulation)
+  const closeDue = (now: number) => {
+    while (closing.size && closing.peekAt()! <= now) {
+      const id = closing.pop()!.item;
+      const e = open.get(id);
+      if (!e) continue;
+      const c = closeEvent(e, { appCount: apps.size, feedbackThreshold: params.feedbackThreshold });
+      e.active = false;
+      e.globalFeedback = c.globalFeedback;
+      counters[e.actionLabel] = applyCounter(counters[e.actionLabel] ?? 0, c.counterDelta);
+      open.delete(id);
+    }
+  };
+  const leaveFeedback = (app: SimApp, copy: DatasetCopy, now: number): number => {
+    let given = 0;
+    for (const e of open.values()) {
+      if (e.closesAtMs <= now || e.appId === app.id || e.givenBy.has(app.id)) continue;
+      const inScope = params.feedbackScope === 'family' ? copies.get(e.datasetId)?.familyId === copy.familyId : e.datasetId === copy.id;
+      if (!inScope) continue;
+      const value = feedbackValue(now, e.createdAtMs, timing.feedbackWindowMs);
+      e.givenBy.add(app.id);
+      e.sumFeedback += value;
+      feedback.push({ eventId: e.id, appId: app.id, value, createdAtMs: now });
+      given++;
+    }
+    return given;
+  };
+
+  // ---- one app's run: the job timed by the model (nodes/node.ts measure in emulation)
+  interface Measured {
+    copy: DatasetCopy;
+    startedAtMs: number;
+    metrics: MetricValues;
+    error: string | null;
+    tookMs: number;
+  }
+  const measure = (app: SimApp, now: number): Measured => {
+    const copy = copies.get(app.ref)!;
+    const remote = app.node !== copy.nodeId;
+    const drawn = drawLatency(app.rng.latency, remote ? linkLatency(app.node, copy.nodeId) : 0, timing.latencySdMs);
+    const dataNode = nodes.get(copy.nodeId)!;
+    const placement = { dataNodeAvailability: dataNode.availability, copiesInFamily: Math.max(1, familyCopies(copy.familyId).length), maxCopies: params.maxCopies };
+    const failed = (error: string, tookMs: number): Measured => ({ copy, startedAtMs: Math.round(now), metrics: measureRun({ job: { rtMs: NaN, etMs: NaN, throughput: 0 }, latencyMs: drawn, ...placement }), error, tookMs });
+    if (dataNode.down) return failed(`node ${copy.nodeId} is down (its copy is unreachable)`, drawn);
+    if (!readSucceeds(model, dataNode.availability, app.rng.read)) return failed(`read of copy ${copy.id} on node ${copy.nodeId} failed (availability ${dataNode.availability} %)`, drawn);
+    const job = timeJob(model, { ...read, latencyMs: Math.round(drawn), rateKBps: remote ? bandwidth.get(pairKey(app.node, copy.nodeId)) : undefined }, app.rng.noise);
+    if (scenario.job.timeoutMs && job.rtMs > scenario.job.timeoutMs) return failed(`the job ran past its timeout of ${scenario.job.timeoutMs} ms`, scenario.job.timeoutMs);
+    return { copy, startedAtMs: Math.round(now), metrics: measureRun({ job, latencyMs: Math.round(drawn), ...placement }), error: null, tookMs: job.rtMs };
+  };
+
+  const record = (app: SimApp, m: Measured, check: GoalCheck, actionLabel: string, trace: DecisionTrace | null) => {
+    const fin = (x: number) => (Number.isFinite(x) ? x : 0);
+    const run: RunRow = {
+      id: runs.length + 1,
+      appId: app.id,
+      datasetId: m.copy.id,
+      dataNode: m.copy.nodeId,
+      startedAtMs: m.startedAtMs,
+      rtMs: fin(m.metrics.responseTime),
+      etMs: fin(m.metrics.executionTime),
+      throughput: fin(m.metrics.throughput),
+      latencyMs: fin(m.metrics.latency),
+      availability: m.metrics.availability,
+      consistency: m.metrics.consistency,
+      goalMet: check.met && !m.error,
+      actionLabel,
+      error: m.error,
+    };
+    runs.push(run);
+    if (trace) decisions.push({ runId: run.id, appId: app.id, createdAtMs: m.startedAtMs, trace });
+    app.window.push(run);
+    if (app.window.length > windowRuns) app.window.shift();
+  };
+
+  // ---- the decision and the action (nodes/node.ts act, nodes/actuator.ts in emulation)
+  const act = (app: SimApp, m: Measured, check: GoalCheck, ctx: { repair: number; feedbackGiven: number }, now: number) => {
+    const ref = m.copy;
+    const family = familyCopies(ref.familyId);
+    const nodeList = [...nodes.values()].map((n) => ({ id: n.id, storage: n.storage, availability: n.availability }));
+    const placement = { dataNode: ref.nodeId, referenceCopyId: ref.id, familyCopies: family.map((c) => ({ id: c.id, nodeId: c.nodeId })), nodes: nodeList };
+    const weighed = weighCandidates({ check, placement, impacts: app.impacts, counters, params, rho: app.rho });
+    const latencyMs: Record<number, number> = {};
+    for (const n of nodeList) latencyMs[n.id] = linkLatency(app.node, n.id);
+    const { chosen, explored } = applyStrategy(app.strategy, {
+      appId: app.id,
+      appNode: app.node,
+      check,
+      metrics: m.metrics,
+      placement,
+      latencyMs,
+      candidates: weighed.scored,
+      missing: weighed.missing,
+      counters,
+      openEvents: open.size,
+      params,
+      rng: app.rng.choice,
+    });
+    const trace = traceDecision(check, { ...weighed, chosen, explored }, { ...ctx, dataNode: ref.nodeId, strategy: app.strategy.name });
+    if (chosen.action.type === 'none') return { label: 'NA', trace, chosen, tookMs: 0, acted: false };
+    const created = Math.round(now);
+    const e: OpenEvent = { id: events.length + 1, appId: app.id, datasetId: ref.id, actionLabel: chosen.label, actionType: chosen.action.type, createdAtMs: created, closesAtMs: created + Math.round(timing.feedbackWindowMs), active: true, explored, sumFeedback: 0, globalFeedback: null, givenBy: new Set() };
+    const a = chosen.action;
+    let tookMs = 0;
+    if (a.type === 'changeRef') app.ref = chosen.targetCopyId!;
+    else {
+      // the object crosses the link between the two nodes once
+      tookMs = model.perRequestMs + linkLatency(a.from, a.to) * model.latencyFactor + bytes / model.bytesPerMs;
+      if (a.type === 'move') {
+        const c = copies.get(ref.id)!;
+        copies.set(ref.id, { ...c, nodeId: a.to, bucket: bucketForNode(a.to), version: c.version + 1 });
+      } else {
+        const id = nextCopyId++;
+        copies.set(id, { id, familyId: ref.familyId, nodeId: a.to, bucket: bucketForNode(a.to), objectKey: `copies/a${app.id}-${created}/dataset.json`, version: 1, createdAtMs: created });
+        app.ref = id;
+      }
+    }
+    events.push(e);
+    open.set(e.id, e);
+    closing.push(e.closesAtMs, e.id);
+    lastActionAtMs = created;
+    return { label: chosen.label, trace, chosen, tookMs, acted: true };
+  };
+
+  /** One arrival of one app (nodes/node.ts cycle); returns the virtual time it ends at. */
+  const cycle = (app: SimApp, start: number): number => {
+    cycles++;
+    let now = start;
+    closeDue(now);
+    let m = measure(app, now);
+    now += m.tookMs;
+    let check = evaluateGoal(app.goal, m.metrics);
+    for (let repair = 0; ; ) {
+      if (check.met && !m.error) {
+        record(app, m, check, 'NA', null);
+        return now;
+      }
+      const base = { repair, dataNode: m.copy.nodeId, violated: check.violated.map(formatTerm), explored: false, candidates: [], chosen: 'NA', strategy: app.strategy.name };
+      if (m.error) {
+        record(app, m, check, 'NA', { ...base, kind: 'failed', feedbackGiven: 0 });
+        return now;
+      }
+      const feedbackGiven = app.strategy.leavesFeedback ? leaveFeedback(app, m.copy, now) : 0;
+      if (repair >= timing.maxRepairs) {
+        record(app, m, check, 'NA', { ...base, kind: 'repairs-exhausted', feedbackGiven });
+        return now;
+      }
+      let acted: ReturnType<typeof act>;
+      try {
+        acted = act(app, m, check, { repair, feedbackGiven }, now);
+      } catch (e) {
+        if (!(e instanceof StrategyError)) throw e;
+        record(app, { ...m, error: e.message }, check, 'NA', { ...base, kind: 'strategy-failed', feedbackGiven, reason: e.message });
+        throw e;
+      }
+      record(app, m, check, acted.label, acted.trace);
+      if (!acted.acted) return now;
+      now += acted.tookMs;
+      const after = measure(app, now);
+      now += after.tookMs;
+      if (!after.error) learn(app, acted.chosen, m.metrics, after.metrics);
+      m = after;
+      check = evaluateGoal(app.goal, m.metrics);
+      repair++;
+    }
+  };
+  const learn = (app: SimApp, chosen: ScoredCandidate, before: MetricValues, after: MetricValues) => {
+    const old: ImpactVector = app.impacts.get(chosen.label) ?? chosen.vector;
+    app.impacts.set(chosen.label, learnedVector(old, before, after, app.rho, params.learningRate));
+  };
+
+  // ---- the timeline (controller/operations.ts in emulation)
+  const applyStep = (s: Step, at: number) => {
+    let error: string | null = null;
+    switch (s.kind) {
+      case 'setLatency':
+        latency.set(pairKey(s.from, s.to), s.latencyMs);
+        break;
+      case 'setAvailability':
+        if (nodes.has(s.node)) nodes.get(s.node)!.availability = s.availability;
+        else error = `node ${s.node} does not exist`;
+        break;
+      case 'nodeDown':
+      case 'nodeUp':
+        if (nodes.has(s.node)) nodes.get(s.node)!.down = s.kind === 'nodeDown';
+        else error = `node ${s.node} does not exist`;
+        break;
+      case 'setBandwidth':
+        if (s.rateKBps > 0) bandwidth.set(pairKey(s.from, s.to), s.rateKBps);
+        else bandwidth.delete(pairKey(s.from, s.to));
+        break;
+      case 'setGoal':
+        if (apps.has(s.app)) apps.get(s.app)!.goal = s.goal;
+        else error = `app ${s.app} does not exist`;
+        break;
+      case 'addNode': {
+        nodes.set(s.id, { id: s.id, name: s.name ?? `node${s.id}`, availability: s.availability, storage: s.storage, down: false });
+        for (const [to, ms] of Object.entries(s.latency)) latency.set(pairKey(s.id, Number(to)), ms);
+        if (s.goal) {
+          addApp(s.id, s.id, s.goal as Goal);
+          const a = apps.get(s.id)!;
+          agenda.push(at + Math.max(0, a.rng.arrival.normal(timing.arrivalMeanMs, timing.arrivalSdMs)), { kind: 'arrival', app: a.id });
+        }
+        break;
+      }
+    }
+    steps.push({ id: steps.length + 1, atMs: Math.round(at), kind: s.kind, args: stepArgs(s), source: 'timeline', error });
+    lastStepAtMs = at;
+  };
+
+  // ---- convergence (decision/convergence.ts), checked when its cheap part holds
+  const converged = (): boolean => {
+    if (pendingSteps > 0 || open.size > 0) return false;
+    const live = [...apps.values()].filter((a) => !a.stopped && !nodes.get(a.node)!.down);
+    for (const a of live) {
+      if (a.window.length < windowRuns || !a.window.every(isQuiet)) return false;
+      if (lastStepAtMs !== null && a.window[0].startedAtMs < lastStepAtMs) return false;
+    }
+    const runsByApp = new Map(live.map((a) => [a.id, a.window]));
+    return convergence({ appIds: live.map((a) => a.id), runsByApp, windowRuns, openEvents: open.size, lastActionAtMs }).converged;
+  };
+
+  // ---- the agenda
+  let convergedAtMs: number | null = null;
+  let endedAtMs = endMs;
+  const progressStep = Math.max(1, (endMs - t0) / 100);
+  let nextProgress = t0 + progressStep;
+  while (agenda.size) {
+    const at = agenda.peekAt()!;
+    if (at >= endMs) break;
+    const { item } = agenda.pop()!;
+    if (o.onProgress && at >= nextProgress) {
+      o.onProgress((at - t0) / (endMs - t0));
+      nextProgress = at + progressStep;
+    }
+    if (item.kind === 'step') {
+      applyStep(item.step, at);
+      pendingSteps--;
+      continue;
+    }
+    const app = apps.get(item.app)!;
+    if (app.stopped) continue;
+    let ended = at;
+    // an app on a node that is down does not run; it looks again at its next arrival
+    if (!nodes.get(app.node)!.down) ended = cycle(app, at);
+    closeDue(ended);
+    if (converged() && o.stopAtConvergence !== false) {
+      convergedAtMs = ended;
+      endedAtMs = ended;
+      break;
+    }
+    agenda.push(ended + Math.max(0, app.rng.arrival.normal(timing.arrivalMeanMs, timing.arrivalSdMs)), { kind: 'arrival', app: app.id });
+  }
+  if (convergedAtMs === null && o.stopAtConvergence === false && converged()) convergedAtMs = endedAtMs;
+  o.onProgress?.(1);
+
+  const appRows: (AppRow & { datasetId: number | null })[] = [...apps.values()].map((a) => ({ id: a.id, nodeId: a.node, goal: a.goal, datasetId: a.ref }));
+  const report = reportFromRecords(
+    { runs, events: events.map(({ givenBy: _g, ...e }: EventRow & { givenBy?: Set<number> }) => e), feedback, copies: [...copies.values()], apps: appRows, counters, decisions, steps },
+    scenario,
+    { startedAtMs: t0, endedAtMs, convergedAtMs, datasetBytes: bytes, strategy: o.strategy },
+  );
+  return { report, runs, stats: { cycles, runs: runs.length, events: events.length, decisions: decisions.length } };
+}
