@@ -81,7 +81,10 @@ export class ProxyApi {
   }
 
   private async route(method: string, path: string, bodyText: string): Promise<Reply> {
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    // Toxiproxy's router matches exact paths: an empty segment (`/proxies/`, `//x`) is its 404, never a match
+    const raw = path.split('/').slice(1);
+    if (raw.some((x) => x === '') && path !== '/') throw new ApiError(`404 page not found: ${method} ${path}`, 404);
+    const parts = raw.filter(Boolean).map(decodeURIComponent);
     const [a, b, c, d] = parts;
     const m = method === 'PATCH' ? 'POST' : method; // Toxiproxy takes PATCH and (deprecated) POST for updates
     if (parts.length === 1 && a === 'version' && m === 'GET') return { status: 200, body: { version: EMBEDDED_VERSION } };
@@ -179,7 +182,7 @@ export class ProxyApi {
         this.proxies.set(f.name, p);
         done.push(p);
       }
-      return { status: 201, body: { proxies: done.map((p) => p.toJSON()) } };
+      return { status: 201, body: { proxies: done.length ? done.map((p) => p.toJSON()) : null } }; // Toxiproxy: an empty list is null
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError((e as Error).message, 500);
       return { status: err.status, body: { ...err.toJSON(), proxies: done.length ? done.map((p) => p.toJSON()) : null } };

@@ -54,6 +54,12 @@ describe('embedded server: input checks (400 naming the field)', () => {
     expect((await fetch(`${server.url}/proxies/taken`)).status).toBe(404);
   });
 
+  it('routes and answers populate as Toxiproxy 2.12 does (probed: /proxies/ is 404, populate [] is {"proxies":null})', async () => {
+    expect((await fetch(`${server.url}/proxies/`)).status).toBe(404);
+    expect((await fetch(`${server.url}/proxies`)).status).toBe(200);
+    expect(await post('/populate', [])).toEqual({ status: 201, json: { proxies: null } });
+  });
+
   it('refuses browsers like Toxiproxy (403)', async () => {
     const r = await fetch(`${server.url}/proxies`, { headers: { 'user-agent': 'Mozilla/5.0' } });
     expect(r.status).toBe(403);
