@@ -3,6 +3,7 @@
  * and status codes) over net TCP proxies, so toxiproxy-node-client, curl scripts written for
  * Toxiproxy and the original project's calls work unchanged.
  */
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../util/logger.js';
@@ -227,11 +228,18 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
           return { status: 500, body: { error: (e as Error).message, status: 500 } };
         })
         .then((r) => {
+          // framing as probed on Toxiproxy 2.12: every answer has a request id; an error is text/plain JSON with a newline
+          const id = { 'x-toxiproxy-request-id': randomBytes(10).toString('hex') };
           if (r.body === undefined) {
-            res.writeHead(r.status).end();
+            res.writeHead(r.status, id).end();
+          } else if (r.status >= 400) {
+            const text = JSON.stringify(r.body) + '\n';
+            res
+              .writeHead(r.status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', ...id, 'content-length': Buffer.byteLength(text) })
+              .end(text);
           } else {
             const text = JSON.stringify(r.body);
-            res.writeHead(r.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+            res.writeHead(r.status, { 'content-type': 'application/json', ...id, 'content-length': Buffer.byteLength(text) }).end(text);
           }
         });
     });

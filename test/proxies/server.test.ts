@@ -61,6 +61,15 @@ describe('embedded server: input checks (400 naming the field)', () => {
     expect(await post('/populate', [])).toEqual({ status: 201, json: { proxies: null } });
   });
 
+  it('frames an error as Toxiproxy 2.12 does (text/plain, nosniff, request id, JSON and a newline)', async () => {
+    const r = await fetch(`${server.url}/proxies/nope`);
+    expect(r.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(r.headers.get('x-toxiproxy-request-id')).toMatch(/^[0-9a-f]{20}$/);
+    expect(await r.text()).toBe('{"error":"proxy not found","status":404}\n');
+    expect((await fetch(`${server.url}/version`)).headers.get('x-toxiproxy-request-id')).toMatch(/^[0-9a-f]{20}$/);
+  });
+
   it('refuses browsers like Toxiproxy (403)', async () => {
     const r = await fetch(`${server.url}/proxies`, { headers: { 'user-agent': 'Mozilla/5.0' } });
     expect(r.status).toBe(403);
