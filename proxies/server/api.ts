@@ -3,6 +3,7 @@
  * and status codes) over net TCP proxies, so toxiproxy-node-client, curl scripts written for
  * Toxiproxy and the original project's calls work unchanged.
  */
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../util/logger.js';
@@ -81,7 +82,10 @@ export class ProxyApi {
   }
 
   private async route(method: string, path: string, bodyText: string): Promise<Reply> {
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    // Toxiproxy's router matches exact paths: an empty segment (`/proxies/`, `//x`) is its 404, never a match
+    const raw = path.split('/').slice(1);
+    if (raw.some((x) => x === '') && path !== '/') throw new ApiError(`404 page not found: ${method} ${path}`, 404);
+    const parts = raw.filter(Boolean).map(decodeURIComponent);
     const [a, b, c, d] = parts;
     const m = method === 'PATCH' ? 'POST' : method; // Toxiproxy takes PATCH and (deprecated) POST for updates
     if (parts.length === 1 && a === 'version' && m === 'GET') return { status: 200, body: { version: EMBEDDED_VERSION } };
@@ -179,7 +183,7 @@ export class ProxyApi {
         this.proxies.set(f.name, p);
         done.push(p);
       }
-      return { status: 201, body: { proxies: done.map((p) => p.toJSON()) } };
+      return { status: 201, body: { proxies: done.length ? done.map((p) => p.toJSON()) : null } }; // Toxiproxy: an empty list is null
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError((e as Error).message, 500);
       return { status: err.status, body: { ...err.toJSON(), proxies: done.length ? done.map((p) => p.toJSON()) : null } };
@@ -224,11 +228,18 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
           return { status: 500, body: { error: (e as Error).message, status: 500 } };
         })
         .then((r) => {
+          // framing as probed on Toxiproxy 2.12: every answer has a request id; an error is text/plain JSON with a newline
+          const id = { 'x-toxiproxy-request-id': randomBytes(10).toString('hex') };
           if (r.body === undefined) {
-            res.writeHead(r.status).end();
+            res.writeHead(r.status, id).end();
+          } else if (r.status >= 400) {
+            const text = JSON.stringify(r.body) + '\n';
+            res
+              .writeHead(r.status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', ...id, 'content-length': Buffer.byteLength(text) })
+              .end(text);
           } else {
             const text = JSON.stringify(r.body);
-            res.writeHead(r.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+            res.writeHead(r.status, { 'content-type': 'application/json', ...id, 'content-length': Buffer.byteLength(text) }).end(text);
           }
         });
     });

@@ -34,7 +34,8 @@ describe('embedded server: input checks (400 naming the field)', () => {
       json: { error: 'bad request body: attributes.latency must be >= 0, got -5', status: 400 },
     });
     expect((await post('/proxies/chk/toxics', { type: 'latency', attributes: { latency: 1.5 } })).json.error).toMatch(/attributes\.latency must be an integer/);
-    expect((await post('/proxies/chk/toxics', { type: 'latency', toxicity: 2 })).json.error).toMatch(/toxicity must be a number from 0 to 1/);
+    expect(await post('/proxies/chk/toxics', { type: 'latency', toxicity: 2 })).toMatchObject({ status: 200, json: { toxicity: 2 } });
+    expect((await post('/proxies/chk/toxics', { type: 'latency', name: 'ts', toxicity: 'high' })).json.error).toMatch(/toxicity must be a number/);
     expect((await post('/proxies', { name: 'p2', upstream: 'no-port' })).json).toEqual({ error: 'bad request body: upstream must be host:port, got "no-port"', status: 400 });
     expect((await post('/proxies', { name: 'p3', upstream: '127.0.0.1:1', listen: '127.0.0.1:99999' })).status).toBe(400);
     expect((await post('/populate', { name: 'x' })).json).toMatchObject({ status: 400, proxies: null });
@@ -52,6 +53,21 @@ describe('embedded server: input checks (400 naming the field)', () => {
     blocker.close();
     expect(r).toEqual({ status: 500, json: { error: `listen tcp 127.0.0.1:${port}: bind: address already in use`, status: 500 } });
     expect((await fetch(`${server.url}/proxies/taken`)).status).toBe(404);
+  });
+
+  it('routes and answers populate as Toxiproxy 2.12 does (probed: /proxies/ is 404, populate [] is {"proxies":null})', async () => {
+    expect((await fetch(`${server.url}/proxies/`)).status).toBe(404);
+    expect((await fetch(`${server.url}/proxies`)).status).toBe(200);
+    expect(await post('/populate', [])).toEqual({ status: 201, json: { proxies: null } });
+  });
+
+  it('frames an error as Toxiproxy 2.12 does (text/plain, nosniff, request id, JSON and a newline)', async () => {
+    const r = await fetch(`${server.url}/proxies/nope`);
+    expect(r.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(r.headers.get('x-toxiproxy-request-id')).toMatch(/^[0-9a-f]{20}$/);
+    expect(await r.text()).toBe('{"error":"proxy not found","status":404}\n');
+    expect((await fetch(`${server.url}/version`)).headers.get('x-toxiproxy-request-id')).toMatch(/^[0-9a-f]{20}$/);
   });
 
   it('refuses browsers like Toxiproxy (403)', async () => {

@@ -61,8 +61,9 @@ export function parseAttributes(rules: Readonly<Record<string, AttributeRule>>, 
 
 export function parseToxicity(raw: unknown, fallback: number): number {
   if (raw === undefined || raw === null) return fallback;
-  if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < 0 || raw > 1) {
-    throw new ApiError(`bad request body: toxicity must be a number from 0 to 1, got ${JSON.stringify(raw)}`, 400);
+  // Toxiproxy 2.12 stores any number (probed: -1, 1.5, 2 answer 200): below 0 never applies, above 1 always does
+  if (typeof raw !== 'number' || !Number.isFinite(raw)) {
+    throw new ApiError(`bad request body: toxicity must be a number (0 to 1 is the chance it applies), got ${JSON.stringify(raw)}`, 400);
   }
   return raw;
 }

@@ -52,9 +52,11 @@ describe('attribute parsing', () => {
     expect(err(() => parseAttributes(rules, { b: 11 }, {}))).toBe('bad request body: attributes.b must be <= 10 (ms), got 11');
   });
 
-  it('toxicity is a number from 0 to 1, defaulting to the fallback', () => {
+  it('toxicity is any finite number as Toxiproxy 2.12 stores it, defaulting to the fallback', () => {
     expect(parseToxicity(undefined, 0.5)).toBe(0.5);
     expect(parseToxicity(0, 1)).toBe(0);
-    expect(err(() => parseToxicity(1.5, 1))).toBe('bad request body: toxicity must be a number from 0 to 1, got 1.5');
+    expect(parseToxicity(1.5, 1)).toBe(1.5);
+    expect(parseToxicity(-1, 1)).toBe(-1);
+    expect(err(() => parseToxicity('x', 1))).toBe('bad request body: toxicity must be a number (0 to 1 is the chance it applies), got "x"');
   });
 });
