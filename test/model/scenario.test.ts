@@ -18,6 +18,17 @@ function problems(raw: unknown): string[] {
 }
 
 describe('scenario model', () => {
+  it('linkLatency looks links up either way round on a 1,000-node mesh, the first link of a pair winning', () => {
+    const links = [{ from: 2, to: 1, latencyMs: 7 }, { from: 1, to: 2, latencyMs: 9 }];
+    for (let a = 1; a <= 1000; a++) for (let b = a + 1; b <= 1000; b++) if (a > 2) links.push({ from: a, to: b, latencyMs: a + b });
+    const t0 = performance.now();
+    let sum = 0;
+    for (let i = 0; i < 100_000; i++) sum += linkLatency({ links }, 1000 - (i % 997), 3 + (i % 5));
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(sum).toBeGreaterThan(0);
+    expect([linkLatency({ links }, 1, 2), linkLatency({ links }, 2, 1), linkLatency({ links }, 999, 500), linkLatency({ links }, 1, 999)]).toEqual([7, 7, 1499, 0]);
+  });
+
   it('loads the default scenario with the original topology and fills defaults', () => {
     const s = loadScenario('scenarios/thesis.yaml');
     expect(s.nodes.map((n) => [n.id, n.availability])).toEqual([[1, 97], [2, 80], [3, 85]]);
