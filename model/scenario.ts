@@ -384,11 +384,19 @@ export function parseScenarioYaml(text: string, source?: string): Scenario {
 
 export function loadScenario(file: string): Scenario {
   let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     throw new UserError(`cannot read scenario ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; check the path`);
   }
+  // a binary file would otherwise come back as a YAML error echoing its bytes
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UserError(`cannot read scenario ${file}: not UTF-8 text; give a YAML scenario file`);
+  }
+  if (text.includes('\0')) throw new UserError(`cannot read scenario ${file}: a binary file (it holds NUL bytes); give a YAML scenario file`);
   return parseScenarioYaml(text, file);
 }
 
