@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { load as loadYaml, YAMLException } from 'js-yaml';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { METRICS, type Metric } from './metrics.js';
 import { UserError } from './errors.js';
@@ -370,16 +370,15 @@ function scenarioError(errors: string[], source?: string): UserError {
 
 /** Parses YAML text; syntax errors name the line and column. */
 export function parseScenarioYaml(text: string, source?: string): Scenario {
-  // js-yaml: the yaml package took 47 s on a 22 MB scenario, js-yaml 3.8 s (issue 16)
-  let value: unknown;
-  try {
-    value = loadYaml(text, { filename: source });
-  } catch (e) {
-    if (!(e instanceof YAMLException)) throw e;
-    const m = e.mark;
-    throw scenarioError([`${m ? `line ${m.line + 1}, column ${m.column + 1}` : 'YAML'}: ${e.reason}`], source);
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length) {
+    const errs = doc.errors.map((e) => {
+      const pos = e.linePos?.[0];
+      return `${pos ? `line ${pos.line}, column ${pos.col}` : 'YAML'}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
+    });
+    throw scenarioError(errs, source);
   }
-  return parseScenario(value, source);
+  return parseScenario(doc.toJS(), source);
 }
 
 export function loadScenario(file: string): Scenario {
