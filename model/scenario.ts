@@ -383,19 +383,39 @@ export function parseScenarioYaml(text: string, source?: string): Scenario {
 
 export function loadScenario(file: string): Scenario {
   let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     throw new UserError(`cannot read scenario ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; check the path`);
   }
+  // a binary file would otherwise come back as a YAML error echoing its bytes
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UserError(`cannot read scenario ${file}: not UTF-8 text; give a YAML scenario file`);
+  }
+  if (text.includes('\0')) throw new UserError(`cannot read scenario ${file}: a binary file (it holds NUL bytes); give a YAML scenario file`);
   return parseScenarioYaml(text, file);
 }
+
+// One index per links array: a find per call was O(links), 499,500 links at 1,000 nodes (issue 16)
+const linkIndex = new WeakMap<Scenario['links'], Map<string, number>>();
 
 /** Symmetric latency lookup; 0 to itself. */
 export function linkLatency(s: Pick<Scenario, 'links'>, a: number, b: number): number {
   if (a === b) return 0;
-  const l = s.links.find((x) => (x.from === a && x.to === b) || (x.from === b && x.to === a));
-  return l ? l.latencyMs : 0;
+  let idx = linkIndex.get(s.links);
+  if (!idx) {
+    idx = new Map();
+    // the first link of a pair wins, as the find did
+    for (const l of s.links) {
+      const k = l.from < l.to ? `${l.from}-${l.to}` : `${l.to}-${l.from}`;
+      if (!idx.has(k)) idx.set(k, l.latencyMs);
+    }
+    linkIndex.set(s.links, idx);
+  }
+  return idx.get(a < b ? `${a}-${b}` : `${b}-${a}`) ?? 0;
 }
 
 export function summarizeScenario(s: Scenario): string {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadScenario, parseScenario, parseScenarioYaml, linkLatency, rhoFor } from '../../model/scenario.js';
 import { UserError } from '../../model/errors.js';
@@ -18,6 +20,25 @@ function problems(raw: unknown): string[] {
 }
 
 describe('scenario model', () => {
+  it('a binary or non-UTF-8 scenario file is a short error, not its bytes echoed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fogsim-bin-'));
+    writeFileSync(join(dir, 'a.yaml'), Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x80]));
+    writeFileSync(join(dir, 'b.yaml'), Buffer.from('name: x\0\0\0'));
+    expect(() => loadScenario(join(dir, 'a.yaml'))).toThrow(/not UTF-8 text; give a YAML scenario file$/);
+    expect(() => loadScenario(join(dir, 'b.yaml'))).toThrow(/a binary file \(it holds NUL bytes\)/);
+  });
+
+  it('linkLatency looks links up either way round on a 1,000-node mesh, the first link of a pair winning', () => {
+    const links = [{ from: 2, to: 1, latencyMs: 7 }, { from: 1, to: 2, latencyMs: 9 }];
+    for (let a = 1; a <= 1000; a++) for (let b = a + 1; b <= 1000; b++) if (a > 2) links.push({ from: a, to: b, latencyMs: a + b });
+    const t0 = performance.now();
+    let sum = 0;
+    for (let i = 0; i < 100_000; i++) sum += linkLatency({ links }, 1000 - (i % 997), 3 + (i % 5));
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(sum).toBeGreaterThan(0);
+    expect([linkLatency({ links }, 1, 2), linkLatency({ links }, 2, 1), linkLatency({ links }, 999, 500), linkLatency({ links }, 1, 999)]).toEqual([7, 7, 1499, 0]);
+  });
+
   it('loads the default scenario with the original topology and fills defaults', () => {
     const s = loadScenario('scenarios/thesis.yaml');
     expect(s.nodes.map((n) => [n.id, n.availability])).toEqual([[1, 97], [2, 80], [3, 85]]);
