@@ -16,6 +16,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   training: async () => (await import('./training.bench.js')).benchTraining(),
   kafka: async () => (await import('./kafka.bench.js')).benchKafka(),
   story: async () => (await import('./story.bench.js')).benchStory(),
+  sim: async () => (await import('./sim.bench.js')).benchSim(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

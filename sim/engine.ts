@@ -121,6 +121,7 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
   const steps: TimelineRow[] = [];
   const counters: Record<string, number> = {};
   const open = new Map<number, OpenEvent>();
+  const openByCopy = new Map<number, Set<OpenEvent>>();
   const closing = new Agenda<number>();
   let lastActionAtMs: number | null = null;
   let lastStepAtMs: number | null = null;
@@ -143,11 +144,13 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
       e.globalFeedback = c.globalFeedback;
       counters[e.actionLabel] = applyCounter(counters[e.actionLabel] ?? 0, c.counterDelta);
       open.delete(id);
+      openByCopy.get(e.datasetId)?.delete(e);
     }
   };
   const leaveFeedback = (app: SimApp, copy: DatasetCopy, now: number): number => {
     let given = 0;
-    for (const e of open.values()) {
+    const scope = params.feedbackScope === 'family' ? open.values() : (openByCopy.get(copy.id) ?? new Set<OpenEvent>()).values();
+    for (const e of scope) {
       if (e.closesAtMs <= now || e.appId === app.id || e.givenBy.has(app.id)) continue;
       const inScope = params.feedbackScope === 'family' ? copies.get(e.datasetId)?.familyId === copy.familyId : e.datasetId === copy.id;
       if (!inScope) continue;
@@ -250,6 +253,7 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     }
     events.push(e);
     open.set(e.id, e);
+    (openByCopy.get(e.datasetId) ?? openByCopy.set(e.datasetId, new Set()).get(e.datasetId)!).add(e);
     closing.push(e.closesAtMs, e.id);
     lastActionAtMs = created;
     return { label: chosen.label, trace, chosen, tookMs, acted: true };

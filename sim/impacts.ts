@@ -39,12 +39,21 @@ export class DerivedImpacts extends Map<string, ImpactVector> {
     super();
   }
 
+  /** what the app expects reading from each node, computed once per node (vectors share them) */
+  private readonly expected = new Map<number, MetricValues>();
+
+  private expect(node: number): MetricValues {
+    let m = this.expected.get(node);
+    if (!m) this.expected.set(node, (m = expectedMetrics(this.w, this.appNode, node)));
+    return m;
+  }
+
   override get(label: string): ImpactVector | undefined {
     const have = super.get(label);
     if (have) return have;
     const a = tryParseAction(label);
     if (!a || (a.type !== 'move' && a.type !== 'copy')) return undefined;
-    const v = impactFromDelta(expectedMetrics(this.w, this.appNode, a.from), expectedMetrics(this.w, this.appNode, a.to), this.rho);
+    const v = impactFromDelta(this.expect(a.from), this.expect(a.to), this.rho);
     super.set(label, v);
     return v;
   }

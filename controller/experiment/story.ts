@@ -73,9 +73,19 @@ export function buildStory(i: StoryInput): Story {
     counters[e.actionLabel] = to;
     moved.set(e.id, { label: e.actionLabel, from, to });
   }
+  // indexes, so a run of thousands of events (sim/engine.ts) is not quadratic
+  const choices = new Map<string, DecisionRow[]>();
+  for (const x of i.decisions) {
+    const k = `${x.appId}:${x.trace.chosen}`;
+    (choices.get(k) ?? choices.set(k, []).get(k)!).push(x);
+  }
+  const feedbackOf = new Map<number, FeedbackRow[]>();
+  for (const f of i.feedback) (feedbackOf.get(f.eventId) ?? feedbackOf.set(f.eventId, []).get(f.eventId)!).push(f);
   const steps = events.map((e): StoryStep => {
     // the decision that chose it: the latest trace of that app choosing this label, at or before the event
-    const d = [...i.decisions].reverse().find((x) => x.appId === e.appId && x.trace.chosen === e.actionLabel && x.createdAtMs <= e.createdAtMs);
+    const mine = choices.get(`${e.appId}:${e.actionLabel}`) ?? [];
+    let d: DecisionRow | undefined;
+    for (let k = mine.length - 1; k >= 0 && !d; k--) if (mine[k].createdAtMs <= e.createdAtMs) d = mine[k];
     return {
       eventId: e.id,
       atS: s(e.createdAtMs),
@@ -86,7 +96,7 @@ export function buildStory(i: StoryInput): Story {
       fromNode: d?.trace.dataNode ?? null,
       violated: d?.trace.violated ?? [],
       candidates: d?.trace.candidates ?? [],
-      feedback: i.feedback.filter((f) => f.eventId === e.id).map((f) => ({ appId: f.appId, value: round(f.value), atS: s(f.createdAtMs) })),
+      feedback: (feedbackOf.get(e.id) ?? []).map((f) => ({ appId: f.appId, value: round(f.value), atS: s(f.createdAtMs) })),
       closedAtS: e.active ? null : s(e.closesAtMs),
       globalFeedback: e.globalFeedback === null ? null : round(e.globalFeedback),
       counter: moved.get(e.id) ?? null,
@@ -102,11 +112,12 @@ export function buildStory(i: StoryInput): Story {
     });
     violatedS[String(appId)] = Math.round(ms) / 1000;
   }
+  const eventIds = new Set(events.map((e) => e.id));
   const appsActing = [...new Set(events.map((e) => e.appId))].sort((a, b) => a - b);
   const openEventsAtEnd = events.filter((e) => e.active).length;
   const checks: StoryChecks = {
     appsActing,
-    feedbackRows: i.feedback.filter((f) => events.some((e) => e.id === f.eventId)).length,
+    feedbackRows: i.feedback.filter((f) => eventIds.has(f.eventId)).length,
     closedEvents: events.filter((e) => !e.active).length,
     countersChanged: [...moved.values()].filter((m) => m.from !== m.to).length,
     copiesOrChangeRefs: events.filter((e) => e.actionType === 'copy' || e.actionType === 'changeRef').length,
