@@ -33,23 +33,50 @@ export function actionCost(a: Action, p: ScoreParams): number {
  * of the violated terms. An OR goal is scored on the branch the action restores best.
  */
 export function scoreOriginal(vector: ImpactVector, check: ScoredCheck, cost: number, p: Pick<ScoreParams, 'weightViolated' | 'weightSatisfied'>): number {
-  const all = [...check.violated, ...check.satisfied];
+  const guardsByPlan = guardTerms(check);
   let best: number | undefined;
-  for (const plan of check.plans) {
+  for (let k = 0; k < check.plans.length; k++) {
+    const plan = check.plans[k];
     if (plan.length === 0) continue;
-    const restore = plan.map((t) => vector[t.metric]);
-    const mean = restore.reduce((a, b) => a + b, 0) / restore.length;
-    const guards = all.filter((t) => !plan.includes(t)).map((t) => Math.min(vector[t.metric], 0));
+    let sum = 0;
+    let negative = false;
+    for (const t of plan) {
+      const x = vector[t.metric];
+      sum += x;
+      if (x < 0) negative = true;
+    }
+    const mean = sum / plan.length;
+    const guards = guardsByPlan[k];
     let s: number;
     if (guards.length === 0) s = mean;
     else {
-      const negative = restore.some((x) => x < 0) || guards.some((x) => x < 0);
-      const [w1, w2] = negative ? [p.weightViolated, p.weightSatisfied] : [1, 1];
-      s = w1 * mean + w2 * guards.reduce((a, b) => a + b, 0);
+      let pull = 0;
+      for (const t of guards) {
+        const x = Math.min(vector[t.metric], 0);
+        pull += x;
+        if (x < 0) negative = true;
+      }
+      s = negative ? p.weightViolated * mean + p.weightSatisfied * pull : mean + pull;
     }
     if (best === undefined || s > best) best = s;
   }
   return best === undefined ? 0 : best / cost;
+}
+
+/**
+ * Per plan of a check, the goal's other terms (those that may only pull a score down). The same
+ * for every candidate of one decision, so found once per check: a decision over thousands of
+ * candidates (sim/engine.ts) would otherwise rebuild them for each.
+ */
+const guardCache = new WeakMap<ScoredCheck, GoalTerm[][]>();
+function guardTerms(check: ScoredCheck): GoalTerm[][] {
+  let g = guardCache.get(check);
+  if (!g) {
+    const all = [...check.violated, ...check.satisfied];
+    g = check.plans.map((plan) => all.filter((t) => !plan.includes(t)));
+    guardCache.set(check, g);
+  }
+  return g;
 }
 
 /**
