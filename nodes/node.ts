@@ -17,7 +17,7 @@ import type { TelemetryPublisher } from '../telemetry/bus.js';
 import type { Clock } from '../util/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { forkRng, type Rng } from '../util/rng.js';
-import { drawLatency, measureRun } from './monitor/monitor.js';
+import { drawLatency, measureRun, runRecord } from './monitor/monitor.js';
 import { traceDecision, weighCandidates, type Decision } from '../decision/decide.js';
 import { evaluateGoal, formatTerm, type GoalCheck } from '../decision/goal.js';
 import { executeAction } from './actuator.js';
@@ -294,23 +294,7 @@ export class AppNode {
   }
 
   private async record(m: Measurement, check: GoalCheck, actionLabel: string, decision: DecisionTrace | null): Promise<NewRun> {
-    const fin = (x: number) => (Number.isFinite(x) ? x : 0);
-    const run: NewRun = {
-      appId: this.d.appId,
-      datasetId: m.copy.id,
-      dataNode: m.copy.nodeId,
-      startedAtMs: m.startedAtMs,
-      rtMs: fin(m.metrics.responseTime),
-      etMs: fin(m.metrics.executionTime),
-      throughput: fin(m.metrics.throughput),
-      latencyMs: fin(m.metrics.latency),
-      availability: m.metrics.availability,
-      consistency: m.metrics.consistency,
-      goalMet: check.met && !m.error,
-      actionLabel,
-      error: m.error,
-      decision,
-    };
+    const run: NewRun = { ...runRecord(this.d.appId, m, check.met, actionLabel), decision };
     const id = await this.d.store.insertRun(run);
     this.d.telemetry?.publish('runs', String(this.d.appId), { id, ...run });
     return run;

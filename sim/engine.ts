@@ -27,7 +27,7 @@ import type { ScoredCandidate } from '../decision/scoring.js';
 import { applyStrategy } from '../decision/strategies/apply.js';
 import { BUILTIN_STRATEGIES } from '../decision/strategies/registry.js';
 import { StrategyError, type NamedStrategy } from '../decision/strategies/types.js';
-import { drawLatency, measureRun } from '../nodes/monitor/monitor.js';
+import { drawLatency, measureRun, runRecord } from '../nodes/monitor/monitor.js';
 import { bucketForNode } from '../objectstore/object-store.js';
 import { reportFromRecords, type ExperimentReport } from '../controller/experiment/report.js';
 import { DEFAULT_DATA_PATH_MODEL, readSucceeds, timeJob, type DataPathModel } from './data-path.js';
@@ -186,23 +186,7 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
   };
 
   const record = (app: SimApp, m: Measured, check: GoalCheck, actionLabel: string, trace: DecisionTrace | null) => {
-    const fin = (x: number) => (Number.isFinite(x) ? x : 0);
-    const run: RunRow = {
-      id: runs.length + 1,
-      appId: app.id,
-      datasetId: m.copy.id,
-      dataNode: m.copy.nodeId,
-      startedAtMs: m.startedAtMs,
-      rtMs: fin(m.metrics.responseTime),
-      etMs: fin(m.metrics.executionTime),
-      throughput: fin(m.metrics.throughput),
-      latencyMs: fin(m.metrics.latency),
-      availability: m.metrics.availability,
-      consistency: m.metrics.consistency,
-      goalMet: check.met && !m.error,
-      actionLabel,
-      error: m.error,
-    };
+    const run: RunRow = { id: runs.length + 1, ...runRecord(app.id, m, check.met, actionLabel) };
     runs.push(run);
     if (trace) decisions.push({ runId: run.id, appId: app.id, createdAtMs: m.startedAtMs, trace });
     app.window.push(run);

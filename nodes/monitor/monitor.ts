@@ -1,4 +1,5 @@
 import type { MetricValues } from '../../model/metrics.js';
+import type { RunRow } from '../../model/types.js';
 import type { Rng } from '../../util/rng.js';
 import type { JobResult } from '../job/job.js';
 import { dataConsistency } from '../../decision/consistency.js';
@@ -40,4 +41,33 @@ export function measureRun(input: RunInput): MetricValues {
 export function drawLatency(rng: Rng, meanMs: number, sdMs: number): number {
   if (meanMs === 0) return 0; // an app reading its own node's copy: no network in between
   return Math.max(0, rng.normal(meanMs, sdMs));
+}
+
+/**
+ * The row one measured run leaves (the runs table): non-finite timings of a failed run stored as
+ * 0, the goal met only when the run did not fail. Shared by the node loop and the virtual-time
+ * engine (sim/engine.ts).
+ */
+export function runRecord(
+  appId: number,
+  m: { copy: { id: number; nodeId: number }; startedAtMs: number; metrics: MetricValues; error: string | null },
+  goalMet: boolean,
+  actionLabel: string,
+): Omit<RunRow, 'id'> {
+  const fin = (x: number) => (Number.isFinite(x) ? x : 0);
+  return {
+    appId,
+    datasetId: m.copy.id,
+    dataNode: m.copy.nodeId,
+    startedAtMs: m.startedAtMs,
+    rtMs: fin(m.metrics.responseTime),
+    etMs: fin(m.metrics.executionTime),
+    throughput: fin(m.metrics.throughput),
+    latencyMs: fin(m.metrics.latency),
+    availability: m.metrics.availability,
+    consistency: m.metrics.consistency,
+    goalMet: goalMet && !m.error,
+    actionLabel,
+    error: m.error,
+  };
 }
