@@ -35,7 +35,8 @@ export interface DecideInput {
 export function candidateVector(c: Candidate, impacts: ReadonlyMap<string, ImpactVector>, familySize: number, params: Pick<DecisionParams, 'maxCopies'>, rho: Pick<Record<Metric, number>, 'consistency'>): ImpactVector | undefined {
   const stored = impacts.get(c.vectorLabel);
   if (!stored) return undefined;
-  return { ...stored, consistency: consistencyImpact(c.action, familySize, params.maxCopies, rho.consistency) };
+  const consistency = consistencyImpact(c.action, familySize, params.maxCopies, rho.consistency);
+  return { responseTime: stored.responseTime, executionTime: stored.executionTime, throughput: stored.throughput, latency: stored.latency, availability: stored.availability, consistency };
 }
 
 /**
@@ -56,12 +57,36 @@ export function decide(i: DecideInput): Decision {
  */
 export function weighCandidates(i: Omit<DecideInput, 'rng'>): Pick<Decision, 'scored' | 'missing'> {
   const { params } = i;
-  const all = candidateActions({ ...i.placement, maxCopies: params.maxCopies });
-  const usable = all.filter((c) => c.action.type === 'none' || i.impacts.has(c.vectorLabel));
-  const missing = all.filter((c) => !usable.includes(c)).map((c) => c.label);
+  const all = candidatesFor(i.placement, params.maxCopies);
+  const usable: Candidate[] = [];
+  const missing: string[] = [];
+  for (const c of all) {
+    if (c.action.type === 'none' || i.impacts.has(c.vectorLabel)) usable.push(c);
+    else missing.push(c.label);
+  }
   const familySize = i.placement.familyCopies.length;
   const scored = scoreCandidates(usable, (c) => candidateVector(c, i.impacts, familySize, params, i.rho), i.counters, i.check, params);
   return { scored, missing };
+}
+
+/**
+ * candidateActions, remembered per nodes list (by identity) and placement: a caller that keeps
+ * one list while the nodes do not change (sim/engine.ts) gets the same candidates back for the
+ * same copy placement instead of building thousands of labels for every decision. The
+ * candidates are the same values either way; the memory is bounded per list.
+ */
+const candidateMemo = new WeakMap<object, Map<string, Candidate[]>>();
+function candidatesFor(placement: DecideInput['placement'], maxCopies: number): Candidate[] {
+  let memo = candidateMemo.get(placement.nodes);
+  if (!memo) candidateMemo.set(placement.nodes, (memo = new Map()));
+  let key = `${placement.dataNode}|${placement.referenceCopyId}|${maxCopies}`;
+  for (const c of placement.familyCopies) key += `|${c.id}@${c.nodeId}`;
+  let all = memo.get(key);
+  if (!all) {
+    if (memo.size >= 256) memo.clear();
+    memo.set(key, (all = candidateActions({ ...placement, maxCopies })));
+  }
+  return all;
 }
 
 /** The record a decision leaves (runs' decision trace): why, what was weighed, what was chosen. */

@@ -131,23 +131,34 @@ export function scoreCandidates(
   check: ScoredCheck,
   p: ScoreParams,
 ): ScoredCandidate[] {
-  return candidates.map((c) => {
+  const out: ScoredCandidate[] = new Array(candidates.length);
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i];
     const vector = c.action.type === 'none' ? zeroVector() : vectorFor(c);
     if (!vector) throw new Error(`no impact vector ${c.vectorLabel} for candidate ${c.label}`);
     const cost = actionCost(c.action, p);
     const counter = counters[c.label] ?? 0;
     const score = scoreByRule(vector, check, cost, p);
-    return { ...c, vector, cost, counter, score, globalScore: globalScore(score, counter, p.counterPenalty) };
-  });
+    // a literal of one shape, not a spread: the spread was most of a decision over 2,000 candidates (bench/RESULTS.md)
+    const sc: ScoredCandidate = { action: c.action, label: c.label, vectorLabel: c.vectorLabel, vector, cost, counter, score, globalScore: globalScore(score, counter, p.counterPenalty) };
+    if (c.targetCopyId !== undefined) sc.targetCopyId = c.targetCopyId;
+    out[i] = sc;
+  }
+  return out;
 }
 
 /** The best `n` by global score (ties in candidate order), for the decision's trace. */
 export function topCandidates<T extends { globalScore: number }>(scored: readonly T[], n = 5): T[] {
-  return scored
-    .map((s, i) => ({ s, i }))
-    .sort((a, b) => b.s.globalScore - a.s.globalScore || a.i - b.i)
-    .slice(0, n)
-    .map((x) => x.s);
+  // one pass keeping the best n in order (a sort of every candidate per decision was O(c log c))
+  const top: T[] = [];
+  for (const s of scored) {
+    if (top.length === n && !(s.globalScore > top[n - 1].globalScore)) continue;
+    let k = top.length < n ? top.length : n - 1;
+    while (k > 0 && s.globalScore > top[k - 1].globalScore) k--;
+    top.splice(k, 0, s);
+    if (top.length > n) top.pop();
+  }
+  return top;
 }
 
 /** Best global score; ties go to the earlier candidate, so NA (first) wins a tie at zero. */

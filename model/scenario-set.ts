@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isStrategyPath } from '../decision/strategies/spec.js';
-import { parseDocument, parse as parseYamlValue } from 'yaml';
 import { UserError } from './errors.js';
-import { parseScenario, parseScenarioYaml, type Scenario } from './scenario.js';
+import { parseScenario, readScenarioYaml, type Scenario } from './scenario.js';
+import { readYaml } from './yaml.js';
 
 /*
  * Overrides of scenario fields, `path=value` (`fogsim run --set`, the cells of `fogsim sweep
@@ -50,7 +50,7 @@ export function parseSet(text: string, flag = '--set'): ScenarioSet {
   const raw = text.slice(eq + 1);
   let value: unknown;
   try {
-    value = raw === '' ? '' : parseYamlValue(raw);
+    value = raw === '' ? '' : readYaml(raw);
   } catch (e) {
     throw new UserError(`${flag} ${text}: the value is not valid YAML (${(e as Error).message.split('\n')[0]})`);
   }
@@ -105,10 +105,7 @@ export function readRawScenario(file: string): unknown {
   } catch (e) {
     throw new UserError(`cannot read scenario ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; check the path`);
   }
-  const doc = parseDocument(text, { prettyErrors: true });
-  // the file's own syntax errors: parseScenarioYaml words them
-  if (doc.errors.length) parseScenarioYaml(text, file);
-  return doc.toJS();
+  return readScenarioYaml(text, file);
 }
 
 /**

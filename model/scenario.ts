@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { METRICS, type Metric } from './metrics.js';
 import { UserError } from './errors.js';
+import { readYaml, YamlError } from './yaml.js';
 import { latencyMsSchema, nodeIdSchema, showValue } from './limits.js';
 import type { Goal } from './types.js';
 import { dynamicsSchema, timedStepSchema, type TimedStep } from './steps.js';
@@ -214,6 +214,10 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
       if (issue.input === undefined) return `${path}: required; expected ${issue.expected}`;
       // YAML reads 1e400 and .inf as Infinity, .nan as NaN: say so rather than "got null"
       if (typeof issue.input === 'number' && !Number.isFinite(issue.input)) return `${path}: expected a finite number, got ${showValue(issue.input)}`;
+      // the YAML reader keeps a number too large for a double (1e400) as its text
+      if (issue.expected === 'number' && typeof issue.input === 'string' && /^[-+]?(\d[\d_]*)?\.?\d*(e[-+]?\d+)?$/i.test(issue.input.trim()) && !Number.isFinite(Number(issue.input))) {
+        return `${path}: expected a finite number, got ${issue.input.trim()} (beyond the range of a number)`;
+      }
       return `${path}: expected ${issue.expected}, got ${JSON.stringify(issue.input)}`;
     case 'too_small':
       return `${path}: must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}${issue.origin === 'array' ? ' item(s)' : ''}`;
@@ -370,15 +374,17 @@ function scenarioError(errors: string[], source?: string): UserError {
 
 /** Parses YAML text; syntax errors name the line and column. */
 export function parseScenarioYaml(text: string, source?: string): Scenario {
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length) {
-    const errs = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      return `${pos ? `line ${pos.line}, column ${pos.col}` : 'YAML'}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
-    });
-    throw scenarioError(errs, source);
+  return parseScenario(readScenarioYaml(text, source), source);
+}
+
+/** The raw object of a scenario's YAML text; a syntax error is an invalid-scenario error naming the line and column. */
+export function readScenarioYaml(text: string, source?: string): unknown {
+  try {
+    return readYaml(text);
+  } catch (e) {
+    if (!(e instanceof YamlError)) throw e;
+    throw scenarioError([`${e.line !== undefined ? `line ${e.line}, column ${e.column}` : 'YAML'}: ${e.message}`], source);
   }
-  return parseScenario(doc.toJS(), source);
 }
 
 export function loadScenario(file: string): Scenario {

@@ -30,8 +30,9 @@ import { StrategyError, type NamedStrategy } from '../decision/strategies/types.
 import { drawLatency, measureRun, runRecord } from '../nodes/monitor/monitor.js';
 import { bucketForNode } from '../objectstore/object-store.js';
 import { reportFromRecords, type ExperimentReport } from '../controller/experiment/report.js';
+import { FEEDBACK_LISTED } from '../controller/experiment/story.js';
 import { DEFAULT_DATA_PATH_MODEL, readSucceeds, timeJob, type DataPathModel } from './data-path.js';
-import { DerivedImpacts, type ExpectationWorld } from './impacts.js';
+import { DerivedImpacts, derivedRow, type ExpectationWorld } from './impacts.js';
 import { Agenda } from './heap.js';
 
 export interface SimOptions {
@@ -74,7 +75,10 @@ interface SimApp {
 }
 
 interface OpenEvent extends EventRow {
-  givenBy: Set<number>;
+  /** apps that gave feedback, under feedbackScope family (under copy, each app's cursor sees an event once) */
+  givenBy?: Set<number>;
+  /** feedback rows it got; the first FEEDBACK_LISTED are kept (controller/experiment/story.ts) */
+  feedbackCount: number;
 }
 
 type Agendum = { kind: 'arrival'; app: number } | { kind: 'step'; step: Step };
@@ -94,11 +98,14 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
 
   // ---- the world: nodes, links, copies, apps (what the store holds in emulation)
   const nodes = new Map(scenario.nodes.map((n) => [n.id, { ...n, down: false }]));
+  // bumped by the timeline's steps: what is derived from the nodes or the latencies is rebuilt then
+  let nodesVersion = 0;
+  let latencyVersion = 0;
   const latency = new Map<number, number>();
   for (const l of scenario.links) latency.set(pairKey(l.from, l.to), l.latencyMs);
   const bandwidth = new Map<number, number>();
   const linkLatency = (a: number, b: number) => (a === b ? 0 : (latency.get(pairKey(a, b)) ?? 0));
-  const world: ExpectationWorld = { model, read, latency: linkLatency, availability: (n) => nodes.get(n)?.availability ?? 0 };
+  const world: ExpectationWorld = { model, read, latency: linkLatency, availability: (n) => nodes.get(n)?.availability ?? 0, version: () => nodesVersion * 1_000_003 + latencyVersion, row: derivedRow() };
   const datasetNode = scenario.dataset.node;
   const copies = new Map<number, DatasetCopy>([[1, { id: 1, familyId: 1, nodeId: datasetNode, bucket: bucketForNode(datasetNode), objectKey: 'dataset.json', version: 1, createdAtMs: t0 }]]);
   let nextCopyId = 2;
@@ -115,13 +122,16 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
 
   // ---- what the run leaves (the store's tables in emulation)
   const runs: RunRow[] = [];
-  const events: EventRow[] = [];
+  const events: OpenEvent[] = [];
   const feedback: FeedbackRow[] = [];
   const decisions: DecisionRow[] = [];
   const steps: TimelineRow[] = [];
   const counters: Record<string, number> = {};
   const open = new Map<number, OpenEvent>();
-  const openByCopy = new Map<number, Set<OpenEvent>>();
+  // per copy, its events in creation order (they close in that order too: one window T for all);
+  // per app and copy, how far it has given feedback, so a cycle looks only at events it has not seen
+  const byCopy = new Map<number, { events: OpenEvent[]; head: number }>();
+  const seen = new Map<number, Map<number, number>>();
   const closing = new Agenda<number>();
   let lastActionAtMs: number | null = null;
   let lastStepAtMs: number | null = null;
@@ -144,22 +154,30 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
       e.globalFeedback = c.globalFeedback;
       counters[e.actionLabel] = applyCounter(counters[e.actionLabel] ?? 0, c.counterDelta);
       open.delete(id);
-      openByCopy.get(e.datasetId)?.delete(e);
+      const list = byCopy.get(e.datasetId);
+      if (list) while (list.head < list.events.length && !list.events[list.head].active) list.head++;
     }
+  };
+  const give = (app: SimApp, e: OpenEvent, now: number): number => {
+    if (e.closesAtMs <= now || e.appId === app.id || e.givenBy?.has(app.id)) return 0;
+    const value = feedbackValue(now, e.createdAtMs, timing.feedbackWindowMs);
+    e.givenBy?.add(app.id);
+    e.sumFeedback += value;
+    if (e.feedbackCount++ < FEEDBACK_LISTED) feedback.push({ eventId: e.id, appId: app.id, value, createdAtMs: now });
+    return 1;
   };
   const leaveFeedback = (app: SimApp, copy: DatasetCopy, now: number): number => {
     let given = 0;
-    const scope = params.feedbackScope === 'family' ? open.values() : (openByCopy.get(copy.id) ?? new Set<OpenEvent>()).values();
-    for (const e of scope) {
-      if (e.closesAtMs <= now || e.appId === app.id || e.givenBy.has(app.id)) continue;
-      const inScope = params.feedbackScope === 'family' ? copies.get(e.datasetId)?.familyId === copy.familyId : e.datasetId === copy.id;
-      if (!inScope) continue;
-      const value = feedbackValue(now, e.createdAtMs, timing.feedbackWindowMs);
-      e.givenBy.add(app.id);
-      e.sumFeedback += value;
-      feedback.push({ eventId: e.id, appId: app.id, value, createdAtMs: now });
-      given++;
+    if (params.feedbackScope === 'family') {
+      for (const e of open.values()) if (copies.get(e.datasetId)?.familyId === copy.familyId) given += give(app, e, now);
+      return given;
     }
+    const list = byCopy.get(copy.id);
+    if (!list) return 0;
+    const mine = seen.get(app.id) ?? seen.set(app.id, new Map()).get(app.id)!;
+    // every event before the cursor was given, was the app's own, or has closed
+    for (let k = Math.max(list.head, mine.get(copy.id) ?? 0); k < list.events.length; k++) given += give(app, list.events[k], now);
+    mine.set(copy.id, list.events.length);
     return given;
   };
 
@@ -194,14 +212,29 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
   };
 
   // ---- the decision and the action (nodes/node.ts act, nodes/actuator.ts in emulation)
+  // what a decision reads of the world, rebuilt only when a step changes it: a decision at 1,000
+  // nodes otherwise spent more on these lists than on scoring (bench/RESULTS.md)
+  let nodeListCache: { version: number; list: { id: number; storage: boolean; availability: number }[] } | undefined;
+  const currentNodes = () => {
+    if (nodeListCache?.version !== nodesVersion) nodeListCache = { version: nodesVersion, list: [...nodes.values()].map((n) => ({ id: n.id, storage: n.storage, availability: n.availability })) };
+    return nodeListCache.list;
+  };
+  const latencyCache = new Map<number, { version: number; nodes: number; ms: Record<number, number> }>();
+  const latencyFrom = (app: SimApp): Readonly<Record<number, number>> => {
+    const have = latencyCache.get(app.id);
+    if (have && have.version === latencyVersion && have.nodes === nodesVersion) return have.ms;
+    const ms: Record<number, number> = {};
+    for (const n of currentNodes()) ms[n.id] = linkLatency(app.node, n.id);
+    latencyCache.set(app.id, { version: latencyVersion, nodes: nodesVersion, ms });
+    return ms;
+  };
   const act = (app: SimApp, m: Measured, check: GoalCheck, ctx: { repair: number; feedbackGiven: number }, now: number) => {
     const ref = m.copy;
     const family = familyCopies(ref.familyId);
-    const nodeList = [...nodes.values()].map((n) => ({ id: n.id, storage: n.storage, availability: n.availability }));
+    const nodeList = currentNodes();
     const placement = { dataNode: ref.nodeId, referenceCopyId: ref.id, familyCopies: family.map((c) => ({ id: c.id, nodeId: c.nodeId })), nodes: nodeList };
     const weighed = weighCandidates({ check, placement, impacts: app.impacts, counters, params, rho: app.rho });
-    const latencyMs: Record<number, number> = {};
-    for (const n of nodeList) latencyMs[n.id] = linkLatency(app.node, n.id);
+    const latencyMs = latencyFrom(app);
     const { chosen, explored } = applyStrategy(app.strategy, {
       appId: app.id,
       appNode: app.node,
@@ -219,7 +252,7 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     const trace = traceDecision(check, { ...weighed, chosen, explored }, { ...ctx, dataNode: ref.nodeId, strategy: app.strategy.name });
     if (chosen.action.type === 'none') return { label: 'NA', trace, chosen, tookMs: 0, acted: false };
     const created = Math.round(now);
-    const e: OpenEvent = { id: events.length + 1, appId: app.id, datasetId: ref.id, actionLabel: chosen.label, actionType: chosen.action.type, createdAtMs: created, closesAtMs: created + Math.round(timing.feedbackWindowMs), active: true, explored, sumFeedback: 0, globalFeedback: null, givenBy: new Set() };
+    const e: OpenEvent = { id: events.length + 1, appId: app.id, datasetId: ref.id, actionLabel: chosen.label, actionType: chosen.action.type, createdAtMs: created, closesAtMs: created + Math.round(timing.feedbackWindowMs), active: true, explored, sumFeedback: 0, globalFeedback: null, feedbackCount: 0, ...(params.feedbackScope === 'family' ? { givenBy: new Set<number>() } : {}) };
     const a = chosen.action;
     let tookMs = 0;
     if (a.type === 'changeRef') app.ref = chosen.targetCopyId!;
@@ -237,7 +270,7 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     }
     events.push(e);
     open.set(e.id, e);
-    (openByCopy.get(e.datasetId) ?? openByCopy.set(e.datasetId, new Set()).get(e.datasetId)!).add(e);
+    (byCopy.get(e.datasetId) ?? byCopy.set(e.datasetId, { events: [], head: 0 }).get(e.datasetId)!).events.push(e);
     closing.push(e.closesAtMs, e.id);
     lastActionAtMs = created;
     return { label: chosen.label, trace, chosen, tookMs, acted: true };
@@ -296,6 +329,7 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     switch (s.kind) {
       case 'setLatency':
         latency.set(pairKey(s.from, s.to), s.latencyMs);
+        latencyVersion++;
         break;
       case 'setAvailability':
         if (nodes.has(s.node)) nodes.get(s.node)!.availability = s.availability;
@@ -325,6 +359,8 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
         break;
       }
     }
+    if (s.kind === 'setAvailability' || s.kind === 'nodeDown' || s.kind === 'nodeUp' || s.kind === 'addNode') nodesVersion++;
+    if (s.kind === 'addNode') latencyVersion++;
     steps.push({ id: steps.length + 1, atMs: Math.round(at), kind: s.kind, args: stepArgs(s), source: 'timeline', error });
     lastStepAtMs = at;
   };
@@ -377,7 +413,7 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
 
   const appRows: (AppRow & { datasetId: number | null })[] = [...apps.values()].map((a) => ({ id: a.id, nodeId: a.node, goal: a.goal, datasetId: a.ref }));
   const report = reportFromRecords(
-    { runs, events: events.map(({ givenBy: _g, ...e }: EventRow & { givenBy?: Set<number> }) => e), feedback, copies: [...copies.values()], apps: appRows, counters, decisions, steps },
+    { runs, events: events.map(({ givenBy: _g, feedbackCount: _n, ...e }: OpenEvent) => e), feedback, feedbackCounts: new Map(events.map((e) => [e.id, e.feedbackCount])), copies: [...copies.values()], apps: appRows, counters, decisions, steps },
     scenario,
     { startedAtMs: t0, endedAtMs, convergedAtMs, datasetBytes: bytes, strategy: o.strategy },
   );

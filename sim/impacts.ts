@@ -1,8 +1,10 @@
 /*
  * Impact vectors at scale (docs/scenario.md, `sim`): instead of training every app on every
  * action (O(apps x nodes^2) real runs), the vector of an action is the expected change of each
- * metric the data-path model predicts for that app, derived on first use and cached; online
- * learning then moves it as in emulation (decision/impact.ts learnedVector).
+ * metric the data-path model predicts for that app in the world as it is when the vector is asked
+ * for; online learning then moves it as in emulation (decision/impact.ts learnedVector), and the
+ * learned vector is kept. Nothing else is kept per app and node, so memory stays O(apps + nodes)
+ * at 10,000 of each (one row of vectors or expectations per app was 600 MB at 1,000).
  */
 import type { ImpactVector, MetricValues } from '../model/metrics.js';
 import { impactFromDelta } from '../decision/impact.js';
@@ -15,12 +17,27 @@ export interface ExpectationWorld {
   read: Omit<ReadInput, 'latencyMs' | 'rateKBps'>;
   latency(a: number, b: number): number;
   availability(node: number): number;
+  /** changes whenever a latency or an availability does (so an expectation can be reused until then) */
+  version(): number;
+  /** scratch shared by every app's DerivedImpacts: the derived vectors of the app deciding now */
+  row: DerivedRow;
+}
+
+export interface DerivedRow {
+  owner: object | null;
+  from: number;
+  version: number;
+  vectors: Map<number, ImpactVector>;
+}
+
+export function derivedRow(): DerivedRow {
+  return { owner: null, from: NaN, version: NaN, vectors: new Map() };
 }
 
 /** The metrics an app on `appNode` expects reading a copy on `dataNode` (DC is not predicted: decision/consistency.ts). */
 export function expectedMetrics(w: ExpectationWorld, appNode: number, dataNode: number): MetricValues {
   const latencyMs = appNode === dataNode ? 0 : w.latency(appNode, dataNode);
-  const et = expectedEtMs(w.model, { ...w.read, latencyMs });
+  const et = expectedEtMs(w.model, { records: w.read.records, bytes: w.read.bytes, rangeBytes: w.read.rangeBytes, latencyMs });
   return { responseTime: et + w.model.startupMs, executionTime: et, throughput: (w.read.records / et) * 1000, latency: latencyMs, availability: w.availability(dataNode), consistency: 0 };
 }
 
@@ -28,7 +45,7 @@ export function expectedMetrics(w: ExpectationWorld, appNode: number, dataNode: 
  * One app's vectors: those learned at run time, else the model's expectation for M{x}_{y} and
  * C{x}_{y} (the app reads from x before and from y after; CR{y} borrows M{d}_{y}, as in
  * decision/candidates.ts). A Map to the decision core (decision/decide.ts), so it computes a
- * vector only when a candidate asks for it.
+ * vector only when a candidate asks for it; only learned vectors are stored.
  */
 export class DerivedImpacts extends Map<string, ImpactVector> {
   constructor(
@@ -39,13 +56,13 @@ export class DerivedImpacts extends Map<string, ImpactVector> {
     super();
   }
 
-  /** what the app expects reading from each node, computed once per node (vectors share them) */
-  private readonly expected = new Map<number, MetricValues>();
+  /** the expectation of the node vectors start from (a decision asks every vector from its data node), while the world has not changed */
+  private from = { node: NaN, version: NaN, metrics: undefined as MetricValues | undefined };
 
-  private expect(node: number): MetricValues {
-    let m = this.expected.get(node);
-    if (!m) this.expected.set(node, (m = expectedMetrics(this.w, this.appNode, node)));
-    return m;
+  private expectFrom(node: number): MetricValues {
+    const version = this.w.version();
+    if (this.from.node !== node || this.from.version !== version || !this.from.metrics) this.from = { node, version, metrics: expectedMetrics(this.w, this.appNode, node) };
+    return this.from.metrics!;
   }
 
   override get(label: string): ImpactVector | undefined {
@@ -53,12 +70,24 @@ export class DerivedImpacts extends Map<string, ImpactVector> {
     if (have) return have;
     const a = tryParseAction(label);
     if (!a || (a.type !== 'move' && a.type !== 'copy')) return undefined;
-    const v = impactFromDelta(this.expect(a.from), this.expect(a.to), this.rho);
-    super.set(label, v);
+    // M{x}_{y} and C{x}_{y} share a vector: the row of the deciding app is kept until another app
+    // or another source node asks (one row for all apps, not one per app)
+    const row = this.w.row;
+    const version = this.w.version();
+    if (row.owner !== this || row.from !== a.from || row.version !== version) {
+      row.owner = this;
+      row.from = a.from;
+      row.version = version;
+      row.vectors.clear();
+    }
+    let v = row.vectors.get(a.to);
+    if (!v) row.vectors.set(a.to, (v = impactFromDelta(this.expectFrom(a.from), expectedMetrics(this.w, this.appNode, a.to), this.rho)));
     return v;
   }
 
   override has(label: string): boolean {
-    return this.get(label) !== undefined;
+    if (super.has(label)) return true;
+    const a = tryParseAction(label);
+    return a !== undefined && (a.type === 'move' || a.type === 'copy');
   }
 }

@@ -2,7 +2,7 @@ import type { Store } from '../../db/store.js';
 import type { Scenario } from '../../model/scenario.js';
 import type { AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, Goal, RunRow } from '../../model/types.js';
 import type { TimelineRow } from '../../model/steps.js';
-import { buildStory, type Story } from './story.js';
+import { buildStory, countFeedback, FEEDBACK_LISTED, type Story } from './story.js';
 import { DEFAULT_STRATEGY, strategySpecFor } from '../../decision/strategies/spec.js';
 import { describeStep, type Step, type StepKind, type StepSource } from '../../model/steps.js';
 
@@ -30,7 +30,10 @@ export interface ExperimentReport {
     actionType: string;
     explored: boolean;
     createdAtS: number;
+    /** the first FEEDBACK_LISTED feedback rows of the event */
     feedback: { appId: number; value: number }[];
+    /** every feedback row the event got (a thousand apps leave thousands) */
+    feedbackCount: number;
     globalFeedback: number | null;
   }[];
   placements: { id: number; familyId: number; node: number; bucket: string; objectKey: string; version: number; referencedBy: number[] }[];
@@ -57,6 +60,8 @@ export interface ReportRecords {
   runs: readonly RunRow[];
   events: readonly EventRow[];
   feedback: readonly FeedbackRow[];
+  /** feedback rows per event id, when `feedback` holds only the first FEEDBACK_LISTED of each (sim/engine.ts); else counted from `feedback` */
+  feedbackCounts?: ReadonlyMap<number, number>;
   copies: readonly DatasetCopy[];
   apps: readonly (AppRow & { datasetId: number | null })[];
   counters: Record<string, number>;
@@ -89,6 +94,7 @@ export async function buildReport(store: Store, scenario: Scenario, t: ReportTim
 /** The report of one run from its records, whichever engine made them. */
 export function reportFromRecords(r: ReportRecords, scenario: Scenario, t: ReportTimes): ExperimentReport {
   const { runs, events, feedback, copies, apps, counters, decisions, steps } = r;
+  const feedbackCounts = r.feedbackCounts ?? countFeedback(feedback);
   const s = (ms: number) => Math.round((ms - t.startedAtMs)) / 1000;
   const inExperiment = runs.filter((r) => r.startedAtMs >= t.startedAtMs);
   const runsByApp = groupBy(inExperiment, (r) => r.appId);
@@ -128,7 +134,8 @@ export function reportFromRecords(r: ReportRecords, scenario: Scenario, t: Repor
         actionType: e.actionType,
         explored: e.explored,
         createdAtS: s(e.createdAtMs),
-        feedback: (feedbackByEvent.get(e.id) ?? []).map((f) => ({ appId: f.appId, value: f.value })),
+        feedback: (feedbackByEvent.get(e.id) ?? []).slice(0, FEEDBACK_LISTED).map((f) => ({ appId: f.appId, value: f.value })),
+        feedbackCount: feedbackCounts.get(e.id) ?? 0,
         globalFeedback: e.globalFeedback,
       })),
     placements: copies.map((c) => ({
@@ -150,6 +157,7 @@ export function reportFromRecords(r: ReportRecords, scenario: Scenario, t: Repor
       converged: t.convergedAtMs !== null,
       events: events.filter((e) => e.createdAtMs >= t.startedAtMs),
       feedback,
+      feedbackCounts,
       decisions: decisions.filter((d) => d.createdAtMs >= t.startedAtMs),
       runs: inExperiment,
       feedbackThreshold: scenario.decision.feedbackThreshold,

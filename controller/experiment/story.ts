@@ -20,7 +20,10 @@ export interface StoryStep {
   fromNode: number | null;
   violated: string[];
   candidates: { label: string; score: number; counter: number; globalScore: number }[];
+  /** the first FEEDBACK_LISTED feedback rows of the event */
   feedback: { appId: number; value: number; atS: number }[];
+  /** every feedback row it got */
+  feedbackCount: number;
   /** null while the event is open */
   closedAtS: number | null;
   globalFeedback: number | null;
@@ -56,9 +59,23 @@ export interface StoryInput {
   converged: boolean;
   events: readonly EventRow[];
   feedback: readonly FeedbackRow[];
+  /** feedback rows per event id (default: counted from `feedback`) */
+  feedbackCounts?: ReadonlyMap<number, number>;
   decisions: readonly DecisionRow[];
   runs: readonly RunRow[];
   feedbackThreshold: number;
+}
+
+/**
+ * Feedback rows a report lists per event: every other app leaves one on an open event of its copy,
+ * a thousand per event at fog scale (sim/engine.ts); the count of all is kept beside them.
+ */
+export const FEEDBACK_LISTED = 20;
+
+export function countFeedback(feedback: readonly FeedbackRow[]): Map<number, number> {
+  const n = new Map<number, number>();
+  for (const f of feedback) n.set(f.eventId, (n.get(f.eventId) ?? 0) + 1);
+  return n;
 }
 
 export function buildStory(i: StoryInput): Story {
@@ -79,6 +96,7 @@ export function buildStory(i: StoryInput): Story {
     const k = `${x.appId}:${x.trace.chosen}`;
     (choices.get(k) ?? choices.set(k, []).get(k)!).push(x);
   }
+  const feedbackCounts = i.feedbackCounts ?? countFeedback(i.feedback);
   const feedbackOf = new Map<number, FeedbackRow[]>();
   for (const f of i.feedback) (feedbackOf.get(f.eventId) ?? feedbackOf.set(f.eventId, []).get(f.eventId)!).push(f);
   const steps = events.map((e): StoryStep => {
@@ -96,7 +114,8 @@ export function buildStory(i: StoryInput): Story {
       fromNode: d?.trace.dataNode ?? null,
       violated: d?.trace.violated ?? [],
       candidates: d?.trace.candidates ?? [],
-      feedback: (feedbackOf.get(e.id) ?? []).map((f) => ({ appId: f.appId, value: round(f.value), atS: s(f.createdAtMs) })),
+      feedback: (feedbackOf.get(e.id) ?? []).slice(0, FEEDBACK_LISTED).map((f) => ({ appId: f.appId, value: round(f.value), atS: s(f.createdAtMs) })),
+      feedbackCount: feedbackCounts.get(e.id) ?? 0,
       closedAtS: e.active ? null : s(e.closesAtMs),
       globalFeedback: e.globalFeedback === null ? null : round(e.globalFeedback),
       counter: moved.get(e.id) ?? null,
@@ -117,7 +136,7 @@ export function buildStory(i: StoryInput): Story {
   const openEventsAtEnd = events.filter((e) => e.active).length;
   const checks: StoryChecks = {
     appsActing,
-    feedbackRows: i.feedback.filter((f) => eventIds.has(f.eventId)).length,
+    feedbackRows: [...eventIds].reduce((n, id) => n + (feedbackCounts.get(id) ?? 0), 0),
     closedEvents: events.filter((e) => !e.active).length,
     countersChanged: [...moved.values()].filter((m) => m.from !== m.to).length,
     copiesOrChangeRefs: events.filter((e) => e.actionType === 'copy' || e.actionType === 'changeRef').length,

@@ -102,7 +102,7 @@ describe('fogsim start-up loads only what the command needs', () => {
       expect(v.code, v.stderr).toBe(0);
       expect(v.stdout).toMatch(/^ok /);
       // the trace sees what a command does load
-      expect(packages(v.loaded)).toEqual(expect.arrayContaining(['commander', 'yaml', 'zod']));
+      expect(packages(v.loaded)).toEqual(expect.arrayContaining(['commander', 'js-yaml', 'zod']));
       const u = await fogsim('jbo');
       expect(u.code).toBe(1);
       expect(u.stderr).toMatch(/unknown command 'jbo'/);

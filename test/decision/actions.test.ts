@@ -11,7 +11,7 @@ describe('action labels', () => {
     expect(parseAction('NA')).toEqual({ type: 'none' });
   });
   it('rejects bad labels with a UserError that says what a label looks like', () => {
-    for (const bad of ['M3', 'M1_1', 'X1_2', 'cr2', '', 'M1_2x']) expect(tryParseAction(bad)).toBeUndefined();
+    for (const bad of ['M3', 'M1_1', 'X1_2', 'cr2', '', 'M1_2x', 'CR', 'CR1_2', 'M_2', 'M1_', 'C1 _2', 'M1_2_3', 'MM1_2', 'C-1_2', 'CRx']) expect(tryParseAction(bad)).toBeUndefined();
     expect(() => parseAction('M1_1')).toThrow(UserError);
     expect(() => parseAction('foo')).toThrow(/M\{x\}_\{y\}/);
   });

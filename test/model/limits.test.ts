@@ -48,7 +48,7 @@ describe('scenario limits', () => {
     const text = thesisText.replace(/availability: 97/, 'availability: 1e400').replace(/latencyMs: 1500/, 'latencyMs: .nan');
     expect(text).not.toBe(thesisText);
     const p = problems(() => parseScenarioYaml(text));
-    expect(p).toContain('nodes[0].availability: expected a finite number, got Infinity');
+    expect(p).toContain('nodes[0].availability: expected a finite number, got 1e400 (beyond the range of a number)');
     expect(p.some((m) => /latencyMs: expected a finite number, got NaN/.test(m)), p.join('\n')).toBe(true);
     expect(p.join('\n')).not.toMatch(/got null/);
   });

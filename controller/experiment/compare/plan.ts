@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parse as parseYaml } from 'yaml';
+import { readYaml } from '../../../model/yaml.js';
 import { UserError } from '../../../model/errors.js';
 import { parseSet, parseSetPath, type ScenarioSet } from '../../../model/scenario-set.js';
 
@@ -69,7 +69,7 @@ export function parseGridAxis(text: string): GridAxis {
   parseSetPath(path, '--grid');
   let values: unknown;
   try {
-    values = parseYaml(`[${text.slice(eq + 1)}]`);
+    values = readYaml(`[${text.slice(eq + 1)}]`);
   } catch (e) {
     throw new UserError(`--grid ${text}: the values are not a valid list (${(e as Error).message.split('\n')[0]})`);
   }

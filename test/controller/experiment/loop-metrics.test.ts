@@ -13,11 +13,11 @@ const run = (appId: number, s: number, goalMet: boolean, error: string | null = 
 
 function event(id: number, appId: number, action: string, createdAtS: number) {
   const actionType = action.startsWith('M') ? 'move' : action.startsWith('CR') ? 'changeRef' : 'copy';
-  return { id, appId, action, actionType, explored: false, createdAtS, feedback: [], globalFeedback: null };
+  return { id, appId, action, actionType, explored: false, createdAtS, feedback: [], feedbackCount: 0, globalFeedback: null };
 }
 
 function step(eventId: number, fromNode: number | null): StoryStep {
-  return { eventId, atS: 0, appId: 0, action: '', actionType: '', explored: false, fromNode, violated: [], candidates: [], feedback: [], closedAtS: null, globalFeedback: null, counter: null };
+  return { eventId, atS: 0, appId: 0, action: '', actionType: '', explored: false, fromNode, violated: [], candidates: [], feedback: [], feedbackCount: 0, closedAtS: null, globalFeedback: null, counter: null };
 }
 
 function report(over: Partial<LoopReport> = {}): LoopReport {

@@ -23,7 +23,7 @@ const report: RunPageReport = {
     { id: 1, node: 1, goal: { all: [{ metric: 'responseTime', max: 800 }, { metric: 'availability', min: 95 }] }, strategy: 'original', goalMet: true, runs: 2, violations: 1, actions: ['M3_1'] },
     { id: 2, node: 2, goal: { any: [{ metric: 'latency', max: 390 }, { metric: 'latency', max: 200 }] }, strategy: 'random', goalMet: true, runs: 1, violations: 0, actions: [] },
   ],
-  events: [{ id: 1, appId: 1, action: 'M3_1', actionType: 'move', explored: false, createdAtS: 1.5, feedback: [], globalFeedback: null }],
+  events: [{ id: 1, appId: 1, action: 'M3_1', actionType: 'move', explored: false, createdAtS: 1.5, feedback: [], feedbackCount: 0, globalFeedback: null }],
   story: { steps: [], checksWithoutAction: 0, violatedS: {}, checks: { appsActing: [1], feedbackRows: 0, closedEvents: 0, countersChanged: 0, copiesOrChangeRefs: 0, converged: false, openEventsAtEnd: 0, whole: false } },
   timeline: [
     { atS: 5, kind: 'setLatency', args: {}, source: 'timeline', label: 'latency 1-3 = 100 ms', error: null },
