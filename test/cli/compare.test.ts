@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { haveChromium, launchChromium } from '../helpers/browser.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOOP_METRIC_NAMES } from '../../controller/experiment/loop-metrics.js';
 import { parseCsv } from '../../controller/experiment/report.js';
@@ -21,9 +22,6 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fogsim-compare-'));
 const SCENARIO = 'test/fixtures/thesis-fast.yaml';
 const THROWS = 'test/fixtures/throwing-strategy.mjs';
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing; .ci/run installs Debian's chromium package, the browser suite must run in CI`);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -43,7 +41,7 @@ function readCsv(file: string): Record<string, string>[] {
 }
 
 async function countSvgs(file: string): Promise<{ svgs: number; visible: number; boxes: number; lines: number; errors: string[] }> {
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  const browser: Browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const errors: string[] = [];

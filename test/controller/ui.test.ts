@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumSkipNote, haveChromium, launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControllerServer, type RunningController } from '../../controller/server.js';
 import { makeRun, seedRealistic, tempStore, type TempStore } from './fixtures.js';
@@ -9,14 +10,11 @@ import { makeRun, seedRealistic, tempStore, type TempStore } from './fixtures.js
  * playwright-core), against a controller on a real SqliteStore seeded with a realistic run.
  * Also saves docs/screenshots/admin.png and dashboard.png for the README.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing; .ci/run installs Debian's chromium package, the browser suite must run in CI`);
 const shots = new URL('../../docs/screenshots/', import.meta.url).pathname;
 // A fixed clock for the seeded history keeps the screenshots byte-stable between runs.
 const SEED_END_MS = Date.UTC(2026, 10, 20, 14, 30, 0);
 
-describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${haveChromium ? '' : ` (skipped: ${CHROMIUM} not installed; apt-get install chromium)`}`, () => {
+describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${chromiumSkipNote}`, () => {
   let t: TempStore;
   let srv: RunningController;
   let browser: Browser;
@@ -27,10 +25,7 @@ describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${hav
     t = await tempStore();
     await seedRealistic(t.store, t.scenario, SEED_END_MS);
     srv = await startControllerServer({ store: t.store, scenario: t.scenario, port: 0, pollMs: 200 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => {

@@ -72,13 +72,23 @@ export function runSectionHtml(report: RunPageReport, runs: readonly RunRow[], o
   const xRange: [number, number] = [0, Math.max(report.durationS, 1)];
   const steps = timelineMarks(report).map((s) => ({ x: s.atS, label: s.label, color: '#555', dashed: true }));
   const apps: { id: number; goal?: Goal; strategy?: string }[] = report.apps ?? [...new Set(runs.map((r) => r.appId))].sort((a, b) => a - b).map((id) => ({ id }));
+  const runsOf = groupBy(runs, (r) => r.appId);
+  const eventsOf = groupBy(report.events, (e) => e.appId);
+  let charted = apps;
+  if (apps.length > APPS_CHARTED) {
+    out.push(fleetHtml(report, runs, runsOf, eventsOf, apps, t0, xRange, steps));
+    // per app, the ones that spent longest violated
+    const violatedS = (id: number) => (report.story?.violatedS?.[String(id)] as number | undefined) ?? 0;
+    charted = [...apps].sort((a, b) => violatedS(b.id) - violatedS(a.id) || a.id - b.id).slice(0, APPS_CHARTED);
+    out.push(`<h2>The ${APPS_CHARTED} apps longest in violation</h2>`);
+  }
   out.push(`<div class="legend"><span><i style="background:#2c6fb0"></i>a run (red dot: goal violated)</span><span><i style="background:#c0392b"></i>goal threshold</span><span><i style="background:#e67e22"></i>an action of the app</span><span><i style="background:#555"></i>a timeline step</span></div>`);
-  for (const [k, app] of apps.entries()) {
-    const mine = runs.filter((r) => r.appId === app.id);
+  for (const [k, app] of charted.entries()) {
+    const mine = runsOf.get(app.id) ?? [];
     const terms = goalTerms(app.goal);
     const metrics = [...new Set(terms.map((t) => t.metric))];
     if (!metrics.length) metrics.push('responseTime');
-    const actions = report.events.filter((e) => e.appId === app.id).map((e) => ({ x: e.createdAtS, label: e.action, color: '#e67e22' }));
+    const actions = (eventsOf.get(app.id) ?? []).map((e) => ({ x: e.createdAtS, label: e.action, color: '#e67e22' }));
     const own = app.strategy !== undefined && app.strategy !== strategy ? ` <small>(strategy ${esc(app.strategy)})</small>` : '';
     out.push(`<h3>app ${esc(app.id)}${own}</h3><div class="charts">`);
     for (const metric of metrics) {
@@ -96,6 +106,59 @@ export function runSectionHtml(report: RunPageReport, runs: readonly RunRow[], o
     }
     out.push('</div>');
   }
+  return out.join('\n');
+}
+
+/** Apps charted one by one; past this many the page shows the fleet and the apps that struggled most. */
+export const APPS_CHARTED = 24;
+
+function groupBy<T, K>(xs: readonly T[], key: (x: T) => K): Map<K, T[]> {
+  const m = new Map<K, T[]>();
+  for (const x of xs) (m.get(key(x)) ?? m.set(key(x), []).get(key(x))!).push(x);
+  return m;
+}
+
+/**
+ * The fleet of a large run (hundreds or thousands of apps): over time, the share of runs that
+ * violated their goal and the actions taken, per bucket; and a table of every app.
+ */
+function fleetHtml(
+  report: RunPageReport,
+  runs: readonly RunRow[],
+  runsOf: Map<number, RunRow[]>,
+  eventsOf: Map<number, RunPageReport['events']>,
+  apps: readonly { id: number; goal?: Goal }[],
+  t0: number,
+  xRange: [number, number],
+  steps: { x: number; label: string; color: string; dashed: boolean }[],
+): string {
+  const buckets = 120;
+  const width = xRange[1] / buckets;
+  const at = (s: number) => Math.min(buckets - 1, Math.max(0, Math.floor(s / width)));
+  const total = new Array<number>(buckets).fill(0);
+  const violated = new Array<number>(buckets).fill(0);
+  for (const r of runs) {
+    const b = at((r.startedAtMs - t0) / 1000);
+    total[b]++;
+    if (!r.goalMet) violated[b]++;
+  }
+  const acted = new Array<number>(buckets).fill(0);
+  for (const e of report.events) acted[at(e.createdAtS)]++;
+  const mid = (b: number) => (b + 0.5) * width;
+  const share: [number, number, boolean][] = [];
+  for (let b = 0; b < buckets; b++) if (total[b]) share.push([mid(b), (100 * violated[b]) / total[b], violated[b] === 0]);
+  const out: string[] = [`<h2>The fleet: ${apps.length} apps</h2><div class="charts">`];
+  out.push(lineChartSvg({ title: 'runs violating their goal (%)', xLabel: 's', xRange, series: [{ name: 'violated', color: '#c0392b', points: share }], markers: steps }));
+  out.push(lineChartSvg({ title: `actions per ${fmt(width)} s`, xLabel: 's', xRange, series: [{ name: 'actions', color: '#e67e22', points: acted.map((n, b) => [mid(b), n, true] as [number, number, boolean]) }], markers: steps }));
+  out.push('</div>');
+  const violatedS = report.story?.violatedS ?? {};
+  const rows = apps.map((a) => {
+    const mine = runsOf.get(a.id) ?? [];
+    const bad = mine.filter((r) => !r.goalMet).length;
+    const last = mine[mine.length - 1];
+    return `<tr><td>app ${esc(a.id)}</td><td>${esc(mine.length)}</td><td>${mine.length ? esc(fmt((100 * bad) / mine.length)) : '–'}</td><td>${esc(fmt((violatedS[String(a.id)] as number | undefined) ?? 0))}</td><td>${esc((eventsOf.get(a.id) ?? []).length)}</td><td>${last ? (last.goalMet ? 'yes' : 'no') : '–'}</td></tr>`;
+  });
+  out.push(`<details><summary>every app (${apps.length})</summary><div class="scroll"><table class="apps"><tr><th>app</th><th>runs</th><th>violated (%)</th><th>time violated (s)</th><th>actions</th><th>goal met at the end</th></tr>${rows.join('')}</table></div></details>`);
   return out.join('\n');
 }
 

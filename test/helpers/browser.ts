@@ -1,0 +1,17 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+
+/*
+ * The real headless browser of the UI and page suites: Debian's chromium through playwright-core.
+ * Missing in CI it is a failure with the fix, never a skip (.ci/run installs it).
+ */
+export const CHROMIUM = '/usr/bin/chromium';
+export const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing; .ci/run installs Debian's chromium package, the browser suite must run in CI`);
+
+/** What a skipped suite says when the browser is missing (outside CI). */
+export const chromiumSkipNote = haveChromium ? '' : ` (skipped: ${CHROMIUM} not installed; apt-get install chromium)`;
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+}
