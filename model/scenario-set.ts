@@ -125,7 +125,7 @@ export function loadScenarioWithSets(file: string, sets: readonly ScenarioSet[])
 }
 
 /**
- * The raw scenario with the paths it holds relative to its file (strategy modules, the trace)
+ * The raw scenario with the paths it holds relative to its file (strategy modules, the trace, the data set file)
  * made absolute, so that a copy written elsewhere names the same files.
  */
 export function absolutePaths(raw: Record<string, unknown>, file: string): Record<string, unknown> {
@@ -134,6 +134,7 @@ export function absolutePaths(raw: Record<string, unknown>, file: string): Recor
   const out = structuredClone(raw);
   if ('strategy' in out) out.strategy = abs(out.strategy, isStrategyPath);
   if ('trace' in out) out.trace = abs(out.trace, () => true);
+  if (out.dataset && typeof out.dataset === 'object' && 'file' in out.dataset) (out.dataset as Record<string, unknown>).file = abs((out.dataset as Record<string, unknown>).file, () => true);
   if (Array.isArray(out.apps)) for (const a of out.apps) if (a && typeof a === 'object' && 'strategy' in a) (a as Record<string, unknown>).strategy = abs((a as Record<string, unknown>).strategy, isStrategyPath);
   return out;
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { METRICS, type Metric } from './metrics.js';
 import { UserError } from './errors.js';
@@ -6,7 +6,7 @@ import { readYaml, YamlError } from './yaml.js';
 import { latencyMsSchema, nodeIdSchema, showValue } from './limits.js';
 import type { Goal } from './types.js';
 import { dynamicsSchema, timedStepSchema, type TimedStep } from './steps.js';
-import { checkDynamics, checkTimeline, readTrace, type RawTimedStep } from './timeline.js';
+import { checkDynamics, checkTimeline, fromScenario, readTrace, type RawTimedStep } from './timeline.js';
 import { BUILTIN_STRATEGY_NAMES, checkStrategySpec, DEFAULT_STRATEGY, strategyBaseDir } from '../decision/strategies/spec.js';
 
 /*
@@ -55,7 +55,7 @@ const datasetSchema = z
   .object({
     records: int(1).default(20_000).describe('records of the generated data set (ignored when file is given)'),
     seed: z.number().int().default(1).describe('seed of the generated data set'),
-    file: z.string().min(1).optional().describe('an existing JSON data set (plain or .gz) to load instead of generating one'),
+    file: z.string().min(1).optional().describe('an existing JSON data set (plain or .gz) to load instead of generating one, relative to this file'),
     node: nodeIdSchema.describe('node whose bucket holds the first copy'),
     objectKey: z.string().min(1).default('bloodtests.json').describe('object key of the data set in the buckets'),
   })
@@ -347,6 +347,7 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
   badStrategy(s.strategy, 'strategy');
   s.apps.forEach((a, i) => a.strategy !== undefined && badStrategy(a.strategy, `apps[${i}].strategy`));
 
+  const datasetFile = s.dataset.file === undefined ? undefined : checkDatasetFile(fromScenario(source, s.dataset.file), errors);
   if (!known.has(s.dataset.node)) errors.push(`dataset.node: node ${s.dataset.node} does not exist; known nodes: ${nodeIds.join(', ')}`);
   else if (!s.nodes.find((n) => n.id === s.dataset.node)!.storage) errors.push(`dataset.node: node ${s.dataset.node} has storage: false and cannot host the data set`);
   if (s.decision.epsilon > 0 && s.nodes.filter((n) => n.storage).length === 0) errors.push('nodes: at least one node needs storage: true');
@@ -360,11 +361,42 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
   if (errors.length) throw scenarioError(errors, source);
   return {
     ...s,
+    dataset: datasetFile === undefined ? s.dataset : { ...s.dataset, file: datasetFile },
     nodes: s.nodes.map((n) => ({ ...n, name: n.name ?? `node${n.id}` })),
     apps,
     timeline,
     source,
   };
+}
+
+/**
+ * A data set file must be one: a JSON array of records, plain or gzip (its first bytes say which),
+ * so that a wrong path (/etc/passwd) is named at validation, not uploaded as the data set.
+ * Returns the absolute path.
+ */
+function checkDatasetFile(file: string, errors: string[]): string {
+  const hint = 'give a JSON array of records (plain or .gz), relative to the scenario file';
+  let head: Buffer;
+  try {
+    if (!statSync(file).isFile()) {
+      errors.push(`dataset.file: ${file} is not a file; ${hint}`);
+      return file;
+    }
+    const fd = openSync(file, 'r');
+    try {
+      head = Buffer.alloc(64);
+      head = head.subarray(0, readSync(fd, head, 0, 64, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    errors.push(`dataset.file: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; ${hint}`);
+    return file;
+  }
+  const gzip = head[0] === 0x1f && head[1] === 0x8b;
+  const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  if (!gzip && !text.startsWith('[')) errors.push(`dataset.file: ${file} is not a JSON data set (it starts with ${JSON.stringify(text.slice(0, 16))}, not "[" or the gzip magic); ${hint}`);
+  return file;
 }
 
 function scenarioError(errors: string[], source?: string): UserError {

@@ -234,8 +234,13 @@ export function parseTrace(text: string, errors: string[]): RawTimedStep[] {
 }
 
 /** Reads the scenario's trace file, relative to the scenario file (or the working folder). */
+/** A path a scenario names, relative to the scenario's file (to the working folder when it has none). */
+export function fromScenario(source: string | undefined, path: string): string {
+  return resolve(source ? dirname(source) : process.cwd(), path);
+}
+
 export function readTrace(trace: string, source: string | undefined, errors: string[]): RawTimedStep[] {
-  const file = resolve(source ? dirname(source) : process.cwd(), trace);
+  const file = fromScenario(source, trace);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

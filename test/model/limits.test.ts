@@ -1,6 +1,9 @@
 /** Scenario bounds (issue 18): node/app ids 1..MAX_NODE_ID, link latency 0..MAX_LATENCY_MS, finite numbers. */
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { UserError } from '../../model/errors.js';
 import { MAX_LATENCY_MS, MAX_NODE_ID } from '../../model/limits.js';
@@ -51,5 +54,28 @@ describe('scenario limits', () => {
     expect(p).toContain('nodes[0].availability: expected a finite number, got 1e400 (beyond the range of a number)');
     expect(p.some((m) => /latencyMs: expected a finite number, got NaN/.test(m)), p.join('\n')).toBe(true);
     expect(p.join('\n')).not.toMatch(/got null/);
+  });
+});
+
+describe('dataset.file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fogsim-dsfile-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const withFile = (file: string, source?: string) => parseScenario({ ...thesis(), dataset: { ...thesis().dataset, file } }, source);
+
+  it('a file that is not a JSON data set is named at validation, not uploaded', () => {
+    expect(problems(() => withFile('/etc/passwd'))).toEqual([expect.stringMatching(/^dataset\.file: \/etc\/passwd is not a JSON data set \(it starts with "root:.*not "\[" or the gzip magic\); give a JSON array of records/)]);
+    expect(problems(() => withFile(join(dir, 'missing.json')))).toEqual([expect.stringMatching(/^dataset\.file: cannot read .*missing\.json: ENOENT/)]);
+    expect(problems(() => withFile(dir))).toEqual([expect.stringMatching(/is not a file/)]);
+  });
+
+  it('a JSON array, plain or gzip, is taken, relative to the scenario file', () => {
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    writeFileSync(join(dir, 'data', 'plain.json'), '\uFEFF  [{"cholesterol": 200}]');
+    writeFileSync(join(dir, 'data', 'packed.json.gz'), gzipSync('[{"cholesterol": 190}]'));
+    const source = join(dir, 'scenario.yaml');
+    expect(withFile('data/plain.json', source).dataset.file).toBe(join(dir, 'data', 'plain.json'));
+    expect(withFile('data/packed.json.gz', source).dataset.file).toBe(join(dir, 'data', 'packed.json.gz'));
+    // relative to the scenario, not to the working folder
+    expect(problems(() => withFile('data/plain.json', join(dir, 'elsewhere', 'scenario.yaml')))).toEqual([expect.stringMatching(/cannot read .*elsewhere\/data\/plain\.json/)]);
   });
 });
