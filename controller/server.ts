@@ -26,6 +26,11 @@ export interface ControllerOptions {
   telemetry?: TelemetrySubscriber;
   /** when set, every write (POST/PUT/PATCH/DELETE) needs `Authorization: Bearer <token>` */
   token?: string;
+  /**
+   * bound to a loopback address: a write must name this machine in Host and, when it has one, come
+   * from the same origin, so a web page the user opens (a DNS-rebinding one too) cannot write
+   */
+  loopbackOnly?: boolean;
   /** convergence as the orchestrator judges it; default: computed from the store (decision/convergence.ts) */
   convergence?: () => ConvergenceState | Promise<ConvergenceState>;
   /** called after POST /api/nodes wrote a node: the orchestrator starts its app process (when no `operations` are given) */
@@ -71,6 +76,34 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
+/** The host name of a Host header or an origin's authority, without port or IPv6 brackets. */
+function hostName(authority: string): string {
+  const a = authority.trim().toLowerCase();
+  if (a.startsWith('[')) return a.slice(1, a.indexOf(']') > 0 ? a.indexOf(']') : undefined);
+  return a.replace(/:\d*$/, '');
+}
+
+/** host:port of an Origin header; undefined for `null` (a file, a sandbox) or one that is not a URL. */
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host.toLowerCase() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isWrite = (method: string) => method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
+
+/**
+ * Checked before a session starts anything (cli/actions/up.ts) and again when the server listens:
+ * a controller reachable from the network needs a token for its writes.
+ */
+export function checkExposure(host: string, token: string | undefined): void {
+  if (!isLoopback(host) && !token) {
+    throw new UserError(`--host ${host}: the controller would accept writes from the network; set FOGSIM_ADMIN_TOKEN to a secret token (writes then need Authorization: Bearer <token>) or bind 127.0.0.1`);
+  }
+}
+
 function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -98,7 +131,23 @@ export function createControllerApp(o: ControllerOptions): ControllerApp {
   app.set('json spaces', 0);
 
   app.use((req: Request, res: Response, next: NextFunction) => {
-    if (!o.token || req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
+    if (!o.loopbackOnly || !isWrite(req.method)) return next();
+    const host = req.get('host') ?? '';
+    if (!isLoopback(hostName(host))) {
+      res.status(403).json({ error: `host: this controller listens on loopback and takes writes addressed to it (127.0.0.1, localhost, [::1]), not to ${JSON.stringify(host)}` });
+      return;
+    }
+    // no Origin: a client that is not a browser (curl, the CLI); a browser's must be this controller's
+    const origin = req.get('origin');
+    if (origin !== undefined && originHost(origin) !== host.trim().toLowerCase()) {
+      res.status(403).json({ error: `origin: writes come from this controller's own pages (http://${host}), not from ${JSON.stringify(origin)}` });
+      return;
+    }
+    next();
+  });
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (!o.token || !isWrite(req.method)) return next();
     const auth = req.get('authorization') ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(auth);
     if (!m || !sameToken(m[1].trim(), o.token)) {
@@ -147,10 +196,8 @@ export interface RunningController {
 export async function startControllerServer(o: StartOptions): Promise<RunningController> {
   const host = o.host ?? '127.0.0.1';
   const token = o.token ?? readAdminToken();
-  if (!isLoopback(host) && !token) {
-    throw new UserError(`--host ${host}: the controller would accept writes from the network; set FOGSIM_ADMIN_TOKEN to a secret token (writes then need Authorization: Bearer <token>) or bind 127.0.0.1`);
-  }
-  const app = createControllerApp({ ...o, token });
+  checkExposure(host, token);
+  const app = createControllerApp({ ...o, token, loopbackOnly: isLoopback(host) });
   const server: Server = await new Promise((resolveServer, reject) => {
     const s = app.listen(o.port, host);
     s.once('listening', () => resolveServer(s));

@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { readInfraConfig } from '../../util/config.js';
+import { readAdminToken, readInfraConfig } from '../../util/config.js';
 import { createLogger } from '../../util/logger.js';
 import { startSession, type RuntimeKind } from '../../controller/session.js';
-import { startControllerServer } from '../../controller/server.js';
+import { checkExposure, startControllerServer } from '../../controller/server.js';
 import { acquireLock } from '../../controller/lock.js';
 import { assertPortFree } from '../../controller/port-check.js';
 
@@ -21,6 +21,8 @@ export interface UpOptions {
 
 export async function up(opts: UpOptions): Promise<void> {
   const cfg = readInfraConfig();
+  // the controller's exposure and port, before anything starts (nodes, servers)
+  checkExposure(opts.host, readAdminToken());
   await assertPortFree(opts.host, opts.port);
   const release = acquireLock(cfg.dataDir, 'up');
   const logger = createLogger('controller');
