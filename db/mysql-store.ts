@@ -15,7 +15,7 @@ import type { NewTimelineRow, TimelineRow } from '../model/steps.js';
 import type { EventClosure, EventScope, NewEvent, Page, Store } from './store.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_MYSQL } from './migrations.js';
 import { checkAppExists, checkClosure, checkedCopy, insertedEvent, missing, staleError, toApp, toCopy, toCounters, toDecision, toEvent, toEventStats, toFeedback, toImpact, toLink, toNode, toReferenceCounts, toRun, toBandwidth, toStep, type Row } from './rows.js';
-import { MYSQL, statements, type Query, type Written } from './statements.js';
+import { MYSQL, statements, type Query, type Written, seedStatements, type SeedMode } from './statements.js';
 
 type Conn = mysql.Pool | mysql.PoolConnection;
 
@@ -169,13 +169,9 @@ export class MySqlStore implements Store {
     await this.pool.end();
   }
 
-  async seedScenario(s: Scenario): Promise<void> {
+  async seedScenario(s: Scenario, mode: SeedMode = 'file'): Promise<void> {
     await this.tx(async (c) => {
-      for (const n of s.nodes) await this.run(c, S.upsertNode({ id: n.id, name: n.name, storage: n.storage, availability: n.availability }));
-      for (const l of s.links) await this.run(c, S.setLink(l.from, l.to, l.latencyMs));
-      for (const a of s.apps) await this.run(c, S.upsertApp({ id: a.id, nodeId: a.node, goal: a.goal }));
-      await this.run(c, S.clearNodeStatus());
-      await this.run(c, S.clearBandwidths());
+      for (const q of seedStatements(S, s, mode)) await this.run(c, q);
     });
   }
 

@@ -13,7 +13,7 @@ import type { NewTimelineRow, TimelineRow } from '../model/steps.js';
 import type { EventClosure, EventScope, NewEvent, Page, Store } from './store.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_SQLITE } from './migrations.js';
 import { checkAppExists, checkClosure, checkedCopy, insertedEvent, missing, staleError, toApp, toCopy, toCounters, toDecision, toEvent, toEventStats, toFeedback, toImpact, toLink, toNode, toReferenceCounts, toRun, toBandwidth, toStep, type Row } from './rows.js';
-import { SQLITE, statements, type Query, type Written } from './statements.js';
+import { SQLITE, statements, type Query, type Written, seedStatements, type SeedMode } from './statements.js';
 
 type Stmt = Database.Statement<unknown[], Row>;
 
@@ -102,13 +102,9 @@ export class SqliteStore implements Store {
     if (this.db.open) this.db.close();
   }
 
-  async seedScenario(s: Scenario): Promise<void> {
+  async seedScenario(s: Scenario, mode: SeedMode = 'file'): Promise<void> {
     this.write(() => {
-      for (const n of s.nodes) this.run(S.upsertNode({ id: n.id, name: n.name, storage: n.storage, availability: n.availability }));
-      for (const l of s.links) this.run(S.setLink(l.from, l.to, l.latencyMs));
-      for (const a of s.apps) this.run(S.upsertApp({ id: a.id, nodeId: a.node, goal: a.goal }));
-      this.run(S.clearNodeStatus());
-      this.run(S.clearBandwidths());
+      for (const q of seedStatements(S, s, mode)) this.run(q);
     });
   }
 

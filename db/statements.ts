@@ -19,6 +19,7 @@
  */
 import type { AppRow, FeedbackRow, ImpactRow, NewRun, NodeRow } from '../model/types.js';
 import type { NewTimelineRow } from '../model/steps.js';
+import type { Scenario } from '../model/scenario.js';
 import { checkBandwidth, checkDelta, checkInt, checkLink, pageBounds } from './rows.js';
 import type { EventScope, NewEvent, Page } from './store.js';
 
@@ -97,14 +98,17 @@ export function statements(d: Dialect) {
     listNodes: 'SELECT * FROM nodes ORDER BY id',
     getNode: 'SELECT * FROM nodes WHERE id = ?',
     upsertNode: `INSERT INTO nodes (id, name, storage, availability) VALUES (?, ?, ?, ?) ${upsert(['id'], ['name', 'storage', 'availability'])}`,
+    insertNodeIfMissing: `${d.insertOrSkip.head} nodes (id, name, storage, availability) VALUES (?, ?, ?, ?)${d.insertOrSkip.tail(['id'])}`,
     updateNode: 'UPDATE nodes SET name = COALESCE(?, name), storage = COALESCE(?, storage), availability = COALESCE(?, availability) WHERE id = ?',
 
     listLinks: 'SELECT from_node, to_node, latency_ms FROM links ORDER BY from_node, to_node',
     setLink: `INSERT INTO links (from_node, to_node, latency_ms) VALUES (?, ?, ?), (?, ?, ?) ${upsert(['from_node', 'to_node'], ['latency_ms'])}`,
+    insertLinkIfMissing: `${d.insertOrSkip.head} links (from_node, to_node, latency_ms) VALUES (?, ?, ?), (?, ?, ?)${d.insertOrSkip.tail(['from_node', 'to_node'])}`,
     getLatency: 'SELECT latency_ms FROM links WHERE (from_node = ? AND to_node = ?) OR (from_node = ? AND to_node = ?) ORDER BY from_node = ? DESC LIMIT 1',
 
     listApps: 'SELECT * FROM apps ORDER BY id',
     upsertApp: `INSERT INTO apps (id, node_id, goal) VALUES (?, ?, ?) ${upsert(['id'], ['node_id', 'goal'])}`,
+    insertAppIfMissing: `${d.insertOrSkip.head} apps (id, node_id, goal) VALUES (?, ?, ?)${d.insertOrSkip.tail(['id'])}`,
     getAppReference: 'SELECT d.* FROM apps a JOIN datasets d ON d.id = a.dataset_id WHERE a.id = ?',
     setAppReference: 'UPDATE apps SET dataset_id = ? WHERE id = ?',
     lockApp: `SELECT id FROM apps WHERE id = ?${d.forUpdate}`,
@@ -178,6 +182,7 @@ export function statements(d: Dialect) {
     listNodes: () => q(SQL.listNodes),
     getNode: (id: number) => q(SQL.getNode, [id]),
     upsertNode: (n: NodeRow) => q(SQL.upsertNode, [checkInt('node id', n.id), n.name, bool(n.storage), n.availability]),
+    insertNodeIfMissing: (n: NodeRow) => q(SQL.insertNodeIfMissing, [checkInt('node id', n.id), n.name, bool(n.storage), n.availability]),
     updateNode: (id: number, patch: Partial<Pick<NodeRow, 'availability' | 'storage' | 'name'>>) =>
       q(SQL.updateNode, [patch.name ?? null, patch.storage === undefined ? null : bool(patch.storage), patch.availability ?? null, id]),
 
@@ -188,12 +193,17 @@ export function statements(d: Dialect) {
       checkLink(from, to, latencyMs);
       return q(SQL.setLink, [from, to, latencyMs, to, from, latencyMs]);
     },
+    insertLinkIfMissing: (from: number, to: number, latencyMs: number) => {
+      checkLink(from, to, latencyMs);
+      return q(SQL.insertLinkIfMissing, [from, to, latencyMs, to, from, latencyMs]);
+    },
     /** the link a -> b, else b -> a */
     getLatency: (a: number, b: number) => q(SQL.getLatency, [a, b, b, a, a]),
 
     // ---- apps ----
     listApps: () => q(SQL.listApps),
     upsertApp: (a: AppRow) => q(SQL.upsertApp, [checkInt('app id', a.id), checkInt('node id', a.nodeId), JSON.stringify(a.goal)]),
+    insertAppIfMissing: (a: AppRow) => q(SQL.insertAppIfMissing, [checkInt('app id', a.id), checkInt('node id', a.nodeId), JSON.stringify(a.goal)]),
     getAppReference: (appId: number) => q(SQL.getAppReference, [appId]),
     setAppReference: (appId: number, datasetId: number) => q(SQL.setAppReference, [datasetId, appId]),
     /** the app's id, its row locked for the transaction */
@@ -313,3 +323,26 @@ export function statements(d: Dialect) {
 }
 
 export type Statements = ReturnType<typeof statements>;
+
+/**
+ * How a scenario is written into a store (Store.seedScenario): `file` makes the store what the
+ * file says (fogsim run, up --reset, a first start); `store` adds only what the store lacks, so a
+ * restart keeps what the admin changed (its edits stay the truth).
+ */
+export type SeedMode = 'file' | 'store';
+
+/** The statements that seed a scenario, in order, for either store (one transaction). */
+export function seedStatements(S: Statements, s: Scenario, mode: SeedMode): Query[] {
+  const out: Query[] = [];
+  for (const n of s.nodes) {
+    const row = { id: n.id, name: n.name, storage: n.storage, availability: n.availability };
+    out.push(mode === 'file' ? S.upsertNode(row) : S.insertNodeIfMissing(row));
+  }
+  for (const l of s.links) out.push(mode === 'file' ? S.setLink(l.from, l.to, l.latencyMs) : S.insertLinkIfMissing(l.from, l.to, l.latencyMs));
+  for (const a of s.apps) {
+    const row = { id: a.id, nodeId: a.node, goal: a.goal };
+    out.push(mode === 'file' ? S.upsertApp(row) : S.insertAppIfMissing(row));
+  }
+  out.push(S.clearNodeStatus(), S.clearBandwidths());
+  return out;
+}

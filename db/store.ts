@@ -1,5 +1,6 @@
 import type { ActionType, AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, ImpactRow, LinkRow, NewRun, NodeRow, RunRow } from '../model/types.js';
 import type { Scenario } from '../model/scenario.js';
+import type { SeedMode } from './statements.js';
 import type { NewTimelineRow, TimelineRow } from '../model/steps.js';
 
 /** An event as written by the app that acted; the store fills id, active, sums. */
@@ -42,10 +43,11 @@ export interface Store {
   migrate(): Promise<void>;
   close(): Promise<void>;
   /**
-   * Seeds nodes, links, apps (idempotent: existing rows are updated, nothing duplicated), and starts
-   * the network over: every node up, no bandwidth limit. Does not create data set copies.
+   * Seeds nodes, links, apps (idempotent: nothing duplicated; with mode `file`, the default,
+   * existing rows take the file's values, with `store` they are kept as they are), and starts the
+   * network over: every node up, no bandwidth limit. Does not create data set copies.
    */
-  seedScenario(s: Scenario): Promise<void>;
+  seedScenario(s: Scenario, mode?: SeedMode): Promise<void>;
 
   listNodes(): Promise<NodeRow[]>;
   getNode(id: number): Promise<NodeRow | undefined>;

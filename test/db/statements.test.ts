@@ -24,12 +24,15 @@ const CALLS: { [K in keyof Statements]: (s: Statements) => Query | Query[] } = {
   listNodes: (s) => s.listNodes(),
   getNode: (s) => s.getNode(1),
   upsertNode: (s) => s.upsertNode({ id: 1, name: 'n', storage: true, availability: 90 }),
+  insertNodeIfMissing: (s) => s.insertNodeIfMissing({ id: 1, name: 'n', storage: true, availability: 90 }),
   updateNode: (s) => s.updateNode(1, { name: 'm' }),
   listLinks: (s) => s.listLinks(),
   setLink: (s) => s.setLink(1, 2, 10),
+  insertLinkIfMissing: (s) => s.insertLinkIfMissing(1, 2, 10),
   getLatency: (s) => s.getLatency(1, 2),
   listApps: (s) => s.listApps(),
   upsertApp: (s) => s.upsertApp({ id: 1, nodeId: 1, goal: { all: [] } as never }),
+  insertAppIfMissing: (s) => s.insertAppIfMissing({ id: 1, nodeId: 1, goal: { all: [] } as never }),
   getAppReference: (s) => s.getAppReference(1),
   setAppReference: (s) => s.setAppReference(1, 1),
   lockApp: (s) => s.lockApp(1),
@@ -86,7 +89,7 @@ function all(s: Statements): [string, Query][] {
 }
 
 /** the statements whose text depends on the dialect table; every other text is the same in both */
-const DIALECT_SPECIFIC = ['recordMigration', 'upsertNode', 'setLink', 'upsertApp', 'lockApp', 'lockCopy', 'shareCopy', 'lockEventState', 'lockOpenEvent', 'insertFeedback', 'adjustCounter', 'upsertImpact', 'setNodeDown', 'setBandwidth'];
+const DIALECT_SPECIFIC = ['recordMigration', 'upsertNode', 'setLink', 'upsertApp', 'insertNodeIfMissing', 'insertLinkIfMissing', 'insertAppIfMissing', 'lockApp', 'lockCopy', 'shareCopy', 'lockEventState', 'lockOpenEvent', 'insertFeedback', 'adjustCounter', 'upsertImpact', 'setNodeDown', 'setBandwidth'];
 
 describe('db/statements', () => {
   const sqlite = all(statements(SQLITE));

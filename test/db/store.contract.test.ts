@@ -222,6 +222,24 @@ describe.each(factories.map((f) => [f.name, f] as const))('Store contract: %s', 
     expect((await store.getAppReference(1))?.id).toBe(copy.id);
   });
 
+  it("seeding in store mode keeps the store's values and adds only what it lacks", async () => {
+    await store.seedScenario(scenario);
+    await store.updateNode(2, { availability: 61 });
+    await store.setLink(1, 2, 1111);
+    await store.setNodeDown(3, true, 5);
+    const grown = { ...scenario, nodes: [...scenario.nodes, { id: 4, name: 'node4', availability: 70, storage: true }], links: [...scenario.links, ...[1, 2, 3].map((x) => ({ from: x, to: 4, latencyMs: 40 + x }))] };
+    await store.seedScenario(grown, 'store');
+    expect((await store.getNode(2))?.availability).toBe(61);
+    expect(await store.getLatency(2, 1)).toBe(1111);
+    expect((await store.getNode(4))?.availability).toBe(70);
+    expect(await store.getLatency(4, 3)).toBe(43);
+    // the network starts over either way: every node up
+    expect(await store.listDownNodes()).toEqual([]);
+    await store.seedScenario(scenario, 'file');
+    expect((await store.getNode(2))?.availability).toBe(scenario.nodes.find((n) => n.id === 2)!.availability);
+    expect(await store.getLatency(1, 2)).toBe(scenario.links.find((l) => (l.from === 1 && l.to === 2) || (l.from === 2 && l.to === 1))!.latencyMs);
+  });
+
   it('nodes round-trip, patch and report missing ones', async () => {
     await store.upsertNode({ id: 2, name: 'fog-b', storage: false, availability: 80.5 });
     await store.upsertNode({ id: 1, name: 'fog-a', storage: true, availability: 97 });
