@@ -10,7 +10,7 @@
 import mysql from 'mysql2/promise';
 import { UnavailableError, UserError } from '../model/errors.js';
 import type { AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, ImpactRow, LinkRow, NewRun, NodeRow, RunRow } from '../model/types.js';
-import type { Scenario } from '../model/scenario.js';
+import { scenarioLinks, type Scenario } from '../model/scenario.js';
 import type { NewTimelineRow, TimelineRow } from '../model/steps.js';
 import type { EventClosure, EventScope, NewEvent, Page, Store } from './store.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_MYSQL } from './migrations.js';
@@ -172,7 +172,7 @@ export class MySqlStore implements Store {
   async seedScenario(s: Scenario): Promise<void> {
     await this.tx(async (c) => {
       for (const n of s.nodes) await this.run(c, S.upsertNode({ id: n.id, name: n.name, storage: n.storage, availability: n.availability }));
-      for (const l of s.links) await this.run(c, S.setLink(l.from, l.to, l.latencyMs));
+      for (const l of scenarioLinks(s)) await this.run(c, S.setLink(l.from, l.to, l.latencyMs));
       for (const a of s.apps) await this.run(c, S.upsertApp({ id: a.id, nodeId: a.node, goal: a.goal }));
       await this.run(c, S.clearNodeStatus());
       await this.run(c, S.clearBandwidths());

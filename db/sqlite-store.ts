@@ -8,7 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import type { AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, ImpactRow, LinkRow, NewRun, NodeRow, RunRow } from '../model/types.js';
-import type { Scenario } from '../model/scenario.js';
+import { scenarioLinks, type Scenario } from '../model/scenario.js';
 import type { NewTimelineRow, TimelineRow } from '../model/steps.js';
 import type { EventClosure, EventScope, NewEvent, Page, Store } from './store.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_SQLITE } from './migrations.js';
@@ -105,7 +105,7 @@ export class SqliteStore implements Store {
   async seedScenario(s: Scenario): Promise<void> {
     this.write(() => {
       for (const n of s.nodes) this.run(S.upsertNode({ id: n.id, name: n.name, storage: n.storage, availability: n.availability }));
-      for (const l of s.links) this.run(S.setLink(l.from, l.to, l.latencyMs));
+      for (const l of scenarioLinks(s)) this.run(S.setLink(l.from, l.to, l.latencyMs));
       for (const a of s.apps) this.run(S.upsertApp({ id: a.id, nodeId: a.node, goal: a.goal }));
       this.run(S.clearNodeStatus());
       this.run(S.clearBandwidths());
