@@ -17,6 +17,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   kafka: async () => (await import('./kafka.bench.js')).benchKafka(),
   story: async () => (await import('./story.bench.js')).benchStory(),
   sim: async () => (await import('./sim.bench.js')).benchSim(),
+  generators: async () => (await import('./generators.bench.js')).benchGenerators(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -316,7 +316,8 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
   if (raw && typeof raw === 'object' && 'topology' in raw) raw = { ...raw, topology: normalizeTopology((raw as { topology: unknown }).topology) };
   const result = scenarioSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
-    for (const issue of result.error.issues) errors.push(describeIssue(issue));
+    // a union (apps: a list or a generator) may describe several problems of the branch that fits
+    for (const issue of result.error.issues) errors.push(...describeIssue(issue).split('\n'));
     // goals are checked even when other fields fail, so one pass shows every problem
     const rawApps = raw && typeof raw === 'object' ? (raw as { apps?: unknown }).apps : undefined;
     if (Array.isArray(rawApps)) {
@@ -463,6 +464,8 @@ const linkIndex = new WeakMap<Scenario['links'], Map<string, number>>();
  */
 export function linkLatency(s: Pick<Scenario, 'links' | 'topology'>, a: number, b: number): number {
   if (a === b) return 0;
+  // a generated topology has no explicit link: skip building the pair's key
+  if (s.topology && s.links.length === 0) return modelLatency(s.topology.latency, s.links, a, b);
   let idx = linkIndex.get(s.links);
   if (!idx) {
     idx = new Map();

@@ -96,6 +96,12 @@ describe('tiered topology', () => {
     expect(wide.nodes.some((n) => n.availability === 100)).toBe(true);
   });
 
+  it('dataset.node given is kept; a node without storage is refused', () => {
+    expect(parseScenario({ ...tiered(), dataset: { node: 5 } }).dataset.node).toBe(5);
+    expect(problems(() => parseScenario({ ...tiered(), dataset: { node: 20 } }))).toEqual(['dataset.node: node 20 has storage: false and cannot host the data set']);
+    expect(problems(() => parseScenario({ ...tiered(), dataset: { node: 41 } }))[0]).toMatch(/^dataset\.node: node 41 does not exist; known nodes: 1, 2, .*\(40 in all\)$/);
+  });
+
   it('storage fraction: exactly that share of nodes, rounded', () => {
     const s = parseScenario(tiered({ storage: 0.25, tiers: [{ name: 'a', withinMs: 5 }] }));
     expect(s.nodes.filter((n) => n.storage)).toHaveLength(10);
