@@ -327,6 +327,9 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
     } else if (rawApps && typeof rawApps === 'object' && Array.isArray((rawApps as { goals?: unknown }).goals)) {
       (rawApps as { goals: unknown[] }).goals.forEach((g, i) => parseGoal(g, `apps.goals[${i}]`, errors));
     }
+    // dataset.node is optional in the schema (a topology picks one) but not beside hand-written nodes
+    const r = raw as { topology?: unknown; dataset?: { node?: unknown } } | null;
+    if (r && typeof r === 'object' && r.topology === undefined && (r.dataset === undefined || (typeof r.dataset === 'object' && r.dataset?.node === undefined))) errors.push('dataset.node: required; expected number');
     throw scenarioError(errors, source);
   }
   const s = result.data;
@@ -392,7 +395,7 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
     if (!generated) errors.push('dataset.node: required; expected number');
   } else if (!known.has(datasetNode)) errors.push(`dataset.node: node ${datasetNode} does not exist; known nodes: ${knownList}`);
   else if (!nodes.find((n) => n.id === datasetNode)!.storage) errors.push(`dataset.node: node ${datasetNode} has storage: false and cannot host the data set`);
-  if (!nodes.some((n) => n.storage) && (s.decision.epsilon > 0 || generated)) errors.push(`${generated ? 'topology.storage' : 'nodes'}: at least one node needs storage`);
+  if (!nodes.some((n) => n.storage) && (s.decision.epsilon > 0 || generated)) errors.push(generated ? 'topology.storage: at least one node needs storage; raise topology.storage (or a tier\'s storage)' : 'nodes: at least one node needs storage: true');
 
   // the timeline and its trace, each step against the nodes and apps that exist at its time
   const steps: RawTimedStep[] = s.timeline.map((t, i) => ({ at: t.at, do: t.do, origin: `timeline[${i}]` }));
