@@ -18,6 +18,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   story: async () => (await import('./story.bench.js')).benchStory(),
   sim: async () => (await import('./sim.bench.js')).benchSim(),
   load: async () => (await import('./scenario-load.bench.js')).benchScenarioLoad(),
+  generators: async () => (await import('./generators.bench.js')).benchGenerators(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { loadScenario, type Scenario } from '../model/scenario.js';
+import { assertEmulable, loadScenario, type Scenario } from '../model/scenario.js';
 import { NotFoundError, UserError } from '../model/errors.js';
 import { readInfraConfig, type InfraConfig } from '../util/config.js';
 import { startInfra, type Infra } from '../infra/infra.js';
@@ -97,6 +97,8 @@ const FIRST_ARRIVAL_LEAD_MS = 2_000;
 export async function startSession(o: SessionOptions): Promise<Session> {
   const scenarioFile = resolve(o.scenarioFile);
   const fromFile = loadScenario(o.scenarioFile);
+  // ids past the port-safe bound: refused before any server starts
+  assertEmulable(fromFile);
   // --seed: the same scenario on another seed; the nodes get it through FOGSIM_SEED
   const scenario = o.seed === undefined ? fromFile : { ...fromFile, seed: o.seed };
   // --strategy: a path is the user's, relative to where they typed it; every app's strategy loads
@@ -303,6 +305,8 @@ async function currentTopology(store: Infra['store'], scenario: Scenario): Promi
     ...scenario,
     nodes: nodes.map((n) => ({ id: n.id, name: n.name, availability: n.availability, storage: n.storage })),
     links: links.filter((l) => l.from < l.to).map((l) => ({ from: l.from, to: l.to, latencyMs: l.latencyMs })),
+    // the store holds every pair: the topology's model is not needed (nor right for an added node)
+    topology: undefined,
     apps: apps.map((a) => ({ id: a.id, node: a.nodeId, goal: a.goal })),
   };
 }

@@ -19,7 +19,7 @@
  */
 import type { AppRow, FeedbackRow, ImpactRow, NewRun, NodeRow } from '../model/types.js';
 import type { NewTimelineRow } from '../model/steps.js';
-import type { Scenario } from '../model/scenario.js';
+import { scenarioLinks, type Scenario } from '../model/scenario.js';
 import { checkBandwidth, checkDelta, checkInt, checkLink, pageBounds } from './rows.js';
 import type { EventScope, NewEvent, Page } from './store.js';
 
@@ -338,7 +338,7 @@ export function seedStatements(S: Statements, s: Scenario, mode: SeedMode): Quer
     const row = { id: n.id, name: n.name, storage: n.storage, availability: n.availability };
     out.push(mode === 'file' ? S.upsertNode(row) : S.insertNodeIfMissing(row));
   }
-  for (const l of s.links) out.push(mode === 'file' ? S.setLink(l.from, l.to, l.latencyMs) : S.insertLinkIfMissing(l.from, l.to, l.latencyMs));
+  for (const l of scenarioLinks(s)) out.push(mode === 'file' ? S.setLink(l.from, l.to, l.latencyMs) : S.insertLinkIfMissing(l.from, l.to, l.latencyMs));
   for (const a of s.apps) {
     const row = { id: a.id, nodeId: a.node, goal: a.goal };
     out.push(mode === 'file' ? S.upsertApp(row) : S.insertAppIfMissing(row));

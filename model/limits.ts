@@ -9,10 +9,18 @@ import { z } from 'zod';
 /** Node and app ids are integers 1..MAX_NODE_ID (a proxy port may be derived from an app id). */
 export const MAX_NODE_ID = 9999;
 
+/**
+ * Ids in a scenario file may go higher: a generated topology of 10,000 nodes needs ids past
+ * MAX_NODE_ID. Such a scenario runs in virtual time only; emulation refuses it before starting
+ * anything (assertEmulable in model/scenario.ts), since its ports derive from ids.
+ */
+export const MAX_SCENARIO_ID = 1_000_000;
+
 /** Link latency in ms: 0..MAX_LATENCY_MS (10 minutes; a run pays it on every request). */
 export const MAX_LATENCY_MS = 600_000;
 
 export const NODE_ID_RANGE = `an integer from 1 to ${MAX_NODE_ID}`;
+export const SCENARIO_ID_RANGE = `an integer from 1 to ${MAX_SCENARIO_ID}`;
 export const LATENCY_RANGE = `a number of ms from 0 to ${MAX_LATENCY_MS} (10 minutes)`;
 
 /** How a bad input reads in a message: `1e400` is Infinity, not `null` as JSON.stringify has it. */
@@ -57,3 +65,10 @@ export const latencyMsSchema = z
   .min(0)
   .refine((n) => n <= MAX_LATENCY_MS, { error: (iss) => `must be at most ${MAX_LATENCY_MS} ms (10 minutes), got ${showValue(iss.input)}` })
   .meta({ maximum: MAX_LATENCY_MS });
+
+/** A node or app id in a scenario file (emulation narrows it to MAX_NODE_ID). */
+export const scenarioIdSchema = z
+  .number()
+  .int()
+  .refine((n) => n >= 1 && n <= MAX_SCENARIO_ID, { error: (iss) => `must be ${SCENARIO_ID_RANGE}, got ${showValue(iss.input)}` })
+  .meta({ minimum: 1, maximum: MAX_SCENARIO_ID });

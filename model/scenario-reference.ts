@@ -56,10 +56,12 @@ function rows(s: JsonSchema, path: string, out: string[]): void {
     const dflt = p.default === undefined ? (required.has(name) && !isSection(p) ? 'required' : '') : `\`${JSON.stringify(p.default)}\``;
     out.push(`| \`${here}\` | ${typeOf(p)} | ${range(p)} | ${dflt} | ${(p.description ?? '').replace(/\|/g, '\\|')} |`);
     rows(p, here, out);
-    // a union by kind (a timeline step): each kind's fields under `path(kind: K)`
-    for (const variant of p.oneOf ?? []) {
-      const k = variant.properties?.kind?.const;
-      if (k !== undefined) rows(variant, `${here}(kind: ${String(k)})`, out);
+    // a union by kind (a timeline step) or generator (topology): each one's fields under `path(kind: K)`
+    for (const variant of [...(p.oneOf ?? []), ...(p.anyOf ?? [])]) {
+      const by = (['kind', 'generator'] as const).find((f) => variant.properties?.[f]?.const !== undefined);
+      if (by) rows(variant, `${here}(${by}: ${String(variant.properties![by]!.const)})`, out);
+      // a list or a generator (apps): the fields of both
+      else if (p.anyOf && (variant.properties || variant.items?.properties)) rows(variant, here, out);
     }
   }
 }

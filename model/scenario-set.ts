@@ -135,6 +135,8 @@ export function absolutePaths(raw: Record<string, unknown>, file: string): Recor
   if ('strategy' in out) out.strategy = abs(out.strategy, isStrategyPath);
   if ('trace' in out) out.trace = abs(out.trace, () => true);
   if (out.dataset && typeof out.dataset === 'object' && 'file' in out.dataset) (out.dataset as Record<string, unknown>).file = abs((out.dataset as Record<string, unknown>).file, () => true);
+  const topo = out.topology;
+  if (topo && typeof topo === 'object' && !Array.isArray(topo)) for (const k of ['file', 'nodesFile']) if (k in topo) (topo as Record<string, unknown>)[k] = abs((topo as Record<string, unknown>)[k], () => true);
   if (Array.isArray(out.apps)) for (const a of out.apps) if (a && typeof a === 'object' && 'strategy' in a) (a as Record<string, unknown>).strategy = abs((a as Record<string, unknown>).strategy, isStrategyPath);
   return out;
 }

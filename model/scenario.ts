@@ -3,11 +3,14 @@ import { z } from 'zod';
 import { METRICS, type Metric } from './metrics.js';
 import { UserError } from './errors.js';
 import { readYaml, YamlError } from './yaml.js';
-import { latencyMsSchema, nodeIdSchema, showValue } from './limits.js';
+import { latencyMsSchema, MAX_NODE_ID, scenarioIdSchema, showValue } from './limits.js';
 import type { Goal } from './types.js';
 import { dynamicsSchema, timedStepSchema, type TimedStep } from './steps.js';
 import { checkDynamics, checkTimeline, fromScenario, readTrace, type RawTimedStep } from './timeline.js';
 import { BUILTIN_STRATEGY_NAMES, checkStrategySpec, DEFAULT_STRATEGY, strategyBaseDir } from '../decision/strategies/spec.js';
+import { appGeneratorSchema, generateApps } from './generators/apps.js';
+import { buildTopology, modelLatency, normalizeTopology, topologySchema, type ScenarioTopology } from './generators/topology.js';
+import type { GeneratedTopology } from './generators/types.js';
 
 /*
  * The scenario model: one YAML file describes nodes, links, apps and goals, the data set,
@@ -27,7 +30,7 @@ const metricSet = (def: Record<Metric, number>) =>
 // Every field carries its description: docs/scenario.md is generated from these (npm run docs).
 const nodeSchema = z
   .object({
-    id: nodeIdSchema.describe('node id'),
+    id: scenarioIdSchema.describe('node id'),
     name: z.string().min(1).optional().describe('display name (default node<id>)'),
     availability: z.number().min(0).max(100).describe('availability of the node, percent'),
     storage: z.boolean().default(true).describe('whether the node may host a copy of the data set'),
@@ -35,7 +38,7 @@ const nodeSchema = z
   .strict();
 
 const linkSchema = z
-  .object({ from: nodeIdSchema.describe('one end'), to: nodeIdSchema.describe('the other end'), latencyMs: latencyMsSchema.describe('mean latency between the two, ms (both ways)') })
+  .object({ from: scenarioIdSchema.describe('one end'), to: scenarioIdSchema.describe('the other end'), latencyMs: latencyMsSchema.describe('mean latency between the two, ms (both ways)') })
   .strict();
 
 /** A partial rho set: an app overrides only the metrics it names (the original kept one per app). */
@@ -43,8 +46,8 @@ const rhoOverrides = z.object(Object.fromEntries(METRICS.map((m) => [m, z.number
 
 const appSchema = z
   .object({
-    id: nodeIdSchema.describe('app id'),
-    node: nodeIdSchema.describe('the node the app runs on'),
+    id: scenarioIdSchema.describe('app id'),
+    node: scenarioIdSchema.describe('the node the app runs on'),
     goal: z.unknown().describe('the QoS goal: {metric, min} or {metric, max}, or {all: [...]} / {any: [...]} of goals'),
     rho: rhoOverrides.optional().describe("this app's normalisation constants, over decision.rho, metric by metric"),
     strategy: z.string().min(1).optional().describe("this app's strategy, over the scenario's strategy"),
@@ -56,10 +59,13 @@ const datasetSchema = z
     records: int(1).default(20_000).describe('records of the generated data set (ignored when file is given)'),
     seed: z.number().int().default(1).describe('seed of the generated data set'),
     file: z.string().min(1).optional().describe('an existing JSON data set (plain or .gz) to load instead of generating one, relative to this file'),
-    node: nodeIdSchema.describe('node whose bucket holds the first copy'),
+    node: scenarioIdSchema
+      .optional()
+      .describe('node whose bucket holds the first copy (required with nodes; with a topology the default is a storage node of the first tier, the one nearest the centre, or the first)'),
     objectKey: z.string().min(1).default('bloodtests.json').describe('object key of the data set in the buckets'),
   })
-  .strict();
+  .strict()
+  .prefault({});
 
 const timingSchema = z
   .object({
@@ -135,11 +141,14 @@ export const scenarioSchema = z
       .min(1)
       .default(DEFAULT_STRATEGY)
       .describe(`how apps choose an action (docs/strategies.md): ${BUILTIN_STRATEGY_NAMES.join(', ')}, or a path to a .js/.mjs module relative to this file (./my-strategy.js); apps[].strategy overrides it, fogsim run/up --strategy overrides both`),
-    nodes: z.array(nodeSchema).min(1).describe('the fog nodes'),
-    links: z.array(linkSchema).default([]).describe('latency between every two nodes'),
+    nodes: z.array(nodeSchema).min(1).optional().describe('the fog nodes (or topology)'),
+    links: z.array(linkSchema).default([]).describe('latency between every two nodes (with nodes)'),
+    topology: topologySchema
+      .optional()
+      .describe('instead of nodes and links: a generated (generator: tiered, random-geometric) or imported ({file: net.csv or net.graphml}) network; a pair has the latency of its model'),
     dataset: datasetSchema.describe('the data set the apps read'),
     job: jobSchema.describe('how the analytic job reads the data'),
-    apps: z.array(appSchema).min(1).describe('one app per entry, with its goal'),
+    apps: z.union([z.array(appSchema).min(1), appGeneratorSchema]).describe('one app per entry, with its goal; or {generator, count, goals} to generate them'),
     timing: timingSchema.describe('arrivals, feedback window, repairs'),
     decision: decisionSchema.describe('every parameter of the decision system'),
     training: trainingSchema.describe('offline training'),
@@ -180,9 +189,12 @@ export function rhoFor(s: Pick<Scenario, 'decision' | 'apps'>, appId: number): R
   return out;
 }
 
-export interface Scenario extends Omit<Parsed, 'nodes' | 'apps' | 'timeline'> {
+export interface Scenario extends Omit<Parsed, 'nodes' | 'apps' | 'timeline' | 'topology' | 'dataset'> {
   nodes: ScenarioNode[];
   apps: ScenarioApp[];
+  dataset: Omit<Parsed['dataset'], 'node'> & { node: number };
+  /** a generated or imported network: the latency of a pair without a link in `links` (linkLatency) */
+  topology?: ScenarioTopology;
   /** the steps of `timeline` and of the `trace` file, checked, in time order (model/timeline.ts; the dynamics are drawn per run: expandTimeline) */
   timeline: TimedStep[];
   /** the file it came from, when it came from one */
@@ -208,6 +220,14 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
         const given = (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator as string];
         const expected = `expected one of ${issue.options.join(', ')}`;
         return given === undefined ? `${path}: required; ${expected}` : `${path}: unknown ${String(issue.discriminator)} ${showValue(given)}; ${expected}`;
+      }
+      // a list or a generator (apps): the problems of the branch of the input's shape, else both shapes
+      if ('errors' in issue && Array.isArray(issue.errors)) {
+        const wrongShape = (branch: z.core.$ZodIssue[]) => branch.length === 1 && branch[0]!.code === 'invalid_type' && branch[0]!.path.length === 0;
+        const fitting = issue.errors.filter((b) => !wrongShape(b));
+        if (fitting.length === 1) return fitting[0]!.map((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] })).join('\n');
+        const shapes = issue.errors.flatMap((b) => (wrongShape(b) ? [String((b[0] as { expected?: string }).expected)] : []));
+        if (shapes.length === issue.errors.length) return `${path}: expected ${shapes.join(' or ')}, got ${showValue(issue.input)}`;
       }
       return `${path}: ${issue.message}`;
     case 'invalid_type':
@@ -297,72 +317,105 @@ function duplicates(ids: number[]): number[] {
  */
 export function parseScenario(raw: unknown, source?: string): Scenario {
   const errors: string[] = [];
+  if (raw && typeof raw === 'object' && 'topology' in raw) raw = { ...raw, topology: normalizeTopology((raw as { topology: unknown }).topology) };
   const result = scenarioSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
-    for (const issue of result.error.issues) errors.push(describeIssue(issue));
+    // a union (apps: a list or a generator) may describe several problems of the branch that fits
+    for (const issue of result.error.issues) errors.push(...describeIssue(issue).split('\n'));
     // goals are checked even when other fields fail, so one pass shows every problem
-    if (raw && typeof raw === 'object' && Array.isArray((raw as { apps?: unknown }).apps)) {
-      (raw as { apps: unknown[] }).apps.forEach((a, i) => {
+    const rawApps = raw && typeof raw === 'object' ? (raw as { apps?: unknown }).apps : undefined;
+    if (Array.isArray(rawApps)) {
+      rawApps.forEach((a, i) => {
         if (a && typeof a === 'object' && 'goal' in a) parseGoal((a as { goal: unknown }).goal, `apps[${i}].goal`, errors);
       });
+    } else if (rawApps && typeof rawApps === 'object' && Array.isArray((rawApps as { goals?: unknown }).goals)) {
+      (rawApps as { goals: unknown[] }).goals.forEach((g, i) => parseGoal(g, `apps.goals[${i}]`, errors));
     }
+    // dataset.node is optional in the schema (a topology picks one) but not beside hand-written nodes
+    const r = raw as { topology?: unknown; dataset?: { node?: unknown } } | null;
+    if (r && typeof r === 'object' && r.topology === undefined && (r.dataset === undefined || (typeof r.dataset === 'object' && r.dataset?.node === undefined))) errors.push('dataset.node: required; expected number');
     throw scenarioError(errors, source);
   }
   const s = result.data;
-  const nodeIds = s.nodes.map((n) => n.id);
-  const known = new Set(nodeIds);
-  for (const d of duplicates(nodeIds)) errors.push(`nodes: duplicate node id ${d}; every node needs its own id`);
-  for (const d of duplicates(s.apps.map((a) => a.id))) errors.push(`apps: duplicate app id ${d}; every app needs its own id`);
+  // a strategy path, an imported network are relative to the scenario file
+  const baseDir = strategyBaseDir({ source });
 
-  const pairs = new Map<string, number>();
-  s.links.forEach((l, i) => {
-    if (!known.has(l.from)) errors.push(`links[${i}].from: node ${l.from} does not exist; known nodes: ${nodeIds.join(', ')}`);
-    if (!known.has(l.to)) errors.push(`links[${i}].to: node ${l.to} does not exist; known nodes: ${nodeIds.join(', ')}`);
-    if (l.from === l.to) errors.push(`links[${i}]: a link joins two different nodes (latency to itself is 0)`);
-    const key = `${l.from}-${l.to}`;
-    if (pairs.has(key)) errors.push(`links[${i}]: duplicate link ${l.from} -> ${l.to} (also links[${pairs.get(key)}])`);
-    pairs.set(key, i);
-  });
-  for (const a of nodeIds) {
-    for (const b of nodeIds) {
-      if (a < b && !pairs.has(`${a}-${b}`) && !pairs.has(`${b}-${a}`)) {
-        errors.push(`links: no latency between nodes ${a} and ${b}; add {from: ${a}, to: ${b}, latencyMs: ...}`);
+  // the nodes: written out (nodes + links) or a topology, not both
+  let generated: GeneratedTopology | undefined;
+  const given = raw as Record<string, unknown>;
+  if (s.topology) {
+    if (s.nodes || 'links' in given) errors.push(`topology: give either nodes + links or topology, not both; remove ${s.nodes && 'links' in given ? 'nodes and links' : s.nodes ? 'nodes' : 'links'} or topology`);
+    else generated = buildTopology(s.topology, s.seed, baseDir, errors);
+  } else if (!s.nodes) errors.push('nodes: required; give the nodes (with links between every two) or a topology (generator: tiered, random-geometric, or file: ...)');
+  if (errors.length) throw scenarioError(errors, source);
+  const nodes = generated?.nodes ?? s.nodes!;
+  const links = generated?.links ?? s.links;
+  const nodeIds = nodes.map((n) => n.id);
+  const known = new Set(nodeIds);
+  const knownList = listIds(nodeIds);
+  if (!generated) {
+    for (const d of duplicates(nodeIds)) errors.push(`nodes: duplicate node id ${d}; every node needs its own id`);
+    const pairs = new Map<string, number>();
+    links.forEach((l, i) => {
+      if (!known.has(l.from)) errors.push(`links[${i}].from: node ${l.from} does not exist; known nodes: ${knownList}`);
+      if (!known.has(l.to)) errors.push(`links[${i}].to: node ${l.to} does not exist; known nodes: ${knownList}`);
+      if (l.from === l.to) errors.push(`links[${i}]: a link joins two different nodes (latency to itself is 0)`);
+      const key = `${l.from}-${l.to}`;
+      if (pairs.has(key)) errors.push(`links[${i}]: duplicate link ${l.from} -> ${l.to} (also links[${pairs.get(key)}])`);
+      pairs.set(key, i);
+    });
+    // O(nodes^2): only for a hand-written scenario (a generated one has a latency for every pair)
+    for (const a of nodeIds) {
+      for (const b of nodeIds) {
+        if (a < b && !pairs.has(`${a}-${b}`) && !pairs.has(`${b}-${a}`)) {
+          errors.push(`links: no latency between nodes ${a} and ${b}; add {from: ${a}, to: ${b}, latencyMs: ...}`);
+        }
       }
     }
   }
 
   const apps: ScenarioApp[] = [];
-  s.apps.forEach((a, i) => {
-    if (!known.has(a.node)) errors.push(`apps[${i}].node: node ${a.node} does not exist; known nodes: ${nodeIds.join(', ')}`);
-    const goal = parseGoal(a.goal, `apps[${i}].goal`, errors);
-    if (goal) apps.push({ id: a.id, node: a.node, goal, ...(a.rho ? { rho: a.rho } : {}), ...(a.strategy !== undefined ? { strategy: a.strategy } : {}) });
-  });
-
-  // a strategy path is relative to the scenario file
-  const baseDir = strategyBaseDir({ source });
+  if (Array.isArray(s.apps)) {
+    for (const d of duplicates(s.apps.map((a) => a.id))) errors.push(`apps: duplicate app id ${d}; every app needs its own id`);
+    s.apps.forEach((a, i) => {
+      if (!known.has(a.node)) errors.push(`apps[${i}].node: node ${a.node} does not exist; known nodes: ${knownList}`);
+      const goal = parseGoal(a.goal, `apps[${i}].goal`, errors);
+      if (goal) apps.push({ id: a.id, node: a.node, goal, ...(a.rho ? { rho: a.rho } : {}), ...(a.strategy !== undefined ? { strategy: a.strategy } : {}) });
+    });
+  } else {
+    const spec = s.apps;
+    const goals = spec.goals.map((g, i) => parseGoal(g, `apps.goals[${i}]`, errors));
+    if (goals.every((g) => g !== undefined)) apps.push(...(generateApps(spec, goals as Goal[], spec.seed ?? s.seed, nodeIds, generated?.topology.tiers, errors) ?? []));
+  }
   const badStrategy = (spec: string, path: string) => {
     const problem = checkStrategySpec(spec, baseDir);
     if (problem) errors.push(`${path}: ${problem}`);
   };
   badStrategy(s.strategy, 'strategy');
-  s.apps.forEach((a, i) => a.strategy !== undefined && badStrategy(a.strategy, `apps[${i}].strategy`));
+  if (Array.isArray(s.apps)) s.apps.forEach((a, i) => a.strategy !== undefined && badStrategy(a.strategy, `apps[${i}].strategy`));
 
   const datasetFile = s.dataset.file === undefined ? undefined : checkDatasetFile(fromScenario(source, s.dataset.file), errors);
-  if (!known.has(s.dataset.node)) errors.push(`dataset.node: node ${s.dataset.node} does not exist; known nodes: ${nodeIds.join(', ')}`);
-  else if (!s.nodes.find((n) => n.id === s.dataset.node)!.storage) errors.push(`dataset.node: node ${s.dataset.node} has storage: false and cannot host the data set`);
-  if (s.decision.epsilon > 0 && s.nodes.filter((n) => n.storage).length === 0) errors.push('nodes: at least one node needs storage: true');
+  const datasetNode = s.dataset.node ?? generated?.datasetNode;
+  if (datasetNode === undefined) {
+    if (!generated) errors.push('dataset.node: required; expected number');
+  } else if (!known.has(datasetNode)) errors.push(`dataset.node: node ${datasetNode} does not exist; known nodes: ${knownList}`);
+  else if (!nodes.find((n) => n.id === datasetNode)!.storage) errors.push(`dataset.node: node ${datasetNode} has storage: false and cannot host the data set`);
+  if (!nodes.some((n) => n.storage) && (s.decision.epsilon > 0 || generated)) errors.push(generated ? 'topology.storage: at least one node needs storage; raise topology.storage (or a tier\'s storage)' : 'nodes: at least one node needs storage: true');
 
   // the timeline and its trace, each step against the nodes and apps that exist at its time
   const steps: RawTimedStep[] = s.timeline.map((t, i) => ({ at: t.at, do: t.do, origin: `timeline[${i}]` }));
   if (s.trace !== undefined) steps.push(...readTrace(s.trace, source, errors));
-  const timeline = checkTimeline(steps, { nodes: known, apps: new Set(s.apps.map((a) => a.id)) }, errors);
-  checkDynamics(s, errors);
+  const timeline = checkTimeline(steps, { nodes: known, apps: new Set(apps.map((a) => a.id)) }, errors);
+  checkDynamics({ dynamics: s.dynamics, links, nodes, topology: generated?.topology }, errors);
 
   if (errors.length) throw scenarioError(errors, source);
+  const { topology: _spec, ...rest } = s;
   return {
-    ...s,
-    dataset: datasetFile === undefined ? s.dataset : { ...s.dataset, file: datasetFile },
-    nodes: s.nodes.map((n) => ({ ...n, name: n.name ?? `node${n.id}` })),
+    ...rest,
+    nodes: generated ? generated.nodes : s.nodes!.map((n) => ({ ...n, name: n.name ?? `node${n.id}` })),
+    links,
+    ...(generated ? { topology: generated.topology } : {}),
+    dataset: { ...s.dataset, node: datasetNode!, ...(datasetFile === undefined ? {} : { file: datasetFile }) },
     apps,
     timeline,
     source,
@@ -397,6 +450,11 @@ function checkDatasetFile(file: string, errors: string[]): string {
   const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
   if (!gzip && !text.startsWith('[')) errors.push(`dataset.file: ${file} is not a JSON data set (it starts with ${JSON.stringify(text.slice(0, 16))}, not "[" or the gzip magic); ${hint}`);
   return file;
+}
+
+/** Ids for a message: all of a few, the first ones of many (a generated topology has thousands). */
+function listIds(ids: readonly number[]): string {
+  return ids.length <= 20 ? ids.join(', ') : `${ids.slice(0, 20).join(', ')}, ... (${ids.length} in all)`;
 }
 
 function scenarioError(errors: string[], source?: string): UserError {
@@ -440,9 +498,14 @@ export function loadScenario(file: string): Scenario {
 // One index per links array: a find per call was O(links), 499,500 links at 1,000 nodes (issue 16)
 const linkIndex = new WeakMap<Scenario['links'], Map<string, number>>();
 
-/** Symmetric latency lookup; 0 to itself. */
-export function linkLatency(s: Pick<Scenario, 'links'>, a: number, b: number): number {
+/**
+ * Symmetric latency lookup; 0 to itself. An explicit link wins; a pair without one has the
+ * latency of the scenario's topology model (generated or imported, model/generators/).
+ */
+export function linkLatency(s: Pick<Scenario, 'links' | 'topology'>, a: number, b: number): number {
   if (a === b) return 0;
+  // a generated topology has no explicit link: skip building the pair's key
+  if (s.topology && s.links.length === 0) return modelLatency(s.topology.latency, s.links, a, b);
   let idx = linkIndex.get(s.links);
   if (!idx) {
     idx = new Map();
@@ -453,9 +516,56 @@ export function linkLatency(s: Pick<Scenario, 'links'>, a: number, b: number): n
     }
     linkIndex.set(s.links, idx);
   }
-  return idx.get(a < b ? `${a}-${b}` : `${b}-${a}`) ?? 0;
+  const explicit = idx.get(a < b ? `${a}-${b}` : `${b}-${a}`);
+  if (explicit !== undefined) return explicit;
+  return s.topology ? modelLatency(s.topology.latency, s.links, a, b) : 0;
+}
+
+/**
+ * Every link as a list, one per unordered pair: the explicit links, or for a topology every pair
+ * of nodes with its model latency. O(nodes^2) for a topology: only for what needs the whole
+ * matrix (the stores of an emulation, which refuses more than MAX_NODE_ID ids: assertEmulable).
+ */
+export function scenarioLinks(s: Pick<Scenario, 'links' | 'topology' | 'nodes'>): { from: number; to: number; latencyMs: number }[] {
+  if (!s.topology) return s.links;
+  const out: { from: number; to: number; latencyMs: number }[] = [];
+  const ids = s.nodes.map((n) => n.id).sort((x, y) => x - y);
+  for (let i = 0; i < ids.length; i++) for (let j = i + 1; j < ids.length; j++) out.push({ from: ids[i]!, to: ids[j]!, latencyMs: linkLatency(s, ids[i]!, ids[j]!) });
+  return out;
+}
+
+/** How big a scenario is: links counted (a topology's are implicit, one per pair), tiers of a tiered one. */
+export function scenarioSizes(s: Pick<Scenario, 'links' | 'topology' | 'nodes' | 'apps'>): { nodes: number; links: number; explicitLinks: number; apps: number; tiers?: { name: string; count: number }[] } {
+  const n = s.nodes.length;
+  return {
+    nodes: n,
+    links: s.topology ? (n * (n - 1)) / 2 : s.links.length,
+    explicitLinks: s.links.length,
+    apps: s.apps.length,
+    ...(s.topology?.tiers ? { tiers: s.topology.tiers.map((t) => ({ name: t.name, count: t.count })) } : {}),
+  };
 }
 
 export function summarizeScenario(s: Scenario): string {
-  return `${s.name}: ${s.nodes.length} nodes, ${s.links.length} links, ${s.apps.length} apps, data set on node ${s.dataset.node}, T=${s.timing.feedbackWindowMs} ms, seed ${s.seed}`;
+  const z = scenarioSizes(s);
+  const links = s.topology ? `${z.links} links (${z.explicitLinks ? `${z.explicitLinks} from the file, the rest by shortest path` : 'implicit, one per pair'})` : `${z.links} links`;
+  const tiers = z.tiers ? ` (tiers: ${z.tiers.map((t) => `${t.name} ${t.count}`).join(', ')})` : '';
+  const topology = s.topology ? `, ${s.topology.generator === 'file' ? `imported from ${s.topology.file}` : `generated ${s.topology.generator}`}` : '';
+  return `${s.name}: ${z.nodes} nodes${tiers}, ${links}, ${z.apps} apps${topology}, data set on node ${s.dataset.node}, T=${s.timing.feedbackWindowMs} ms, seed ${s.seed}`;
+}
+
+/**
+ * Emulation derives ports from ids (FOGSIM_PROXY_BASE_PORT + app id, nodes/deps.ts) and gives every
+ * pair a link row: a scenario with an id past MAX_NODE_ID runs in virtual time only. Throws before
+ * anything starts.
+ */
+export function assertEmulable(s: Pick<Scenario, 'nodes' | 'apps' | 'source' | 'name'>): void {
+  const node = s.nodes.find((n) => n.id > MAX_NODE_ID);
+  const app = s.apps.find((a) => a.id > MAX_NODE_ID);
+  if (!node && !app) return;
+  const what = node ? `node id ${node.id}` : `app id ${app!.id}`;
+  const file = s.source ?? `<${s.name}>`;
+  throw new UserError(
+    `scenario ${file}: ${what} is above ${MAX_NODE_ID}, the largest id emulation can run (its ports derive from ids); run it in virtual time: fogsim simulate --scenario ${file}`,
+  );
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UserError } from './errors.js';
 import { latencyProblem, MAX_LATENCY_MS, showValue } from './limits.js';
-import { describeIssue, parseGoal, type Scenario } from './scenario.js';
+import { describeIssue, linkLatency, parseGoal, type Scenario } from './scenario.js';
 import { timedStepSchema, type RawStep, type Step, type TimedStep } from './steps.js';
 import type { Goal } from './types.js';
 import { appSeed, createRng } from '../util/rng.js';
@@ -261,7 +261,7 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
  * its own generator and each node fails on its own, so adding a link or a node to the lists
  * changes nothing of the others' draws.
  */
-export function expandDynamics(s: Pick<Scenario, 'dynamics' | 'seed' | 'links' | 'nodes'>, horizonS: number): TimedStep[] {
+export function expandDynamics(s: Pick<Scenario, 'dynamics' | 'seed' | 'links' | 'nodes' | 'topology'>, horizonS: number): TimedStep[] {
   const d = s.dynamics;
   if (!d) return [];
   const horizon = Math.min(horizonS, d.horizonS);
@@ -269,10 +269,11 @@ export function expandDynamics(s: Pick<Scenario, 'dynamics' | 'seed' | 'links' |
   const out: TimedStep[] = [];
   if (d.latencyWalk) {
     const w = d.latencyWalk;
+    // a topology's pairs are implicit: its walk lists its links (checkDynamics)
     const links = w.links ?? s.links.map((l) => ({ from: l.from, to: l.to }));
     links.forEach((l, i) => {
       const rng = createRng(appSeed(seed ^ 0x77616c6b, i + 1));
-      const start = s.links.find((x) => (x.from === l.from && x.to === l.to) || (x.from === l.to && x.to === l.from))?.latencyMs ?? 0;
+      const start = linkLatency(s, l.from, l.to);
       let v = start;
       for (let k = 1; k * w.stepS < horizon; k++) {
         v = Math.min(MAX_LATENCY_MS, Math.max(0, v + rng.normal(0, w.sdMs)));
@@ -300,14 +301,18 @@ export function expandDynamics(s: Pick<Scenario, 'dynamics' | 'seed' | 'links' |
 }
 
 /** Checks the dynamics' lists against the scenario's nodes and links. */
-export function checkDynamics(s: { dynamics?: Scenario['dynamics']; links: Scenario['links']; nodes: readonly { id: number }[] }, errors: string[]): void {
+export function checkDynamics(s: { dynamics?: Scenario['dynamics']; links: Scenario['links']; nodes: readonly { id: number }[]; topology?: Scenario['topology'] }, errors: string[]): void {
   const d = s.dynamics;
   if (!d) return;
   const ids = new Set(s.nodes.map((n) => n.id));
+  if (s.topology && d.latencyWalk && !d.latencyWalk.links) {
+    const n = s.nodes.length;
+    errors.push(`dynamics.latencyWalk.links: required with a topology (its ${(n * (n - 1)) / 2} links are implicit); list the links that walk`);
+  }
   d.latencyWalk?.links?.forEach((l, i) => {
     const path = `dynamics.latencyWalk.links[${i}]`;
     for (const f of ['from', 'to'] as const) if (!ids.has(l[f])) errors.push(`${path}.${f}: node ${l[f]} does not exist; known nodes: ${list(ids)}`);
-    if (ids.has(l.from) && ids.has(l.to) && !s.links.some((x) => (x.from === l.from && x.to === l.to) || (x.from === l.to && x.to === l.from))) {
+    if (!s.topology && ids.has(l.from) && ids.has(l.to) && !s.links.some((x) => (x.from === l.from && x.to === l.to) || (x.from === l.to && x.to === l.from))) {
       errors.push(`${path}: no link between nodes ${l.from} and ${l.to} in links`);
     }
   });
@@ -320,7 +325,7 @@ export function checkDynamics(s: { dynamics?: Scenario['dynamics']; links: Scena
  * Every step of a run of `horizonS` seconds in time order: the scenario's timeline and trace
  * (scenario.timeline, checked at load) and its dynamics drawn up to the horizon.
  */
-export function expandTimeline(s: Pick<Scenario, 'timeline' | 'dynamics' | 'seed' | 'links' | 'nodes'>, horizonS: number): TimedStep[] {
+export function expandTimeline(s: Pick<Scenario, 'timeline' | 'dynamics' | 'seed' | 'links' | 'nodes' | 'topology'>, horizonS: number): TimedStep[] {
   return byTime([...s.timeline, ...expandDynamics(s, horizonS)]);
 }
 

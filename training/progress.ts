@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { MetricValues } from '../model/metrics.js';
-import type { Scenario } from '../model/scenario.js';
+import { scenarioLinks, type Scenario } from '../model/scenario.js';
 
 /*
  * Resuming. What is finished lives in the store: a pair (x, y) of an app is done when both its
@@ -24,7 +24,7 @@ export function trainingFingerprint(s: Scenario, iterations: number): string {
   const relevant = {
     seed: s.seed,
     nodes: s.nodes.map((n) => [n.id, n.availability, n.storage]),
-    links: s.links.map((l) => [l.from, l.to, l.latencyMs]),
+    links: scenarioLinks(s).map((l) => [l.from, l.to, l.latencyMs]),
     apps: s.apps.map((a) => [a.id, a.node]),
     dataset: s.dataset,
     latencySdMs: s.timing.latencySdMs,

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
-import { loadScenario, type Scenario } from '../../model/scenario.js';
+import { assertEmulable, loadScenario, type Scenario } from '../../model/scenario.js';
 import { UserError } from '../../model/errors.js';
 import { METRICS, vectorToArray } from '../../model/metrics.js';
 import { readInfraConfig } from '../../util/config.js';
@@ -145,6 +145,8 @@ export async function train(flags: TrainFlags): Promise<void> {
   if (flags.import) return runImport(flags);
   if (!flags.scenario) throw new UserError('--scenario: required (e.g. fogsim train --scenario scenarios/thesis.yaml), or --import DIR to import vector files');
   const scenario = loadScenario(flags.scenario);
+  // training runs the emulated stack
+  assertEmulable(scenario);
   const ac = new AbortController();
   let interrupts = 0;
   const onSigint = () => {

@@ -1,4 +1,4 @@
-/** Scenario bounds (issue 18): node/app ids 1..MAX_NODE_ID, link latency 0..MAX_LATENCY_MS, finite numbers. */
+/** Scenario bounds (issue 18): node/app ids 1..MAX_SCENARIO_ID (emulation: MAX_NODE_ID), link latency 0..MAX_LATENCY_MS, finite numbers. */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +6,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { UserError } from '../../model/errors.js';
-import { MAX_LATENCY_MS, MAX_NODE_ID } from '../../model/limits.js';
-import { parseScenario, parseScenarioYaml } from '../../model/scenario.js';
+import { MAX_LATENCY_MS, MAX_NODE_ID, MAX_SCENARIO_ID } from '../../model/limits.js';
+import { assertEmulable, parseScenario, parseScenarioYaml } from '../../model/scenario.js';
 
 const thesisText = readFileSync('scenarios/thesis.yaml', 'utf8');
 const thesis = () => parse(thesisText) as Record<string, any>;
@@ -23,20 +23,31 @@ function problems(f: () => unknown): string[] {
 }
 
 describe('scenario limits', () => {
-  it(`node and app ids must be integers 1..${MAX_NODE_ID}, with the path named`, () => {
+  it(`scenario node and app ids must be integers 1..${MAX_SCENARIO_ID}, with the path named`, () => {
     const raw = thesis();
-    raw.nodes[0].id = 70000;
-    raw.links[0].from = 70000;
-    raw.apps[0].id = 10000;
+    raw.nodes[0].id = 2_000_000;
+    raw.links[0].from = 2_000_000;
+    raw.apps[0].id = MAX_SCENARIO_ID + 1;
     raw.apps[1].node = 0;
-    raw.dataset.node = 123456;
+    raw.dataset.node = 1_234_567;
     const p = problems(() => parseScenario(raw));
-    const range = `must be an integer from 1 to ${MAX_NODE_ID}`;
-    expect(p).toContain(`nodes[0].id: ${range}, got 70000`);
-    expect(p).toContain(`links[0].from: ${range}, got 70000`);
-    expect(p).toContain(`apps[0].id: ${range}, got 10000`);
+    const range = `must be an integer from 1 to ${MAX_SCENARIO_ID}`;
+    expect(p).toContain(`nodes[0].id: ${range}, got 2000000`);
+    expect(p).toContain(`links[0].from: ${range}, got 2000000`);
+    expect(p).toContain(`apps[0].id: ${range}, got ${MAX_SCENARIO_ID + 1}`);
     expect(p).toContain(`apps[1].node: ${range}, got 0`);
-    expect(p).toContain(`dataset.node: ${range}, got 123456`);
+    expect(p).toContain(`dataset.node: ${range}, got 1234567`);
+  });
+
+  it(`ids past ${MAX_NODE_ID} load (virtual time) but emulation refuses them, naming fogsim simulate`, () => {
+    const raw = thesis();
+    raw.nodes[2].id = 70000;
+    for (const l of raw.links) for (const f of ['from', 'to']) if (l[f] === 3) l[f] = 70000;
+    raw.apps[2].node = 70000;
+    raw.dataset.node = 70000;
+    const s = parseScenario(raw, 'x.yaml');
+    expect(s.nodes[2]!.id).toBe(70000);
+    expect(() => assertEmulable(s)).toThrow(`scenario x.yaml: node id 70000 is above ${MAX_NODE_ID}, the largest id emulation can run (its ports derive from ids); run it in virtual time: fogsim simulate --scenario x.yaml`);
   });
 
   it(`links[].latencyMs is bounded at ${MAX_LATENCY_MS} ms; the bound itself is fine`, () => {

@@ -9,7 +9,9 @@ describe('docs/scenario.md', () => {
   it('names every field with its default and bounds', () => {
     const ref = scenarioReference();
     expect(ref).toContain('| `decision.scoring` | "original" \\| "weighted" |  | `"original"` |');
-    expect(ref).toMatch(/\| `nodes\[\]\.id` \| whole number \| >= 1, <= 9999 \| required \|/);
+    expect(ref).toMatch(/\| `nodes\[\]\.id` \| whole number \| >= 1, <= 1000000 \| required \|/);
+    expect(ref).toMatch(/\| `topology\(generator: tiered\)\.nodes` \| whole number \| >= 2, <= 1000000 \| required \|/);
+    expect(ref).toMatch(/\| `apps\.count` \| whole number \| >= 1, <= 1000000 \| required \|/);
     expect(ref).toMatch(/\| `job\.rangeBytes` \| whole number \| >= 0 \| `4194304` \|/);
   });
 });
