@@ -10,6 +10,7 @@ import { registerTrain } from './commands/train.js';
 import { registerUp } from './commands/up.js';
 import { registerRun } from './commands/run.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerCalibrate } from './commands/calibrate.js';
 import { registerCompare, registerSweep } from './commands/compare.js';
 import { describeAddNode, registerAddNode } from './commands/add-node.js';
 import { packageVersion } from './version.js';
@@ -28,7 +29,7 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerValidate, registerDataset, registerJob, registerProxy, registerTrain, registerUp, registerRun, registerSimulate, registerCompare, registerSweep]) {
+for (const register of [registerValidate, registerDataset, registerJob, registerProxy, registerTrain, registerUp, registerRun, registerSimulate, registerCalibrate, registerCompare, registerSweep]) {
   register(program);
 }
 const addNode = registerAddNode(program);

@@ -149,7 +149,7 @@ export async function generateDataset(path: string, opts: GenerateOptions): Prom
  * The scenario's generated data set under <dataDir>/datasets, made once and reused
  * (written to a temporary name and renamed, so a crash never leaves a half file behind).
  */
-export async function ensureDatasetFile(s: Pick<Scenario, 'dataset'>, cfg: Pick<InfraConfig, 'dataDir'>): Promise<string> {
+export async function ensureDatasetFile(s: { dataset: Pick<Scenario['dataset'], 'records' | 'seed'> }, cfg: Pick<InfraConfig, 'dataDir'>): Promise<string> {
   const { records, seed } = s.dataset;
   const path = join(cfg.dataDir, 'datasets', `bloodtests-${records}-seed${seed}.json`);
   const existing = await stat(path).catch(() => undefined);

@@ -7,6 +7,7 @@ import { latencyMsSchema, MAX_NODE_ID, scenarioIdSchema, showValue } from './lim
 import type { Goal } from './types.js';
 import { dynamicsSchema, timedStepSchema, type TimedStep } from './steps.js';
 import { checkDynamics, checkTimeline, fromScenario, readTrace, type RawTimedStep } from './timeline.js';
+import { dataPathModelSchema, type DataPathModel } from '../sim/data-path.js';
 import { BUILTIN_STRATEGY_NAMES, checkStrategySpec, DEFAULT_STRATEGY, strategyBaseDir } from '../decision/strategies/spec.js';
 import { appGeneratorSchema, generateApps } from './generators/apps.js';
 import { buildTopology, modelLatency, normalizeTopology, topologySchema, type ScenarioTopology } from './generators/topology.js';
@@ -78,10 +79,13 @@ const timingSchema = z
   .strict()
   .prefault({});
 
+/** The job's range size when the scenario names none (also fogsim calibrate's default). */
+export const DEFAULT_RANGE_BYTES = 4 * 1024 * 1024;
+
 const jobSchema = z
   .object({
     rangeBytes: int(0)
-      .default(4 * 1024 * 1024)
+      .default(DEFAULT_RANGE_BYTES)
       .describe("the job reads its object in ranged GETs of this many bytes, each paying the link's latency, so where the data lives changes ET and X too (0: one GET)"),
     timeoutMs: z.number().positive().default(120_000).describe('a run that takes longer is recorded as failed (a stalled link never stalls the app for good), ms'),
   })
@@ -132,6 +136,17 @@ const convergenceSchema = z
   .strict()
   .prefault({});
 
+const simSchema = z
+  .object({
+    model: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('a data-path model (JSON) written by fogsim calibrate, relative to this file; the virtual-time engine times every job with it (default: the calibration built into sim/data-path.ts); fogsim simulate --model overrides it'),
+  })
+  .strict()
+  .prefault({});
+
 export const scenarioSchema = z
   .object({
     name: z.string().min(1).default('scenario').describe('name of the scenario (its trained vectors are kept under .fogsim/training/<name>)'),
@@ -156,6 +171,7 @@ export const scenarioSchema = z
     timeline: z.array(timedStepSchema).default([]).describe('steps applied during the run, each at its time: {at: <seconds>, do: {kind, ...}} (the operations of the admin UI)'),
     trace: z.string().min(1).optional().describe('a CSV file of more steps (columns at, kind, args; args as key=value;key=value), relative to this file'),
     dynamics: dynamicsSchema.optional().describe('seeded random dynamics, drawn as steps before the run starts'),
+    sim: simSchema.describe('the virtual-time engine (fogsim simulate)'),
   })
   .strict();
 
@@ -189,7 +205,9 @@ export function rhoFor(s: Pick<Scenario, 'decision' | 'apps'>, appId: number): R
   return out;
 }
 
-export interface Scenario extends Omit<Parsed, 'nodes' | 'apps' | 'timeline' | 'topology' | 'dataset'> {
+export interface Scenario extends Omit<Parsed, 'nodes' | 'apps' | 'timeline' | 'topology' | 'dataset' | 'sim'> {
+  /** `model`: the file as written; `dataPathModel`: its contents, read and checked when the scenario loaded */
+  sim: { model?: string; dataPathModel?: DataPathModel };
   nodes: ScenarioNode[];
   apps: ScenarioApp[];
   dataset: Omit<Parsed['dataset'], 'node'> & { node: number };
@@ -408,6 +426,17 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
   const timeline = checkTimeline(steps, { nodes: known, apps: new Set(apps.map((a) => a.id)) }, errors);
   checkDynamics({ dynamics: s.dynamics, links, nodes, topology: generated?.topology }, errors);
 
+  // the model file is read here, once, so a bad one fails the load, not a run later
+  let dataPathModel: DataPathModel | undefined;
+  if (s.sim.model !== undefined) {
+    try {
+      dataPathModel = loadDataPathModel(fromScenario(source, s.sim.model), 'sim.model', 'the path is relative to the scenario file');
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      errors.push(e.message);
+    }
+  }
+
   if (errors.length) throw scenarioError(errors, source);
   const { topology: _spec, ...rest } = s;
   return {
@@ -416,6 +445,7 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
     links,
     ...(generated ? { topology: generated.topology } : {}),
     dataset: { ...s.dataset, node: datasetNode!, ...(datasetFile === undefined ? {} : { file: datasetFile }) },
+    sim: { ...s.sim, ...(dataPathModel ? { dataPathModel } : {}) },
     apps,
     timeline,
     source,
@@ -493,6 +523,32 @@ export function loadScenario(file: string): Scenario {
   }
   if (text.includes('\0')) throw new UserError(`cannot read scenario ${file}: a binary file (it holds NUL bytes); give a YAML scenario file`);
   return parseScenarioYaml(text, file);
+}
+
+/**
+ * Reads a data-path model file (sim/data-path.ts, written by fogsim calibrate) and checks it;
+ * the one reader of such files, for the scenario's `sim.model` and fogsim simulate --model.
+ * Errors start with `field` and say how to fix the file; `hint` adds where the path is from.
+ */
+export function loadDataPathModel(file: string, field: string, hint?: string): DataPathModel {
+  const fix = `write one with \`fogsim calibrate --out ${file}\``;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`${field}: cannot read the data-path model ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; ${hint ? `${hint}; ` : ''}${fix}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${field}: the data-path model ${file} is not JSON (${(e as Error).message}); ${fix}`);
+  }
+  const r = dataPathModelSchema.safeParse(raw, { reportInput: true });
+  if (!r.success) {
+    throw new UserError(`${field}: the data-path model ${file} is invalid: ${r.error.issues.map(describeIssue).join('; ')}; correct it or ${fix}`);
+  }
+  return r.data;
 }
 
 // One index per links array: a find per call was O(links), 499,500 links at 1,000 nodes (issue 16)

@@ -42,19 +42,28 @@ export type DataPathModel = z.infer<typeof dataPathModelSchema>;
 
 /**
  * The constants used when a scenario names no model file: a calibration of the embedded stack
- * (fogsim calibrate on a 2-core machine, bench/RESULTS.md "Calibration").
+ * (fogsim calibrate --runs 10 on a 2-core machine, default sizes and latencies; bench/RESULTS.md
+ * "Calibration"), rounded. perRequestMs is 0 because with ranges of one size requests grow with
+ * bytes and their cost is in bytesPerMs (sim/calibrate.ts).
  */
 export const DEFAULT_DATA_PATH_MODEL: DataPathModel = {
   version: 1,
-  startupMs: 2,
-  baseMs: 3,
-  perRequestMs: 1.5,
-  latencyFactor: 1,
-  bytesPerMs: 140_000,
-  perRecordMs: 0.0005,
-  bytesPerRecord: 580,
-  noiseSd: 0.05,
+  startupMs: 1.8,
+  baseMs: 3.8,
+  perRequestMs: 0,
+  latencyFactor: 1.003,
+  bytesPerMs: 405_600,
+  perRecordMs: 0,
+  bytesPerRecord: 581.6,
+  noiseSd: 0.042,
   readFailure: 'none',
+  fit: {
+    samples: 120,
+    r2: 0.9998,
+    meanAbsErrorMs: 9.4,
+    at: '2026-12-03T22:05:27.571Z',
+    how: 'fogsim calibrate --runs 10: embedded proxy and object store; records 2000,20000,60000; latencies 0,20,100,400 ms; ranges of 4194304 bytes',
+  },
 };
 
 export interface ReadInput {

@@ -37,7 +37,7 @@ import { Agenda } from './heap.js';
 
 export interface SimOptions {
   durationS: number;
-  /** the model of the data path (default: DEFAULT_DATA_PATH_MODEL) */
+  /** the model of the data path (default: the scenario's sim.model, else DEFAULT_DATA_PATH_MODEL) */
   model?: DataPathModel;
   /** each app's strategy, loaded by the caller (decision/strategies/load.ts); default the original */
   strategies?: ReadonlyMap<number, NamedStrategy>;
@@ -87,7 +87,7 @@ const pairKey = (a: number, b: number) => (a < b ? a * 1_048_576 + b : b * 1_048
 
 /** Runs a scenario in virtual time; returns the report `fogsim run` would write and the runs. */
 export function simulate(scenario: Scenario, o: SimOptions): SimResult {
-  const model = o.model ?? DEFAULT_DATA_PATH_MODEL;
+  const model = o.model ?? scenario.sim?.dataPathModel ?? DEFAULT_DATA_PATH_MODEL;
   const t0 = o.startedAtMs ?? 0;
   const endMs = t0 + o.durationS * 1000;
   const { timing, decision: params } = scenario;

@@ -1,4 +1,4 @@
-import { loadScenario } from '../../model/scenario.js';
+import { loadDataPathModel, loadScenario } from '../../model/scenario.js';
 import { UserError } from '../../model/errors.js';
 import { loadAppStrategy } from '../../decision/strategies/load.js';
 import { simulate } from '../../sim/engine.js';
@@ -11,6 +11,7 @@ export interface SimulateFlags {
   report: string;
   seed?: string;
   strategy?: string;
+  model?: string;
   stop: boolean;
 }
 
@@ -34,13 +35,16 @@ export async function simulateCommand(flags: SimulateFlags): Promise<void> {
   const seed = parseSeed(flags.seed);
   const base = loadScenario(flags.scenario);
   const scenario = seed === undefined ? base : { ...base, seed };
+  // --model over the scenario's sim.model (the engine falls back to that, then to the built-in model)
+  const model = flags.model === undefined ? undefined : loadDataPathModel(flags.model, '--model');
   const strategies = new Map(await Promise.all(scenario.apps.map(async (a) => [a.id, await loadAppStrategy(scenario, a.id, flags.strategy)] as const)));
   const started = performance.now();
-  const { report, runs, stats } = simulate(scenario, { durationS, strategies, strategy: flags.strategy, stopAtConvergence: flags.stop });
+  const { report, runs, stats } = simulate(scenario, { durationS, model, strategies, strategy: flags.strategy, stopAtConvergence: flags.stop });
   const wallS = (performance.now() - started) / 1000;
   const out = writeRunOutputs(flags.report, report, runs);
   if (report.story.steps.length <= 50) console.log(formatStory(report.story));
   console.log(`${report.converged ? `converged in ${report.convergedAtS} s` : `not converged in ${report.durationS} s`} of virtual time; ${report.runs} runs; ${report.events.length} action(s); ${stats.cycles} cycles in ${wallS.toFixed(2)} s`);
+  console.log(`data-path model: ${flags.model ?? scenario.sim.model ?? 'built in (sim/data-path.ts)'}`);
   console.log(`report: ${out.reportFile}`);
   console.log(`runs:   ${out.csvFile}`);
   console.log(`page:   ${out.htmlFile}`);

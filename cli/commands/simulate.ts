@@ -10,6 +10,7 @@ export function registerSimulate(program: Command): void {
     .requiredOption('--report <file>', 'where to write the JSON report (the runs CSV and the HTML page beside it)')
     .option('--seed <n>', "seed (overrides the scenario's)")
     .option('--strategy <name|path>', "every app's strategy (overrides the scenario's)")
+    .option('--model <file>', "data-path model (JSON, written by fogsim calibrate) to time jobs with (overrides the scenario's sim.model)")
     .option('--no-stop', 'run to the end of the duration instead of stopping at convergence')
     .action(async (flags: SimulateFlags) => (await import('../actions/simulate.js')).simulateCommand(flags));
 }
