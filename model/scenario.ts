@@ -552,7 +552,12 @@ export function loadDataPathModel(file: string, field: string, hint?: string): D
 }
 
 // One index per links array: a find per call was O(links), 499,500 links at 1,000 nodes (issue 16)
-const linkIndex = new WeakMap<Scenario['links'], Map<string, number>>();
+const linkIndex = new WeakMap<Scenario['links'], Map<number, number>>();
+
+/** One number per unordered pair of ids (ids stay below 2^21, model/limits.ts): a Map key without building a string. */
+export function pairKey(a: number, b: number): number {
+  return a < b ? a * 2_097_152 + b : b * 2_097_152 + a;
+}
 
 /**
  * Symmetric latency lookup; 0 to itself. An explicit link wins; a pair without one has the
@@ -560,19 +565,19 @@ const linkIndex = new WeakMap<Scenario['links'], Map<string, number>>();
  */
 export function linkLatency(s: Pick<Scenario, 'links' | 'topology'>, a: number, b: number): number {
   if (a === b) return 0;
-  // a generated topology has no explicit link: skip building the pair's key
+  // a generated topology has no explicit link: skip the index
   if (s.topology && s.links.length === 0) return modelLatency(s.topology.latency, s.links, a, b);
   let idx = linkIndex.get(s.links);
   if (!idx) {
     idx = new Map();
     // the first link of a pair wins, as the find did
     for (const l of s.links) {
-      const k = l.from < l.to ? `${l.from}-${l.to}` : `${l.to}-${l.from}`;
+      const k = pairKey(l.from, l.to);
       if (!idx.has(k)) idx.set(k, l.latencyMs);
     }
     linkIndex.set(s.links, idx);
   }
-  const explicit = idx.get(a < b ? `${a}-${b}` : `${b}-${a}`);
+  const explicit = idx.get(pairKey(a, b));
   if (explicit !== undefined) return explicit;
   return s.topology ? modelLatency(s.topology.latency, s.links, a, b) : 0;
 }

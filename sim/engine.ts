@@ -12,7 +12,7 @@
  * copy; an action's copy takes the model's transfer time.
  */
 import type { ImpactVector, MetricValues } from '../model/metrics.js';
-import { rhoFor, type Scenario } from '../model/scenario.js';
+import { linkLatency as scenarioLatency, pairKey, rhoFor, type Scenario } from '../model/scenario.js';
 import type { AppRow, DatasetCopy, DecisionRow, DecisionTrace, EventRow, FeedbackRow, Goal, RunRow } from '../model/types.js';
 import type { Step, TimelineRow } from '../model/steps.js';
 import { stepArgs } from '../model/steps.js';
@@ -83,7 +83,6 @@ interface OpenEvent extends EventRow {
 
 type Agendum = { kind: 'arrival'; app: number } | { kind: 'step'; step: Step };
 
-const pairKey = (a: number, b: number) => (a < b ? a * 1_048_576 + b : b * 1_048_576 + a);
 
 /** Runs a scenario in virtual time; returns the report `fogsim run` would write and the runs. */
 export function simulate(scenario: Scenario, o: SimOptions): SimResult {
@@ -101,10 +100,10 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
   // bumped by the timeline's steps: what is derived from the nodes or the latencies is rebuilt then
   let nodesVersion = 0;
   let latencyVersion = 0;
+  // the latencies the timeline set (setLatency, addNode); every other pair is the scenario's, links or topology
   const latency = new Map<number, number>();
-  for (const l of scenario.links) latency.set(pairKey(l.from, l.to), l.latencyMs);
   const bandwidth = new Map<number, number>();
-  const linkLatency = (a: number, b: number) => (a === b ? 0 : (latency.get(pairKey(a, b)) ?? 0));
+  const linkLatency = (a: number, b: number) => (a === b ? 0 : (latency.get(pairKey(a, b)) ?? scenarioLatency(scenario, a, b)));
   const world: ExpectationWorld = { model, read, latency: linkLatency, availability: (n) => nodes.get(n)?.availability ?? 0, version: () => nodesVersion * 1_000_003 + latencyVersion, row: derivedRow() };
   const datasetNode = scenario.dataset.node;
   const copies = new Map<number, DatasetCopy>([[1, { id: 1, familyId: 1, nodeId: datasetNode, bucket: bucketForNode(datasetNode), objectKey: 'dataset.json', version: 1, createdAtMs: t0 }]]);
