@@ -109,6 +109,16 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
   const copies = new Map<number, DatasetCopy>([[1, { id: 1, familyId: 1, nodeId: datasetNode, bucket: bucketForNode(datasetNode), objectKey: 'dataset.json', version: 1, createdAtMs: t0 }]]);
   let nextCopyId = 2;
   const familyCopies = (familyId: number) => [...copies.values()].filter((c) => c.familyId === familyId);
+  // live apps whose last windowRuns runs are not all quiet since the last step: kept as runs are
+  // recorded, so the convergence check after each cycle is O(1) until it can hold (it was O(apps))
+  const unsettled = new Set<number>();
+  let lastStepAtMs: number | null = null;
+  const settle = (a: SimApp) => {
+    const live = !a.stopped && !nodes.get(a.node)!.down;
+    const quiet = a.window.length >= windowRuns && a.window.every(isQuiet) && (lastStepAtMs === null || a.window[0].startedAtMs >= lastStepAtMs);
+    if (live && !quiet) unsettled.add(a.id);
+    else unsettled.delete(a.id);
+  };
   const apps = new Map<number, SimApp>();
   const addApp = (id: number, node: number, goal: Goal) => {
     const root = createRng(appSeed(scenario.seed, id));
@@ -116,6 +126,7 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     const rng = { arrival: forkRng(root), latency: forkRng(root), choice: forkRng(root), read: forkRng(root), noise: forkRng(root) };
     const rho = rhoFor(scenario, id);
     apps.set(id, { id, node, goal, ref: 1, strategy: o.strategies?.get(id) ?? BUILTIN_STRATEGIES.original, rng, rho, impacts: new DerivedImpacts(world, node, rho), window: [], stopped: false });
+    unsettled.add(id);
   };
   for (const a of scenario.apps) addApp(a.id, a.node, a.goal);
 
@@ -133,7 +144,6 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
   const seen = new Map<number, Map<number, number>>();
   const closing = new Agenda<number>();
   let lastActionAtMs: number | null = null;
-  let lastStepAtMs: number | null = null;
   let cycles = 0;
 
   const agenda = new Agenda<Agendum>();
@@ -208,6 +218,7 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     if (trace) decisions.push({ runId: run.id, appId: app.id, createdAtMs: m.startedAtMs, trace });
     app.window.push(run);
     if (app.window.length > windowRuns) app.window.shift();
+    settle(app);
   };
 
   // ---- the decision and the action (nodes/node.ts act, nodes/actuator.ts in emulation)
@@ -362,16 +373,14 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     if (s.kind === 'addNode') latencyVersion++;
     steps.push({ id: steps.length + 1, atMs: Math.round(at), kind: s.kind, args: stepArgs(s), source: 'timeline', error });
     lastStepAtMs = at;
+    // what counts as settled, and which apps are live, may have changed for every app
+    for (const a of apps.values()) settle(a);
   };
 
   // ---- convergence (decision/convergence.ts), checked when its cheap part holds
   const converged = (): boolean => {
-    if (pendingSteps > 0 || open.size > 0) return false;
+    if (pendingSteps > 0 || open.size > 0 || unsettled.size > 0) return false;
     const live = [...apps.values()].filter((a) => !a.stopped && !nodes.get(a.node)!.down);
-    for (const a of live) {
-      if (a.window.length < windowRuns || !a.window.every(isQuiet)) return false;
-      if (lastStepAtMs !== null && a.window[0].startedAtMs < lastStepAtMs) return false;
-    }
     const runsByApp = new Map(live.map((a) => [a.id, a.window]));
     return convergence({ appIds: live.map((a) => a.id), runsByApp, windowRuns, openEvents: open.size, lastActionAtMs }).converged;
   };
@@ -400,7 +409,7 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     // an app on a node that is down does not run; it looks again at its next arrival
     if (!nodes.get(app.node)!.down) ended = cycle(app, at);
     closeDue(ended);
-    if (converged() && o.stopAtConvergence !== false) {
+    if (o.stopAtConvergence !== false && converged()) {
       convergedAtMs = ended;
       endedAtMs = ended;
       break;
