@@ -1,10 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { InfraConfig } from '../../util/config.js';
 import { startSession, type SessionOptions } from '../session.js';
 import { vectorsDirFor } from '../../training/dirs.js';
 import { readConvergence } from './convergence.js';
-import { buildReport, runsToCsv, type ExperimentReport } from './report.js';
+import { buildReport, runsCsvChunks, runsToCsv, type ExperimentReport } from './report.js';
 import type { Store } from '../../db/store.js';
 import type { RunRow } from '../../model/types.js';
 import type { NodeStatus } from '../runtime/runtime.js';
@@ -120,7 +120,12 @@ export function writeRunOutputs(file: string, report: ExperimentReport, runs: re
   mkdirSync(dirname(reportFile), { recursive: true });
   // the page and the runs first: a report on disk means the run is complete (fogsim compare resumes on it)
   writeFileSync(htmlFile, runPageHtml(report, runs));
-  writeFileSync(csvFile, runsToCsv([...runs]));
+  const fd = openSync(csvFile, 'w');
+  try {
+    for (const chunk of runsCsvChunks(runs)) writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
   writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
   return { report, reportFile, csvFile, htmlFile };
 }
