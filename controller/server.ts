@@ -167,7 +167,7 @@ export function createControllerApp(o: ControllerOptions): ControllerApp {
   app.use(API_BASE, express.json({ limit: '256kb' }));
   app.use(
     API_BASE,
-    apiRoutes({ store: o.store, feed, convergence, scenarioName: o.scenario?.name, strategy, operations, startedAtMs: Date.now() }),
+    apiRoutes({ store: o.store, feed, convergence, scenarioName: o.scenario?.name, scenario: o.scenario, strategy, operations, startedAtMs: Date.now() }),
   );
 
   const ui = findUiDir();

@@ -4,6 +4,8 @@ import { assertEmulable, loadScenario, type Scenario } from '../model/scenario.j
 import { NotFoundError, UserError } from '../model/errors.js';
 import { readInfraConfig, type InfraConfig } from '../util/config.js';
 import { startInfra, type Infra } from '../infra/infra.js';
+import type { SeedMode } from '../db/statements.js';
+import { describeDrift, storeDrift } from './drift.js';
 import { bootstrapPlacement } from './bootstrap.js';
 import { ensureDatasetFile } from '../dataset/generate.js';
 import { missingVectors, describeMissing, requiredLabels } from '../training/labels.js';
@@ -46,6 +48,11 @@ export interface SessionOptions {
    */
   strategy?: string;
   cfg?: InfraConfig;
+  /**
+   * file (default; fogsim run, up --reset): the store takes the file's nodes, links and apps;
+   * store (fogsim up): the store is the truth after the first start, the file adds only what it lacks
+   */
+  seedMode?: SeedMode;
   runtime?: RuntimeKind;
   /** train when vectors are missing (default true); false refuses with the command to run */
   train?: boolean;
@@ -115,7 +122,9 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   try {
     for (const line of infra.describe) o.log(line);
     const { store, objects } = infra;
-    await store.seedScenario(scenario);
+    await store.seedScenario(scenario, o.seedMode ?? 'file');
+    const drift = await storeDrift(store, scenario);
+    if (drift.length) o.log(describeDrift(drift, o.scenarioFile));
     const datasetFile = scenario.dataset.file ?? (await ensureDatasetFile(scenario, cfg));
     const placed = await bootstrapPlacement(store, objects, scenario, datasetFile);
     if (placed.created) o.log(`data set: ${datasetFile} uploaded to ${placed.created.bucket} (node ${placed.created.nodeId})`);

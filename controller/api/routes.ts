@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import type { Store } from '../../db/store.js';
 import type { DatasetCopy, EventRow } from '../../model/types.js';
-import { describeIssue } from '../../model/scenario.js';
+import { describeIssue, type Scenario } from '../../model/scenario.js';
+import { storeDrift } from '../drift.js';
 import type { RawStep } from '../../model/steps.js';
 import type { Operations } from '../operations.js';
 import { renderDocsPage } from './docs-page.js';
@@ -15,6 +16,8 @@ export interface RoutesOptions {
   feed: LiveFeed;
   convergence: () => Promise<ConvergenceState>;
   scenarioName?: string;
+  /** the scenario the session started from, for the drift of the store from its file */
+  scenario?: Scenario;
   /** the strategy the apps use (the scenario's `strategy`, or --strategy), for the dashboard */
   strategy?: string;
   /** every write of the admin UI goes through these (controller/operations.ts): the timeline's path too */
@@ -70,6 +73,10 @@ export function apiRoutes(o: RoutesOptions): Router {
     // Touches the store so that a broken store shows up here, not only in the first real request.
     const nodes = await store.listNodes();
     res.json({ ok: true, service: 'fogsim-controller', store: store.kind, scenario: o.scenarioName ?? null, strategy: o.strategy ?? 'original', nodes: nodes.length, uptimeS: Math.round((Date.now() - o.startedAtMs) / 1000), streamClients: feed.clientCount });
+  });
+
+  on(r, R.drift, async (_req, res) => {
+    res.json({ file: o.scenario?.source ?? null, items: o.scenario ? await storeDrift(store, o.scenario) : [] });
   });
 
   on(r, R.listNodes, async (_req, res) => {

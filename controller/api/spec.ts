@@ -119,6 +119,7 @@ export const ROUTES = {
   docs: { method: 'get', path: '/docs', summary: 'the OpenAPI document as a page: every route with its parameters and body (works offline)', ok: { status: 200, description: 'an HTML page', mediaType: 'text/html' } },
   health: { method: 'get', path: '/health', summary: 'liveness: the service, its store, the scenario, the node count, uptime and stream clients', ok: json('{ok, service, store, scenario, nodes, uptimeS, streamClients}') },
   listNodes: { method: 'get', path: '/nodes', summary: 'every fog node', ok: json('[{id, name, availability, storage}] by id') },
+  drift: { method: 'get', path: '/drift', summary: "where the store differs from the scenario file (the admin's edits, kept over a restart; fogsim up --reset applies the file)", ok: json('{file, items: [{what, file, store}]}') },
   getNode: { method: 'get', path: '/nodes/:id', summary: 'one fog node', params: nodeParams, ok: json('{id, name, availability, storage}') },
   addNode: {
     method: 'post',

@@ -213,6 +213,21 @@ async function loadTopology() {
   renderNodes();
   renderAddNode();
   renderStepForm();
+  renderDrift().catch(() => undefined);
+}
+
+/** Where the store differs from the scenario file: kept over a restart; fogsim up --reset applies the file. */
+async function renderDrift() {
+  const box = document.getElementById('drift');
+  const d = await api('/api/drift');
+  box.hidden = d.items.length === 0;
+  if (box.hidden) return;
+  const file = d.file ? d.file.split('/').pop() : 'the scenario file';
+  box.replaceChildren(
+    el('b', {}, `${d.items.length} difference(s) from ${file}`),
+    ` (kept over a restart; fogsim up --reset applies the file): `,
+    d.items.slice(0, 12).map((x) => `${x.what} ${x.store} (file ${x.file})`).join(', ') + (d.items.length > 12 ? ', …' : ''),
+  );
 }
 
 // ---- table browser -------------------------------------------------------------------------

@@ -76,6 +76,17 @@ describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${chr
     expect(await page.locator('#avail-err-2').textContent()).toBe('');
   });
 
+  it('the edits above show as differences from the scenario file, which a restart keeps', async () => {
+    await page.goto(`${srv.url}/`);
+    const drift = page.locator('#drift');
+    await expect.poll(() => drift.isVisible()).toBe(true);
+    const text = (await drift.textContent()) ?? '';
+    expect(text).toMatch(/^2 difference\(s\) from /);
+    expect(text).toContain('node 2 availability 82.5 (file 80)');
+    expect(text).toContain('link 1-2 latencyMs 750 (file 1000)');
+    expect(text).toContain('fogsim up --reset');
+  });
+
   it('every table is browsable; runs page and filter by app', async () => {
     for (const table of ['nodes', 'links', 'apps', 'placements', 'events', 'counters', 'impacts', 'runs']) {
       await page.locator(`#tabs button[data-table="${table}"]`).click();
