@@ -8,3 +8,4 @@ export { slowClose } from './slow_close.js';
 export { timeout } from './timeout.js';
 export { resetPeer } from './reset_peer.js';
 export { limitData } from './limit_data.js';
+export { slicer } from './slicer.js';
