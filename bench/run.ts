@@ -17,6 +17,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   kafka: async () => (await import('./kafka.bench.js')).benchKafka(),
   story: async () => (await import('./story.bench.js')).benchStory(),
   sim: async () => (await import('./sim.bench.js')).benchSim(),
+  sweep: async () => (await import('./sweep.bench.js')).benchSweep(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

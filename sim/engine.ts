@@ -379,7 +379,7 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
   const report = reportFromRecords(
     { runs, events: events.map(({ givenBy: _g, ...e }: EventRow & { givenBy?: Set<number> }) => e), feedback, copies: [...copies.values()], apps: appRows, counters, decisions, steps },
     scenario,
-    { startedAtMs: t0, endedAtMs, convergedAtMs, datasetBytes: bytes, strategy: o.strategy },
+    { engine: 'sim', startedAtMs: t0, endedAtMs, convergedAtMs, datasetBytes: bytes, strategy: o.strategy },
   );
   return { report, runs, stats: { cycles, runs: runs.length, events: events.length, decisions: decisions.length } };
 }
