@@ -19,6 +19,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   sim: async () => (await import('./sim.bench.js')).benchSim(),
   load: async () => (await import('./scenario-load.bench.js')).benchScenarioLoad(),
   generators: async () => (await import('./generators.bench.js')).benchGenerators(),
+  sweep: async () => (await import('./sweep.bench.js')).benchSweep(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

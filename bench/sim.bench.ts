@@ -25,7 +25,8 @@ import type { BenchResult } from './types.js';
  * violated and every decision weighs 2 (N - 1) candidates.
  */
 
-function mesh(n: number): Scenario {
+/** A full mesh of n nodes with an app on each, as the raw object of a scenario file. */
+export function meshRaw(n: number): Record<string, unknown> {
   const nodes = Array.from({ length: n }, (_, i) => ({ id: i + 1, availability: 60 + ((i * 37) % 40) }));
   const links: { from: number; to: number; latencyMs: number }[] = [];
   // latencies spread over 50..2000 ms by a fixed hash of the pair: the same mesh every run
@@ -36,8 +37,10 @@ function mesh(n: number): Scenario {
     { any: [{ metric: 'consistency', min: 0.7 }, { metric: 'latency', max: 1300 }] },
   ];
   const apps = nodes.map((x, i) => ({ id: x.id, node: x.id, goal: goals[i % 3] }));
-  return parseScenario({ name: `mesh-${n}`, seed: 1, nodes, links, apps, dataset: { records: 20_000, node: 1 }, job: { rangeBytes: 4_194_304 }, timing: { arrivalMeanMs: 15_000, arrivalSdMs: 2000, feedbackWindowMs: 210_000, maxRepairs: 2, latencySdMs: 7 } });
+  return { name: `mesh-${n}`, seed: 1, nodes, links, apps, dataset: { records: 20_000, node: 1 }, job: { rangeBytes: 4_194_304 }, timing: { arrivalMeanMs: 15_000, arrivalSdMs: 2000, feedbackWindowMs: 210_000, maxRepairs: 2, latencySdMs: 7 } };
 }
+
+const mesh = (n: number): Scenario => parseScenario(meshRaw(n));
 
 const exec = promisify(execFile);
 // the peak resident memory of the process, printed as it exits

@@ -423,7 +423,7 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
   const report = reportFromRecords(
     { runs, events: events.map(({ givenBy: _g, feedbackCount: _n, ...e }: OpenEvent) => e), feedback, feedbackCounts: new Map(events.map((e) => [e.id, e.feedbackCount])), copies: [...copies.values()], apps: appRows, counters, decisions, steps },
     scenario,
-    { startedAtMs: t0, endedAtMs, convergedAtMs, datasetBytes: bytes, strategy: o.strategy },
+    { engine: 'sim', startedAtMs: t0, endedAtMs, convergedAtMs, datasetBytes: bytes, strategy: o.strategy },
   );
   return { report, runs, stats: { cycles, runs: runs.length, events: events.length, decisions: decisions.length } };
 }

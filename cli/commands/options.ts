@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { UserError } from '../../model/errors.js';
 
 /** commander parsers whose errors name the flag's expectation */
 export function intOption(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -18,3 +19,11 @@ export function choiceOption<T extends string>(choices: readonly T[]) {
 }
 
 export const DEFAULT_SCENARIO = 'scenarios/thesis.yaml';
+
+/** `90`, `90s`, `10m`, `1h` (also decimals) as seconds; a clear error naming --duration otherwise. */
+export function parseDurationS(text: string, flag = '--duration'): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$/i.exec(text);
+  const n = m ? Number(m[1]) * ({ s: 1, m: 60, h: 3600 } as const)[(m[2]?.toLowerCase() ?? 's') as 's' | 'm' | 'h'] : NaN;
+  if (!(n > 0 && n <= 30 * 86_400)) throw new UserError(`${flag}: expected a duration such as 90, 90s, 10m or 1h (at most 30 days), got ${JSON.stringify(text)}`);
+  return n;
+}

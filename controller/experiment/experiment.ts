@@ -4,17 +4,19 @@ import type { InfraConfig } from '../../util/config.js';
 import { startSession, type SessionOptions } from '../session.js';
 import { vectorsDirFor } from '../../training/dirs.js';
 import { readConvergence } from './convergence.js';
-import { buildReport, runsCsvChunks, runsToCsv, type ExperimentReport } from './report.js';
+import { buildReport, runsToCsv } from './report.js';
 import type { Store } from '../../db/store.js';
 import type { RunRow } from '../../model/types.js';
 import type { NodeStatus } from '../runtime/runtime.js';
 import { StrategyError } from '../../decision/strategies/types.js';
 import { strategySpecFor } from '../../decision/strategies/spec.js';
-import { runPageHtml } from './html/run-page.js';
+import { writeRunOutputs, type ExperimentResult } from './run-outputs.js';
 import { loadScenario } from '../../model/scenario.js';
 import { validateTimeline } from '../../model/timeline.js';
 import { stringify as toYaml } from 'yaml';
 import type { ScenarioSet } from '../../model/scenario-set.js';
+
+export { writeRunOutputs, type ExperimentResult } from './run-outputs.js';
 
 export interface ExperimentOptions extends Omit<SessionOptions, 'cfg'> {
   cfg: InfraConfig;
@@ -26,13 +28,6 @@ export interface ExperimentOptions extends Omit<SessionOptions, 'cfg'> {
   sets?: readonly ScenarioSet[];
 }
 
-export interface ExperimentResult {
-  report: ExperimentReport;
-  reportFile: string;
-  csvFile: string;
-  /** the run's page: loop metrics and the apps' metrics over time */
-  htmlFile: string;
-}
 
 /**
  * A bounded experiment: a fresh embedded store and object store under <dataDir>/runs/<stamp>
@@ -109,25 +104,6 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   } finally {
     await session.close();
   }
-}
-
-/** Writes a run's report, its runs as CSV and its page; whichever engine ran it (sim/engine.ts too). */
-export function writeRunOutputs(file: string, report: ExperimentReport, runs: readonly RunRow[]): ExperimentResult {
-  const reportFile = resolve(file);
-  const base = reportFile.replace(/\.json$/i, '');
-  const csvFile = base + '.runs.csv';
-  const htmlFile = base + '.html';
-  mkdirSync(dirname(reportFile), { recursive: true });
-  // the page and the runs first: a report on disk means the run is complete (fogsim compare resumes on it)
-  writeFileSync(htmlFile, runPageHtml(report, runs));
-  const fd = openSync(csvFile, 'w');
-  try {
-    for (const chunk of runsCsvChunks(runs)) writeSync(fd, chunk);
-  } finally {
-    closeSync(fd);
-  }
-  writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
-  return { report, reportFile, csvFile, htmlFile };
 }
 
 /** The size of the data set's object (its first copy's), or null when it cannot be read. */

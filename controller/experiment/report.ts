@@ -17,6 +17,8 @@ export interface ExperimentReport {
   datasetBytes: number | null;
   /** the strategy of every app (fogsim run --strategy, else the scenario's); apps[].strategy says each app's */
   strategy: string;
+  /** what ran it: emulation on real parts (fogsim run) or the virtual-time engine (sim/engine.ts); absent in older reports (emu) */
+  engine?: Engine;
   converged: boolean;
   /** seconds from the start to the first moment the convergence window held; null if never */
   convergedAtS: number | null;
@@ -69,7 +71,13 @@ export interface ReportRecords {
   steps: readonly TimelineRow[];
 }
 
+/** The two engines a run can have: emulation on real parts, the virtual-time engine. */
+export const ENGINES = ['emu', 'sim'] as const;
+export type Engine = (typeof ENGINES)[number];
+
 export interface ReportTimes {
+  /** default emu */
+  engine?: Engine;
   startedAtMs: number;
   endedAtMs: number;
   convergedAtMs: number | null;
@@ -107,6 +115,7 @@ export function reportFromRecords(r: ReportRecords, scenario: Scenario, t: Repor
     feedbackWindowMs: scenario.timing.feedbackWindowMs,
     datasetBytes: t.datasetBytes ?? null,
     strategy: t.strategy ?? scenario.strategy ?? DEFAULT_STRATEGY,
+    engine: t.engine ?? 'emu',
     converged: t.convergedAtMs !== null,
     convergedAtS: t.convergedAtMs === null ? null : s(t.convergedAtMs),
     durationS: s(t.endedAtMs),

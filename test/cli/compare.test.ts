@@ -74,7 +74,8 @@ describe('fogsim compare and sweep', () => {
     expect(r.stderr).toMatch(/training the impact vectors once for thesis-fast/);
     expect(r.stdout).toMatch(/6 run\(s\): 4 run now, skipped 0 finished, 2 failed/);
     const rows = readCsv(join(out, 'results.csv'));
-    expect(Object.keys(rows[0])).toEqual(['strategy', 'seed', ...LOOP_METRIC_NAMES, 'violatedS_app1', 'violatedS_app2', 'violatedS_app3', 'error']);
+    expect(Object.keys(rows[0])).toEqual(['strategy', 'engine', 'seed', 'firstAction', ...LOOP_METRIC_NAMES, 'violatedS_app1', 'violatedS_app2', 'violatedS_app3', 'error']);
+    expect(new Set(rows.map((x) => x.engine))).toEqual(new Set(['emu']));
     expect(rows.map((x) => `${x.strategy}/${x.seed}`)).toEqual(['original/1', 'original/2', 'static/1', 'static/2', `${THROWS}/1`, `${THROWS}/2`]);
     for (const x of rows.filter((x) => x.strategy !== THROWS)) {
       expect(x.error).toBe('');
@@ -96,7 +97,7 @@ describe('fogsim compare and sweep', () => {
       expect(log).toMatch(/impact vectors: trained \(\d+: \d+ from .*cells\/\w+\/\d\/data\/training\/thesis-fast\)/);
     }
     const summary = readCsv(join(out, 'summary.csv'));
-    expect(Object.keys(summary[0])).toEqual(['strategy', 'metric', 'n', 'mean', 'sd', 'ci95Low', 'ci95High']);
+    expect(Object.keys(summary[0])).toEqual(['strategy', 'engine', 'metric', 'n', 'mean', 'sd', 'ci95Low', 'ci95High']);
     const actions = summary.find((x) => x.strategy === 'static' && x.metric === 'actions')!;
     expect(actions).toMatchObject({ n: '2', mean: '0', sd: '0' });
     expect(summary.find((x) => x.strategy === THROWS && x.metric === 'actions')).toMatchObject({ n: '0', mean: '' });
@@ -146,6 +147,34 @@ describe('fogsim compare and sweep', () => {
     expect(report.feedbackWindowMs).toBe(2000);
     expect(readFileSync(join(sweep, 'cells', 'decision.epsilon=0.5,timing.feedbackWindowMs=2000', '3', 'run.log'), 'utf8')).toContain('--set decision.epsilon=0.5 --set timing.feedbackWindowMs=2000');
     expect(new Set(readCsv(join(sweep, 'summary.csv')).map((x) => x.cell)).size).toBe(4);
+  }, 150_000);
+
+  it('compare --engines sim,emu: the scenario\'s strategy on both engines, side by side, and how often they agree', async () => {
+    const both = join(dir, 'engines');
+    cpSync(join(out, 'training-data'), join(both, 'training-data'), { recursive: true });
+    const r = await fogsim('compare', '--engines', 'sim,emu', '--scenario', SCENARIO, '--seeds', '1..2', '--duration', '15', '--out', both, '--parallel', '2');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/training the impact vectors/);
+    const rows = readCsv(join(both, 'results.csv'));
+    expect(rows.map((x) => `${x.strategy}/${x.engine}/${x.seed}/${x.error}`)).toEqual(['original/sim/1/', 'original/sim/2/', 'original/emu/1/', 'original/emu/2/']);
+    for (const x of rows) {
+      const report = JSON.parse(readFileSync(join(both, 'cells', `original_${x.engine}`, x.seed, 'report.json'), 'utf8'));
+      expect(report.engine).toBe(x.engine);
+      expect(x.firstAction).toBe(report.events[0]?.action ?? 'none');
+    }
+    // the emulation's runs are fogsim run children; the simulation's ran in the compare process
+    expect(readFileSync(join(both, 'cells', 'original_emu', '1', 'run.log'), 'utf8')).toContain('--duration 15');
+    expect(existsSync(join(both, 'cells', 'original_sim', '1', 'run.log'))).toBe(false);
+    const of = (engine: string, seed: string) => rows.find((x) => x.engine === engine && x.seed === seed)!;
+    const agreeFirst = ['1', '2'].filter((s) => of('sim', s).firstAction === of('emu', s).firstAction).length;
+    const agreeConverged = ['1', '2'].filter((s) => of('sim', s).converged === of('emu', s).converged).length;
+    expect(r.stdout).toContain(`agreement sim vs emu: first action on ${agreeFirst}/2 seeds, converged (yes/no) on ${agreeConverged}/2 seeds`);
+    expect(r.stdout).toMatch(/^original\s+sim\s+\d\/2\s/m);
+    expect(r.stdout).toMatch(/^original\s+emu\s+\d\/2\s/m);
+    const summary = readCsv(join(both, 'summary.csv'));
+    expect(summary.find((x) => x.engine === 'sim,emu' && x.metric === 'agree.firstAction')).toMatchObject({ strategy: 'original', n: '2', mean: String(agreeFirst / 2) });
+    expect(summary.find((x) => x.engine === 'sim,emu' && x.metric === 'agree.converged')).toMatchObject({ n: '2', mean: String(agreeConverged / 2) });
+    expect(new Set(summary.filter((x) => x.metric === 'converged').map((x) => x.engine))).toEqual(new Set(['sim', 'emu']));
   }, 150_000);
 
   it('a --grid path the scenario does not have is a path-precise error before anything runs', async () => {

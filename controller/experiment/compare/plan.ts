@@ -2,15 +2,21 @@ import { createHash } from 'node:crypto';
 import { readYaml } from '../../../model/yaml.js';
 import { UserError } from '../../../model/errors.js';
 import { parseSet, parseSetPath, type ScenarioSet } from '../../../model/scenario-set.js';
+import { ENGINES, type Engine } from '../report.js';
 
 /*
  * What `fogsim compare` and `fogsim sweep` run: cells (a strategy each, or a point of the grid's
- * full cartesian product), each over every seed. Pure: parsing the flags and naming the cells.
+ * full cartesian product, times each engine), each over every seed. Pure: parsing the flags and
+ * naming the cells.
  */
 
 export interface Cell {
-  /** as results.csv names it: `original`, or `decision.epsilon=0.1,timing.feedbackWindowMs=10000` */
+  /** unique: the base, and `@sim` / `@emu` unless the comparison is of emulation alone */
   name: string;
+  /** as results.csv names it: `original`, or `decision.epsilon=0.1,timing.feedbackWindowMs=10000` */
+  base: string;
+  /** what runs it: a `fogsim run` child (emu) or the virtual-time engine in a worker thread (sim) */
+  engine: Engine;
   /** its folder under DIR/cells/ (the name with odd characters replaced; unique) */
   dir: string;
   /** compare: the strategy of every app (fogsim run --strategy) */
@@ -42,6 +48,13 @@ export function parseSeeds(text: string): number[] {
   }
   for (const s of out) if (!Number.isSafeInteger(s) || Math.abs(s) > 2_147_483_647) throw new UserError(`--seeds ${text}: ${s} is out of range`);
   return [...new Set(out)];
+}
+
+/** `sim,emu`: engines, without repeats; a name that is not one is an error naming the flag. */
+export function parseEngines(text: string, flag: string): Engine[] {
+  const names = parseList(text, flag);
+  for (const n of names) if (!(ENGINES as readonly string[]).includes(n)) throw new UserError(`${flag} ${text}: "${n}" is not an engine; expected ${ENGINES.join(' or ')} (emu: emulation on real parts, sim: the virtual-time engine)`);
+  return names as Engine[];
 }
 
 /** `a,b,c` as a list of names, without repeats or empty names. */
@@ -91,14 +104,30 @@ function cellDirs(names: string[]): string[] {
   });
 }
 
-/** One cell per strategy. */
-export function strategyCells(strategies: readonly string[]): Cell[] {
-  const dirs = cellDirs([...strategies]);
-  return strategies.map((s, i) => ({ name: s, dir: dirs[i], strategy: s, sets: [], params: {} }));
+type BaseCell = Omit<Cell, 'name' | 'dir' | 'engine'>;
+
+/** Each cell once per engine (a cell's engines side by side), named and given its folder. */
+function withEngines(cells: readonly BaseCell[], engines: readonly Engine[]): Cell[] {
+  if (!engines.length) throw new Error('no engine');
+  const emuAlone = engines.length === 1 && engines[0] === 'emu';
+  const out = cells.flatMap((c) => engines.map((engine) => ({ ...c, engine, name: emuAlone ? c.base : `${c.base}@${engine}` })));
+  const dirs = cellDirs(out.map((c) => c.name));
+  return out.map((c, i) => ({ ...c, dir: dirs[i] }));
+}
+
+/**
+ * One cell per strategy and engine. With `scenarios` the names are labels of the scenario's own
+ * strategies (no --strategy is passed to the runs).
+ */
+export function strategyCells(strategies: readonly string[], engines: readonly Engine[] = ['emu'], scenarios = false): Cell[] {
+  return withEngines(
+    strategies.map((s) => ({ base: s, strategy: scenarios ? undefined : s, sets: [], params: {} })),
+    engines,
+  );
 }
 
 /** The full cartesian product of the axes, the first axis varying slowest; a path may appear once. */
-export function gridCells(axes: readonly GridAxis[]): Cell[] {
+export function gridCells(axes: readonly GridAxis[], engine: Engine = 'emu'): Cell[] {
   if (!axes.length) throw new UserError('fogsim sweep needs at least one --grid path=value,value,...');
   const seen = new Map<string, number>();
   axes.forEach((a, i) => {
@@ -108,7 +137,8 @@ export function gridCells(axes: readonly GridAxis[]): Cell[] {
   });
   let points: [string, string][][] = [[]];
   for (const a of axes) points = points.flatMap((p) => a.values.map((v) => [...p, [a.path, v] as [string, string]]));
-  const names = points.map((p) => p.map(([k, v]) => `${k}=${v}`).join(','));
-  const dirs = cellDirs(names);
-  return points.map((p, i) => ({ name: names[i], dir: dirs[i], sets: p.map(([k, v]) => parseSet(`${k}=${v}`, '--grid')), params: Object.fromEntries(p) }));
+  return withEngines(
+    points.map((p) => ({ base: p.map(([k, v]) => `${k}=${v}`).join(','), sets: p.map(([k, v]) => parseSet(`${k}=${v}`, '--grid')), params: Object.fromEntries(p) })),
+    [engine],
+  );
 }

@@ -7,11 +7,14 @@ import { loadScenarioWithSets } from '../../../model/scenario-set.js';
 import { validateTimeline } from '../../../model/timeline.js';
 import { vectorsDirFor } from '../../../training/dirs.js';
 import type { Cell } from './plan.js';
+import { SimPool } from './sim-pool.js';
 
 /*
- * The runs of `fogsim compare` / `fogsim sweep`: every cell x seed as its own `fogsim run` child
- * process (its own embedded stack, its own FOGSIM_DATA_DIR under DIR/cells/<cell>/<seed>/data),
- * `parallel` at a time. The impact vectors are trained once, in DIR/training-data, by a `fogsim
+ * The runs of `fogsim compare` / `fogsim sweep`: every cell x seed of an emulation cell as its own
+ * `fogsim run` child process (its own embedded stack, its own FOGSIM_DATA_DIR under
+ * DIR/cells/<cell>/<seed>/data), every run of a virtual-time cell (engine sim) on a pool of worker
+ * threads (sim-pool.ts: no stack, no training, the engine derives its vectors), `parallel` at a
+ * time in all. The impact vectors are trained once, in DIR/training-data, by a `fogsim
  * train` child, and copied into each run's data folder where `fogsim run` reads them, so no run
  * trains (each runs with --no-train --fresh-vectors: one seed repeats a run). Resumable: a run
  * whose report exists is finished and is not run again. A run that failed on its input (fogsim
@@ -230,14 +233,46 @@ export async function runCells(o: RunnerOptions): Promise<RunnerResult> {
   if (keptFailed) o.log(`kept ${keptFailed} run(s) that failed on their input as failed (--retry-failed runs them again)`);
   if (!pending.length) return { runs, skipped, keptFailed, failed: keptFailed, interrupted: false };
 
-  const vectors = await trainOnce(o, base.name);
+  // only emulation needs trained vectors
+  const vectors = pending.some((r) => r.cell.engine === 'emu') ? await trainOnce(o, base.name) : '';
+  const simRuns = pending.filter((r) => r.cell.engine === 'sim').length;
+  const pool = simRuns ? new SimPool(Math.max(1, Math.min(o.parallel, simRuns))) : undefined;
   const grace = o.graceMs ?? 180_000;
   let done = skipped + keptFailed;
-  const running = new Map<CellRun, ChildProcess>();
+  /** each run in progress and how to stop it */
+  const running = new Map<CellRun, () => void>();
   const progress = (last?: CellRun) => o.onProgress?.({ done, total: runs.length, running: [...running.keys()].map((r) => `${r.cell.name} seed ${r.seed}`), last });
   progress();
 
+  const failedWith = (r: CellRun, failure: Failure) => {
+    r.status = 'failed';
+    r.error = failure.error;
+    rmSync(r.reportFile, { force: true });
+    writeFileSync(join(r.dir, 'failure.json'), JSON.stringify(failure, null, 2) + '\n');
+  };
+
+  const simulateOne = async (r: CellRun) => {
+    rmSync(r.dir, { recursive: true, force: true });
+    mkdirSync(r.dir, { recursive: true });
+    const t0 = Date.now();
+    // the pool's stop (on abort) ends the worker that holds it
+    running.set(r, () => undefined);
+    progress();
+    const res = await pool!.run({ scenarioFile: resolve(o.scenarioFile), sets: r.cell.sets, seed: r.seed, durationS: o.durationS, reportFile: r.reportFile, strategy: r.cell.strategy });
+    running.delete(r);
+    r.wallMs = Date.now() - t0;
+    if (o.signal?.aborted) {
+      rmSync(r.reportFile, { force: true });
+      r.status = 'interrupted';
+    } else if (res.ok && isFinished(r.dir)) r.status = 'done';
+    // as `fogsim run` exiting 1: input the user fixes is kept failed
+    else failedWith(r, { error: res.ok ? 'the simulation wrote no report' : res.error, exitCode: !res.ok && res.input ? 1 : null });
+    done++;
+    progress(r);
+  };
+
   const runOne = async (r: CellRun) => {
+    if (r.cell.engine === 'sim') return simulateOne(r);
     rmSync(r.dir, { recursive: true, force: true });
     const dataDir = join(r.dir, 'data');
     copyTrained(vectors, vectorsDirFor(dataDir, names.get(r.cell.name)!));
@@ -246,7 +281,7 @@ export async function runCells(o: RunnerOptions): Promise<RunnerResult> {
     for (const s of r.cell.sets) args.push('--set', s.text);
     const t0 = Date.now();
     const s = start(o, args, childEnv(o.env, dataDir), join(r.dir, 'run.log'));
-    running.set(r, s.child);
+    running.set(r, () => s.child.kill('SIGTERM'));
     progress();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -266,18 +301,16 @@ export async function runCells(o: RunnerOptions): Promise<RunnerResult> {
       r.status = 'done';
       if (!o.keepData) rmSync(dataDir, { recursive: true, force: true });
     } else {
-      r.status = 'failed';
-      r.error = timedOut ? `stopped: still running ${((o.durationS * 1000 + grace) / 1000).toFixed(0)} s after its start (duration ${o.durationS} s)` : childError(res.output, res.code, res.signal);
-      rmSync(r.reportFile, { force: true });
-      const failure: Failure = { error: r.error, exitCode: timedOut ? null : res.code };
-      writeFileSync(join(r.dir, 'failure.json'), JSON.stringify(failure, null, 2) + '\n');
+      const error = timedOut ? `stopped: still running ${((o.durationS * 1000 + grace) / 1000).toFixed(0)} s after its start (duration ${o.durationS} s)` : childError(res.output, res.code, res.signal);
+      failedWith(r, { error, exitCode: timedOut ? null : res.code });
     }
     done++;
     progress(r);
   };
 
   const onAbort = () => {
-    for (const c of running.values()) c.kill('SIGTERM');
+    for (const stop of running.values()) stop();
+    void pool?.stop();
   };
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -288,6 +321,7 @@ export async function runCells(o: RunnerOptions): Promise<RunnerResult> {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallel, pending.length)) }, worker));
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
+    await pool?.stop();
   }
   return { runs, skipped, keptFailed, failed: runs.filter((r) => r.status === 'failed').length, interrupted: !!o.signal?.aborted };
 }

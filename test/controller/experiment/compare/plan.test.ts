@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gridCells, parseGridAxis, parseList, parseSeeds, strategyCells } from '../../../../controller/experiment/compare/plan.js';
+import { gridCells, parseEngines, parseGridAxis, parseList, parseSeeds, strategyCells } from '../../../../controller/experiment/compare/plan.js';
 
 function errorOf(f: () => unknown): string {
   try {
@@ -28,6 +28,24 @@ describe('compare and sweep plans', () => {
     ]);
     expect(errorOf(() => parseList('a,,b', '--strategies'))).toMatch(/an empty name/);
     expect(errorOf(() => parseList('a,b,a', '--strategies'))).toMatch(/"a" is named twice/);
+  });
+
+  it('engines: strategy x engine, named with the engine unless emulation runs alone', () => {
+    const cells = strategyCells(['original', 'static'], parseEngines('sim,emu', '--engines'));
+    expect(cells.map((c) => [c.name, c.base, c.engine, c.dir, c.strategy])).toEqual([
+      ['original@sim', 'original', 'sim', 'original_sim', 'original'],
+      ['original@emu', 'original', 'emu', 'original_emu', 'original'],
+      ['static@sim', 'static', 'sim', 'static_sim', 'static'],
+      ['static@emu', 'static', 'emu', 'static_emu', 'static'],
+    ]);
+    // the scenario's own strategy: named, not passed on
+    expect(strategyCells(['original'], ['sim'], true).map((c) => [c.name, c.strategy])).toEqual([['original@sim', undefined]]);
+    expect(gridCells([parseGridAxis('decision.epsilon=0,0.1')], 'sim').map((c) => [c.name, c.engine])).toEqual([
+      ['decision.epsilon=0@sim', 'sim'],
+      ['decision.epsilon=0.1@sim', 'sim'],
+    ]);
+    expect(errorOf(() => parseEngines('sim,foo', '--engines'))).toMatch(/--engines sim,foo: "foo" is not an engine; expected emu or sim/);
+    expect(errorOf(() => parseEngines('sim,sim', '--engines'))).toMatch(/"sim" is named twice/);
   });
 
   it('the grid is the full cartesian product, first axis slowest, cells named by every value', () => {
