@@ -7,9 +7,10 @@
  * vectors come from the model on first use (sim/impacts.ts) instead of training. Pure: no I/O,
  * no clock; one seed repeats a run. The report has the shape of `fogsim run`'s.
  *
- * Deliberate differences from emulation, each a consequence of virtual time: a cycle (measure,
- * decide, act, re-run) is atomic, so a decision is never stale and two apps never race for one
- * copy; an action's copy takes the model's transfer time.
+ * An app decides when its run ends, as a node does (a run reads the world as it is when it starts),
+ * so of two violated apps the one whose run ends first acts first. Deliberate differences from
+ * emulation, each a consequence of virtual time: an action takes the model's transfer time and is
+ * never stale, and two apps never race for one copy within one instant.
  */
 import type { ImpactVector, MetricValues } from '../model/metrics.js';
 import { linkLatency as scenarioLatency, pairKey, rhoFor, type Scenario } from '../model/scenario.js';
@@ -81,7 +82,24 @@ interface OpenEvent extends EventRow {
   feedbackCount: number;
 }
 
-type Agendum = { kind: 'arrival'; app: number } | { kind: 'step'; step: Step };
+/** A run of an app that has ended: its measurement, the repair it was, and what it teaches when it followed an action. */
+interface Ran {
+  kind: 'ran';
+  app: number;
+  m: Measured;
+  repair: number;
+  learnFrom?: { chosen: ScoredCandidate; before: MetricValues };
+}
+
+interface Measured {
+  copy: DatasetCopy;
+  startedAtMs: number;
+  metrics: MetricValues;
+  error: string | null;
+  tookMs: number;
+}
+
+type Agendum = { kind: 'arrival'; app: number } | { kind: 'step'; step: Step } | Ran;
 
 
 /** Runs a scenario in virtual time; returns the report `fogsim run` would write and the runs. */
@@ -191,13 +209,6 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
   };
 
   // ---- one app's run: the job timed by the model (nodes/node.ts measure in emulation)
-  interface Measured {
-    copy: DatasetCopy;
-    startedAtMs: number;
-    metrics: MetricValues;
-    error: string | null;
-    tookMs: number;
-  }
   const measure = (app: SimApp, now: number): Measured => {
     const copy = copies.get(app.ref)!;
     const remote = app.node !== copy.nodeId;
@@ -286,47 +297,51 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     return { label: chosen.label, trace, chosen, tookMs, acted: true };
   };
 
-  /** One arrival of one app (nodes/node.ts cycle); returns the virtual time it ends at. */
-  const cycle = (app: SimApp, start: number): number => {
+  /*
+   * One arrival of one app (nodes/node.ts cycle), as events: the run starts at the arrival and
+   * reads the world as it is then; the app checks its goal and decides when the run ends, as a
+   * node does, so of two apps the one whose run ends first acts first. After an action the re-run
+   * is another run, ending later. `ran` returns the time the cycle ended, or null while it goes on.
+   */
+  const arrive = (app: SimApp, at: number) => {
     cycles++;
-    let now = start;
-    closeDue(now);
-    let m = measure(app, now);
-    now += m.tookMs;
-    let check = evaluateGoal(app.goal, m.metrics);
-    for (let repair = 0; ; ) {
-      if (check.met && !m.error) {
-        record(app, m, check, 'NA', null);
-        return now;
-      }
-      const base = { repair, dataNode: m.copy.nodeId, violated: check.violated.map(formatTerm), explored: false, candidates: [], chosen: 'NA', strategy: app.strategy.name };
-      if (m.error) {
-        record(app, m, check, 'NA', { ...base, kind: 'failed', feedbackGiven: 0 });
-        return now;
-      }
-      const feedbackGiven = app.strategy.leavesFeedback ? leaveFeedback(app, m.copy, now) : 0;
-      if (repair >= timing.maxRepairs) {
-        record(app, m, check, 'NA', { ...base, kind: 'repairs-exhausted', feedbackGiven });
-        return now;
-      }
-      let acted: ReturnType<typeof act>;
-      try {
-        acted = act(app, m, check, { repair, feedbackGiven }, now);
-      } catch (e) {
-        if (!(e instanceof StrategyError)) throw e;
-        record(app, { ...m, error: e.message }, check, 'NA', { ...base, kind: 'strategy-failed', feedbackGiven, reason: e.message });
-        throw e;
-      }
-      record(app, m, check, acted.label, acted.trace);
-      if (!acted.acted) return now;
-      now += acted.tookMs;
-      const after = measure(app, now);
-      now += after.tookMs;
-      if (!after.error) learn(app, acted.chosen, m.metrics, after.metrics);
-      m = after;
-      check = evaluateGoal(app.goal, m.metrics);
-      repair++;
+    closeDue(at);
+    const m = measure(app, at);
+    agenda.push(at + m.tookMs, { kind: 'ran', app: app.id, m, repair: 0 });
+  };
+  const ran = (app: SimApp, r: Ran, now: number): number | null => {
+    const { m, repair } = r;
+    if (r.learnFrom && !m.error) learn(app, r.learnFrom.chosen, r.learnFrom.before, m.metrics);
+    const check = evaluateGoal(app.goal, m.metrics);
+    if (check.met && !m.error) {
+      record(app, m, check, 'NA', null);
+      return now;
     }
+    const base = { repair, dataNode: m.copy.nodeId, violated: check.violated.map(formatTerm), explored: false, candidates: [], chosen: 'NA', strategy: app.strategy.name };
+    if (m.error) {
+      record(app, m, check, 'NA', { ...base, kind: 'failed', feedbackGiven: 0 });
+      return now;
+    }
+    closeDue(now);
+    const feedbackGiven = app.strategy.leavesFeedback ? leaveFeedback(app, m.copy, now) : 0;
+    if (repair >= timing.maxRepairs) {
+      record(app, m, check, 'NA', { ...base, kind: 'repairs-exhausted', feedbackGiven });
+      return now;
+    }
+    let acted: ReturnType<typeof act>;
+    try {
+      acted = act(app, m, check, { repair, feedbackGiven }, now);
+    } catch (e) {
+      if (!(e instanceof StrategyError)) throw e;
+      record(app, { ...m, error: e.message }, check, 'NA', { ...base, kind: 'strategy-failed', feedbackGiven, reason: e.message });
+      throw e;
+    }
+    record(app, m, check, acted.label, acted.trace);
+    if (!acted.acted) return now;
+    const rerunAt = now + acted.tookMs;
+    const after = measure(app, rerunAt);
+    agenda.push(rerunAt + after.tookMs, { kind: 'ran', app: app.id, m: after, repair: repair + 1, learnFrom: { chosen: acted.chosen, before: m.metrics } });
+    return null;
   };
   const learn = (app: SimApp, chosen: ScoredCandidate, before: MetricValues, after: MetricValues) => {
     const old: ImpactVector = app.impacts.get(chosen.label) ?? chosen.vector;
@@ -405,9 +420,11 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     }
     const app = apps.get(item.app)!;
     if (app.stopped) continue;
-    let ended = at;
+    let ended: number | null = at;
+    if (item.kind === 'ran') ended = ran(app, item, at);
     // an app on a node that is down does not run; it looks again at its next arrival
-    if (!nodes.get(app.node)!.down) ended = cycle(app, at);
+    else if (!nodes.get(app.node)!.down) ended = (arrive(app, at), null);
+    if (ended === null) continue;
     closeDue(ended);
     if (o.stopAtConvergence !== false && converged()) {
       convergedAtMs = ended;
