@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
-import { haveChromium, launchChromium } from '../helpers/browser.js';
+import { haveChromium, launchChromium, openFileOffline } from '../helpers/browser.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOOP_METRIC_NAMES } from '../../controller/experiment/loop-metrics.js';
 import { parseCsv } from '../../controller/experiment/report.js';
@@ -43,15 +43,7 @@ function readCsv(file: string): Record<string, string>[] {
 async function countSvgs(file: string): Promise<{ svgs: number; visible: number; boxes: number; lines: number; errors: string[] }> {
   const browser: Browser = await launchChromium();
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    // offline: any request beyond the file itself fails the page
-    await page.route(/^(?!file:)/, (r) => {
-      errors.push(`fetched ${r.request().url()}`);
-      return r.abort();
-    });
-    await page.goto(`file://${file}`);
+    const { page, errors } = await openFileOffline(browser, file);
     const svgs = await page.locator('svg').count();
     const boxes = await page.locator('svg.chart.box').count();
     const lines = await page.locator('svg.chart.line').count();

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /*
  * The real headless browser of the UI and page suites: Debian's chromium through playwright-core.
@@ -14,4 +14,17 @@ export const chromiumSkipNote = haveChromium ? '' : ` (skipped: ${CHROMIUM} not 
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+}
+
+/** A page on a file, offline: any request beyond the file fails it; page errors and fetches are collected. */
+export async function openFileOffline(browser: Browser, file: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.route(/^(?!file:)/, (r) => {
+    errors.push(`fetched ${r.request().url()}`);
+    return r.abort();
+  });
+  await page.goto(`file://${file}`);
+  return { page, errors };
 }

@@ -7,7 +7,7 @@ import { simulate } from '../../sim/engine.js';
 import { writeRunOutputs } from '../../controller/experiment/experiment.js';
 import { FEEDBACK_LISTED } from '../../controller/experiment/story.js';
 import { APPS_CHARTED } from '../../controller/experiment/html/run-page.js';
-import { chromiumSkipNote, haveChromium, launchChromium } from '../helpers/browser.js';
+import { chromiumSkipNote, haveChromium, launchChromium, openFileOffline } from '../helpers/browser.js';
 
 /*
  * A fog-scale run end to end: 1,000 nodes (every pair linked) and an app on each, simulated, its
@@ -46,14 +46,7 @@ describe(`a 1,000-node run's report and page${chromiumSkipNote}`, () => {
     expect(statSync(out.htmlFile).size).toBeLessThan(6_000_000);
     const browser = await launchChromium();
     try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.route(/^(?!file:)/, (r) => {
-        errors.push(`fetched ${r.request().url()}`);
-        return r.abort();
-      });
-      await page.goto(`file://${out.htmlFile}`);
+      const { page, errors } = await openFileOffline(browser, out.htmlFile);
       await expect(page.locator('h2', { hasText: 'The fleet: 1000 apps' }).count()).resolves.toBe(1);
       const fleetCharts = page.locator('svg.chart.line[aria-label="runs violating their goal (%)"]');
       expect((await fleetCharts.boundingBox())?.width).toBeGreaterThan(100);
