@@ -66,9 +66,17 @@ export function validBucketName(name: string): boolean {
   return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
 }
 
-/** Object keys become file names: a prefix keeps "." and ".." harmless, encoding removes "/". */
+/** the longest file name most filesystems take */
+const MAX_FILE_NAME = 255;
+
+/**
+ * Object keys become file names: a prefix keeps "." and ".." harmless, encoding removes "/". A key
+ * whose encoding is longer than a file name (S3 keys go to 1024 bytes) is stored under `h` and its
+ * SHA-256; its pointer holds the key, which listing reads back.
+ */
 function fileNameForKey(key: string): string {
-  return 'o' + encodeURIComponent(key);
+  const name = 'o' + encodeURIComponent(key);
+  return Buffer.byteLength(name) <= MAX_FILE_NAME ? name : 'h' + createHash('sha256').update(key).digest('hex');
 }
 
 function keyForFileName(name: string): string | undefined {
@@ -100,9 +108,7 @@ export class Storage {
   }
 
   private pointerPath(bucket: string, key: string): string {
-    const name = fileNameForKey(key);
-    if (Buffer.byteLength(name) > 255) throw new S3Fault('KeyTooLongError', 'Your key is too long for this server (encoded file name over 255 bytes).', { key });
-    return path.join(this.bucketDir(bucket), name);
+    return path.join(this.bucketDir(bucket), fileNameForKey(key));
   }
 
   blobPath(blob: string): string {
@@ -290,6 +296,13 @@ export class Storage {
     await this.requireBucket(bucket);
     const names = await fsp.readdir(this.bucketDir(bucket));
     const keys = names.map(keyForFileName).filter((k): k is string => k !== undefined);
+    for (const name of names.filter((n) => n.startsWith('h'))) {
+      try {
+        keys.push((JSON.parse(await fsp.readFile(path.join(this.bucketDir(bucket), name), 'utf8')) as ObjectMeta).key);
+      } catch (err) {
+        if (!isNotFound(err)) throw err; // deleted meanwhile
+      }
+    }
     // S3 orders keys by their UTF-8 bytes.
     keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     const out: ObjectMeta[] = [];
@@ -309,7 +322,6 @@ export class Storage {
 
   async createUpload(bucket: string, key: string, attrs: ObjectAttributes): Promise<string> {
     await this.requireBucket(bucket);
-    this.pointerPath(bucket, key); // rejects keys too long before any part is sent
     const uploadId = randomUUID();
     const dir = this.uploadDir(uploadId);
     await fsp.mkdir(dir);
