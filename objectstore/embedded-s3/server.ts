@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { awsChunkedDecoder, STREAMING_MODES } from './chunked.js';
+import { embeddedS3Credentials, type ResolvedCredentials, type S3Credentials } from './credentials.js';
 import { parseTarget, validateKey, type Target } from './keys.js';
 import { Storage, type ObjectAttributes, type ObjectMeta, type PendingUpload } from './storage.js';
 import { sendFile } from './send-file.js';
@@ -15,7 +16,8 @@ import { esc, errorXml, NS, S3Fault, tagValues, XML_HEAD } from './xml.js';
  * minio client's multipart uploads (measured: bench/objectstore.bench.ts), which would hold back
  * a job that parses ~400 MB/s.
  *
- * Auth: when credentials are configured (the default: FOGSIM's fogsim / fogsim-secret) every
+ * Auth: with credentials (given, or by default a random pair kept in the data folder,
+ * credentials.ts) every
  * request must carry a valid SigV4 signature, in the Authorization header or in the query of a
  * presigned URL (what the job's fast GET uses); the body is checked against the signed
  * x-amz-content-sha256 when that is a hash, and aws-chunked streaming bodies (mc, aws-cli) chunk by
@@ -27,18 +29,21 @@ export interface EmbeddedS3Options {
   port?: number;
   /** folder holding buckets and objects; created if missing, kept across restarts */
   dir: string;
-  /** `false` accepts any request, signed or not */
-  credentials?: { accessKey: string; secretKey: string } | false;
+  /** `false` accepts any request, signed or not; unset: the data folder's own pair (embeddedS3Credentials) */
+  credentials?: S3Credentials | false;
   region?: string;
 }
 
 export interface EmbeddedS3 {
   endpoint: { host: string; port: number };
+  /** the keys requests must be signed with (`false`: none) */
+  credentials: S3Credentials | false;
+  /** given by the caller, or the data folder's pair: generated now or stored before */
+  credentialSource: 'given' | 'none' | ResolvedCredentials['source'];
   url: string;
   close(): Promise<void>;
 }
 
-const DEFAULT_CREDENTIALS = { accessKey: 'fogsim', secretKey: 'fogsim-secret' };
 const MAX_LIST_KEYS = 1000;
 
 function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
@@ -171,7 +176,8 @@ function refuseSubresources(method: string, q: URLSearchParams, allowed: Record<
 export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<EmbeddedS3> {
   const storage = new Storage(opts.dir);
   await storage.init();
-  const creds = opts.credentials === undefined ? DEFAULT_CREDENTIALS : opts.credentials;
+  const resolved = opts.credentials === undefined ? embeddedS3Credentials(opts.dir) : undefined;
+  const creds = resolved ? resolved.credentials : opts.credentials!;
   const region = opts.region ?? 'us-east-1';
 
   const send = (res: ServerResponse, status: number, body = '', headers: Record<string, string> = {}): void => {
@@ -474,6 +480,8 @@ export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<Embedded
   const port = (server.address() as AddressInfo).port;
   return {
     endpoint: { host, port },
+    credentials: creds,
+    credentialSource: resolved ? resolved.source : creds ? 'given' : 'none',
     url: `http://${host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
