@@ -28,8 +28,8 @@ export async function benchJobPath(): Promise<BenchResult[]> {
       child.once('exit', (code) => reject(new Error(`the S3 + proxy process exited (${code}) before it was ready`)));
       createInterface({ input: child.stdout }).once('line', resolve);
     });
-    const addr = JSON.parse(line) as { s3: { host: string; port: number }; proxy: { host: string; port: number } };
-    const via = openObjectStore(cfg, addr.s3).viaEndpoint(addr.proxy.host, addr.proxy.port);
+    const addr = JSON.parse(line) as { s3: { host: string; port: number }; credentials: { accessKey: string; secretKey: string }; proxy: { host: string; port: number } };
+    const via = openObjectStore(cfg, { endpoint: addr.s3, credentials: addr.credentials }).viaEndpoint(addr.proxy.host, addr.proxy.port);
     let fileMs = Infinity;
     let pathMs = Infinity;
     let bytes = 0;

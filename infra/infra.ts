@@ -5,7 +5,7 @@ import { redact } from '../db/mysql-store.js';
 import type { Store } from '../db/store.js';
 import { openObjectStore, parseS3Endpoint } from '../objectstore/open.js';
 import type { S3ObjectStore } from '../objectstore/s3-object-store.js';
-import { startEmbeddedS3 } from '../objectstore/embedded-s3/index.js';
+import { describeKeys, embeddedS3Credentials, startEmbeddedS3 } from '../objectstore/embedded-s3/index.js';
 import { startProxyServer } from '../proxies/server/index.js';
 import { openLatencyControl } from '../proxies/toxiproxy-control.js';
 import type { LatencyControl } from '../proxies/latency-control.js';
@@ -44,7 +44,8 @@ export interface InfraOptions {
   store?: Store;
 }
 
-export async function startInfra(cfg: InfraConfig, opts: InfraOptions = {}): Promise<Infra> {
+export async function startInfra(given: InfraConfig, opts: InfraOptions = {}): Promise<Infra> {
+  let cfg = given;
   const stops: (() => Promise<void>)[] = [];
   const describe: string[] = [];
   const closeAll = async () => {
@@ -64,11 +65,15 @@ export async function startInfra(cfg: InfraConfig, opts: InfraOptions = {}): Pro
       describe.push(`object store: ${s3Url}`);
     } else {
       const dir = join(cfg.dataDir, 's3');
-      const s3 = await startEmbeddedS3({ host: '127.0.0.1', port: opts.s3Port ?? 0, dir, credentials: { accessKey: cfg.s3AccessKey, secretKey: cfg.s3SecretKey } });
+      // the keys: FOGSIM_S3_ACCESS_KEY / _SECRET_KEY, else the data folder's own random pair
+      const keys = embeddedS3Credentials(dir, { accessKey: cfg.s3AccessKey, secretKey: cfg.s3SecretKey });
+      const s3 = await startEmbeddedS3({ host: '127.0.0.1', port: opts.s3Port ?? 0, dir, credentials: keys.credentials });
       stops.push(() => s3.close());
-      objects = openObjectStore(cfg, s3.endpoint);
+      // the nodes get the same keys through nodeEnv()
+      cfg = { ...cfg, s3AccessKey: keys.credentials.accessKey, s3SecretKey: keys.credentials.secretKey };
+      objects = openObjectStore(cfg, s3);
       s3Url = s3.url;
-      describe.push(`object store: embedded S3 ${s3Url} (data in ${resolve(dir)})`);
+      describe.push(`object store: embedded S3 ${s3Url} (data in ${resolve(dir)}; ${describeKeys(keys)})`);
     }
     const s3 = parseS3Endpoint(s3Url);
     const s3Upstream = cfg.s3Upstream ?? `${s3.host}:${s3.port}`;
@@ -102,8 +107,8 @@ export async function startInfra(cfg: InfraConfig, opts: InfraOptions = {}): Pro
         FOGSIM_SQLITE_PATH: resolve(cfg.sqlitePath),
         FOGSIM_S3_ENDPOINT: s3Url,
         FOGSIM_S3_UPSTREAM: s3Upstream,
-        FOGSIM_S3_ACCESS_KEY: cfg.s3AccessKey,
-        FOGSIM_S3_SECRET_KEY: cfg.s3SecretKey,
+        FOGSIM_S3_ACCESS_KEY: cfg.s3AccessKey ?? '',
+        FOGSIM_S3_SECRET_KEY: cfg.s3SecretKey ?? '',
         FOGSIM_TOXIPROXY_URL: toxiproxyUrl,
         FOGSIM_PROXY_HOST: cfg.proxyHost,
         FOGSIM_PROXY_LISTEN_HOST: cfg.proxyListenHost,

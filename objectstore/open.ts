@@ -1,5 +1,6 @@
 import { UserError } from '../model/errors.js';
 import type { InfraConfig } from '../util/config.js';
+import type { S3Credentials } from './embedded-s3/credentials.js';
 import { S3ObjectStore } from './s3-object-store.js';
 
 /** Parses FOGSIM_S3_ENDPOINT (http://host:port) or fails naming the variable and the expected form. */
@@ -26,13 +27,17 @@ export function parseS3Endpoint(value: string): { host: string; port: number; us
  * The object store for this configuration: MinIO (or any S3 server) when FOGSIM_S3_ENDPOINT is set,
  * else the embedded S3 server at `embedded` (started by the caller with startEmbeddedS3).
  */
-export function openObjectStore(cfg: InfraConfig, embedded?: { host: string; port: number }): S3ObjectStore {
-  const credentials = { accessKey: cfg.s3AccessKey, secretKey: cfg.s3SecretKey };
+export function openObjectStore(cfg: InfraConfig, embedded?: { endpoint: { host: string; port: number }; credentials: S3Credentials | false }): S3ObjectStore {
   if (cfg.s3Endpoint) {
-    return new S3ObjectStore({ ...parseS3Endpoint(cfg.s3Endpoint), ...credentials, source: `FOGSIM_S3_ENDPOINT=${cfg.s3Endpoint}` });
+    if (!cfg.s3AccessKey || !cfg.s3SecretKey) {
+      throw new UserError(`FOGSIM_S3_ACCESS_KEY and FOGSIM_S3_SECRET_KEY: unset; the S3 server at FOGSIM_S3_ENDPOINT=${cfg.s3Endpoint} needs its keys (for scripts/real/minio.sh: source $FOGSIM_REAL_DIR/env.sh)`);
+    }
+    return new S3ObjectStore({ ...parseS3Endpoint(cfg.s3Endpoint), accessKey: cfg.s3AccessKey, secretKey: cfg.s3SecretKey, source: `FOGSIM_S3_ENDPOINT=${cfg.s3Endpoint}` });
   }
   if (!embedded) {
     throw new UserError('no object store: FOGSIM_S3_ENDPOINT is unset and no embedded S3 server was started; set FOGSIM_S3_ENDPOINT=http://host:port or start the embedded server (startEmbeddedS3)');
   }
-  return new S3ObjectStore({ host: embedded.host, port: embedded.port, ...credentials, source: 'embedded S3 server' });
+  // an open server (credentials false) ignores signatures: any pair will do
+  const credentials = embedded.credentials || { accessKey: 'anonymous', secretKey: 'anonymous' };
+  return new S3ObjectStore({ ...embedded.endpoint, ...credentials, source: 'embedded S3 server' });
 }

@@ -17,8 +17,9 @@ export interface InfraConfig {
   sqlitePath: string;
   /** http://host:port of MinIO (with access/secret keys) — unset: embedded S3 server */
   s3Endpoint?: string;
-  s3AccessKey: string;
-  s3SecretKey: string;
+  /** unset: an external endpoint cannot be used; the embedded server uses its data folder's pair */
+  s3AccessKey?: string;
+  s3SecretKey?: string;
   /** http://host:port of Toxiproxy's API — unset: embedded Toxiproxy-compatible server */
   toxiproxyUrl?: string;
   /** host the nodes reach the app proxies at (the Toxiproxy host; `toxiproxy` in compose) */
@@ -43,8 +44,8 @@ export function readInfraConfig(env: Env = process.env): InfraConfig {
     mysqlUrl: env.FOGSIM_MYSQL_URL || undefined,
     sqlitePath: env.FOGSIM_SQLITE_PATH ?? `${dataDir}/fogsim.db`,
     s3Endpoint: env.FOGSIM_S3_ENDPOINT || undefined,
-    s3AccessKey: env.FOGSIM_S3_ACCESS_KEY ?? 'fogsim',
-    s3SecretKey: env.FOGSIM_S3_SECRET_KEY ?? 'fogsim-secret',
+    s3AccessKey: env.FOGSIM_S3_ACCESS_KEY || undefined,
+    s3SecretKey: env.FOGSIM_S3_SECRET_KEY || undefined,
     toxiproxyUrl: env.FOGSIM_TOXIPROXY_URL || undefined,
     proxyHost: env.FOGSIM_PROXY_HOST ?? '127.0.0.1',
     proxyListenHost: env.FOGSIM_PROXY_LISTEN_HOST ?? env.FOGSIM_PROXY_HOST ?? '127.0.0.1',

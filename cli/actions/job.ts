@@ -28,16 +28,17 @@ async function runJob(flags: JobFlags): Promise<JobResult> {
   }
   if (flags.bucket === undefined) throw new UserError('--bucket: missing; --object needs the bucket it lives in, e.g. --bucket node-3');
   if (flags.object === undefined) throw new UserError(`--object: missing; give the key in bucket ${flags.bucket}, e.g. --object bloodtests.json`);
-  const [{ readInfraConfig }, { openObjectStore }, { startEmbeddedS3 }] = await Promise.all([
+  const [{ readInfraConfig }, { openObjectStore }, { embeddedS3Credentials, startEmbeddedS3 }] = await Promise.all([
     import('../../util/config.js'),
     import('../../objectstore/open.js'),
     import('../../objectstore/embedded-s3/index.js'),
   ]);
   const cfg = readInfraConfig();
   // with no FOGSIM_S3_ENDPOINT the embedded store's files are read through a short-lived server
-  const embedded = cfg.s3Endpoint ? undefined : await startEmbeddedS3({ dir: join(cfg.dataDir, 's3'), host: '127.0.0.1', port: 0, credentials: { accessKey: cfg.s3AccessKey, secretKey: cfg.s3SecretKey } });
+  const dir = join(cfg.dataDir, 's3');
+  const embedded = cfg.s3Endpoint ? undefined : await startEmbeddedS3({ dir, host: '127.0.0.1', port: 0, credentials: embeddedS3Credentials(dir, { accessKey: cfg.s3AccessKey, secretKey: cfg.s3SecretKey }).credentials });
   try {
-    const objects = openObjectStore(cfg, embedded?.endpoint);
+    const objects = openObjectStore(cfg, embedded);
     return await runJobOnObject(objects, flags.bucket, flags.object, opts);
   } finally {
     await embedded?.close();

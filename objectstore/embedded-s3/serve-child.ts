@@ -10,7 +10,7 @@ const [kind = 'embedded', dir = '.fogsim/s3'] = process.argv.slice(2);
 
 if (kind === 'embedded') {
   const server = await startEmbeddedS3({ dir });
-  console.log(JSON.stringify({ ...server.endpoint, accessKey: 'fogsim', secretKey: 'fogsim-secret' }));
+  console.log(JSON.stringify({ ...server.endpoint, ...server.credentials }));
   process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
 } else if (kind === 's3rver') {
   const moduleName = 's3rver'; // a variable: s3rver ships no types, and production code never loads it

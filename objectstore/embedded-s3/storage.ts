@@ -24,6 +24,38 @@ export interface ObjectMeta {
   contentType: string;
   lastModified: string;
   blob: string;
+  /** user metadata (x-amz-meta-*, names lower-cased) and the stored representation headers (Cache-Control, ...) */
+  headers?: Record<string, string>;
+}
+
+/** What a PUT, a copy with REPLACE or a multipart upload sets besides the bytes. */
+export interface ObjectAttributes {
+  contentType: string;
+  headers: Record<string, string>;
+}
+
+/** A multipart upload in flight, as ListMultipartUploads answers it. */
+export interface PendingUpload {
+  key: string;
+  uploadId: string;
+  initiated: string;
+}
+
+/** An uploaded part, as ListParts answers it. */
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+  size: number;
+  lastModified: string;
+}
+
+/** S3's minimum size of every part but the last one of a multipart upload */
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+interface UploadInfo extends ObjectAttributes {
+  bucket: string;
+  key: string;
+  initiated?: string;
 }
 
 const BLOBS = '.blobs';
@@ -34,9 +66,17 @@ export function validBucketName(name: string): boolean {
   return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
 }
 
-/** Object keys become file names: a prefix keeps "." and ".." harmless, encoding removes "/". */
+/** the longest file name most filesystems take */
+const MAX_FILE_NAME = 255;
+
+/**
+ * Object keys become file names: a prefix keeps "." and ".." harmless, encoding removes "/". A key
+ * whose encoding is longer than a file name (S3 keys go to 1024 bytes) is stored under `h` and its
+ * SHA-256; its pointer holds the key, which listing reads back.
+ */
 function fileNameForKey(key: string): string {
-  return 'o' + encodeURIComponent(key);
+  const name = 'o' + encodeURIComponent(key);
+  return Buffer.byteLength(name) <= MAX_FILE_NAME ? name : 'h' + createHash('sha256').update(key).digest('hex');
 }
 
 function keyForFileName(name: string): string | undefined {
@@ -68,9 +108,7 @@ export class Storage {
   }
 
   private pointerPath(bucket: string, key: string): string {
-    const name = fileNameForKey(key);
-    if (Buffer.byteLength(name) > 255) throw new S3Fault('KeyTooLongError', 'Your key is too long for this server (encoded file name over 255 bytes).', { key });
-    return path.join(this.bucketDir(bucket), name);
+    return path.join(this.bucketDir(bucket), fileNameForKey(key));
   }
 
   blobPath(blob: string): string {
@@ -229,11 +267,17 @@ export class Storage {
     await fsp.rm(this.blobPath(meta.blob), { force: true });
   }
 
-  /** Server-side copy: a hard link to the immutable source blob (a byte copy across devices). */
-  async copyObject(srcBucket: string, srcKey: string, dstBucket: string, dstKey: string): Promise<ObjectMeta> {
+  /**
+   * Server-side copy: a hard link to the immutable source blob (a byte copy across devices).
+   * `replace` sets new attributes (x-amz-metadata-directive: REPLACE); without it the source's are kept.
+   */
+  async copyObject(srcBucket: string, srcKey: string, dstBucket: string, dstKey: string, replace?: ObjectAttributes): Promise<ObjectMeta> {
     await this.requireBucket(dstBucket);
     for (let attempt = 0; ; attempt++) {
       const src = await this.requireMeta(srcBucket, srcKey);
+      if (srcBucket === dstBucket && srcKey === dstKey && !replace) {
+        throw new S3Fault('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+      }
       const blob = randomUUID();
       try {
         await fsp.link(this.blobPath(src.blob), this.blobPath(blob));
@@ -243,7 +287,8 @@ export class Storage {
         if (code !== 'EXDEV' && code !== 'EPERM') throw err;
         await fsp.copyFile(this.blobPath(src.blob), this.blobPath(blob));
       }
-      return this.commit(dstBucket, dstKey, { size: src.size, etag: src.etag, contentType: src.contentType, blob });
+      const attrs = replace ?? { contentType: src.contentType, headers: src.headers ?? {} };
+      return this.commit(dstBucket, dstKey, { size: src.size, etag: src.etag, blob, ...attrs });
     }
   }
 
@@ -251,6 +296,13 @@ export class Storage {
     await this.requireBucket(bucket);
     const names = await fsp.readdir(this.bucketDir(bucket));
     const keys = names.map(keyForFileName).filter((k): k is string => k !== undefined);
+    for (const name of names.filter((n) => n.startsWith('h'))) {
+      try {
+        keys.push((JSON.parse(await fsp.readFile(path.join(this.bucketDir(bucket), name), 'utf8')) as ObjectMeta).key);
+      } catch (err) {
+        if (!isNotFound(err)) throw err; // deleted meanwhile
+      }
+    }
     // S3 orders keys by their UTF-8 bytes.
     keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     const out: ObjectMeta[] = [];
@@ -268,22 +320,57 @@ export class Storage {
     return path.join(this.dir, UPLOADS, uploadId);
   }
 
-  async createUpload(bucket: string, key: string, contentType: string): Promise<string> {
+  async createUpload(bucket: string, key: string, attrs: ObjectAttributes): Promise<string> {
     await this.requireBucket(bucket);
-    this.pointerPath(bucket, key); // rejects keys too long before any part is sent
     const uploadId = randomUUID();
     const dir = this.uploadDir(uploadId);
     await fsp.mkdir(dir);
-    await fsp.writeFile(path.join(dir, 'upload.json'), JSON.stringify({ bucket, key, contentType }));
+    const info: UploadInfo = { bucket, key, initiated: new Date().toISOString(), ...attrs };
+    await fsp.writeFile(path.join(dir, 'upload.json'), JSON.stringify(info));
     return uploadId;
   }
 
-  private async readUpload(bucket: string, key: string, uploadId: string): Promise<{ dir: string; contentType: string }> {
+  /** The uploads in flight in `bucket` whose key starts with `prefix`, by key then start time. */
+  async listUploads(bucket: string, prefix = ''): Promise<PendingUpload[]> {
+    await this.requireBucket(bucket);
+    const out: (PendingUpload & { bucket: string })[] = [];
+    for (const uploadId of await fsp.readdir(path.join(this.dir, UPLOADS))) {
+      try {
+        const info = JSON.parse(await fsp.readFile(path.join(this.uploadDir(uploadId), 'upload.json'), 'utf8')) as UploadInfo;
+        if (info.bucket === bucket && info.key.startsWith(prefix)) out.push({ bucket, key: info.key, uploadId, initiated: info.initiated ?? new Date(0).toISOString() });
+      } catch (err) {
+        if (!isNotFound(err) && !(err instanceof S3Fault)) throw err; // completed or aborted meanwhile
+      }
+    }
+    return out
+      .sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)) || (a.initiated < b.initiated ? -1 : a.initiated > b.initiated ? 1 : 0))
+      .map(({ key, uploadId, initiated }) => ({ key, uploadId, initiated }));
+  }
+
+  /** The parts uploaded so far, by part number. */
+  async listParts(bucket: string, key: string, uploadId: string): Promise<UploadedPart[]> {
+    const { dir } = await this.readUpload(bucket, key, uploadId);
+    const parts: UploadedPart[] = [];
+    for (const name of await fsp.readdir(dir)) {
+      const m = /^part-(\d+)$/.exec(name);
+      if (!m) continue;
+      try {
+        const st = await fsp.stat(path.join(dir, name));
+        const etag = (await fsp.readFile(path.join(dir, `${name}.etag`), 'utf8')).trim();
+        parts.push({ partNumber: Number(m[1]), etag, size: st.size, lastModified: st.mtime.toISOString() });
+      } catch (err) {
+        if (!isNotFound(err)) throw err; // a part being re-sent
+      }
+    }
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  private async readUpload(bucket: string, key: string, uploadId: string): Promise<{ dir: string } & ObjectAttributes> {
     const dir = this.uploadDir(uploadId);
     try {
-      const info = JSON.parse(await fsp.readFile(path.join(dir, 'upload.json'), 'utf8')) as { bucket: string; key: string; contentType: string };
+      const info = JSON.parse(await fsp.readFile(path.join(dir, 'upload.json'), 'utf8')) as UploadInfo;
       if (info.bucket !== bucket || info.key !== key) throw new S3Fault('NoSuchUpload', 'The specified multipart upload does not exist.', { bucket, key });
-      return { dir, contentType: info.contentType };
+      return { dir, contentType: info.contentType, headers: info.headers ?? {} };
     } catch (err) {
       if (isNotFound(err)) throw new S3Fault('NoSuchUpload', 'The specified multipart upload does not exist.', { bucket, key });
       throw err;
@@ -301,7 +388,7 @@ export class Storage {
   }
 
   async completeUpload(bucket: string, key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<ObjectMeta> {
-    const { dir, contentType } = await this.readUpload(bucket, key, uploadId);
+    const { dir, contentType, headers } = await this.readUpload(bucket, key, uploadId);
     if (parts.length === 0) throw new S3Fault('MalformedXML', 'The XML you provided was not well-formed or did not validate: no parts.');
     for (let i = 1; i < parts.length; i++) {
       if (parts[i].partNumber <= parts[i - 1].partNumber) throw new S3Fault('InvalidPartOrder', 'The list of parts was not in ascending order.');
@@ -317,6 +404,12 @@ export class Storage {
       }
       if (etag !== p.etag.replace(/"/g, '')) throw new S3Fault('InvalidPart', `Part ${p.partNumber}: ETag does not match the uploaded part.`, { bucket, key });
       md5s.push(Buffer.from(etag, 'hex'));
+    }
+    for (const p of parts.slice(0, -1)) {
+      const size = (await fsp.stat(path.join(dir, `part-${p.partNumber}`))).size;
+      if (size < MIN_PART_SIZE) {
+        throw new S3Fault('EntityTooSmall', `Your proposed upload is smaller than the minimum allowed object size: part ${p.partNumber} is ${size} bytes; every part but the last must be at least ${MIN_PART_SIZE} bytes (5 MiB).`, { bucket, key });
+      }
     }
     const blob = randomUUID();
     const tmp = this.tmpPath();
@@ -338,7 +431,7 @@ export class Storage {
       throw err;
     }
     const etag = `${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${parts.length}`;
-    const meta = await this.commit(bucket, key, { size, etag, contentType, blob });
+    const meta = await this.commit(bucket, key, { size, etag, contentType, headers, blob });
     await fsp.rm(dir, { recursive: true, force: true });
     return meta;
   }

@@ -16,6 +16,7 @@ const STATUS: Record<string, number> = {
   InvalidRequest: 400,
   KeyTooLongError: 400,
   MalformedXML: 400,
+  MetadataTooLarge: 400,
   MethodNotAllowed: 405,
   MissingContentLength: 411,
   NoSuchBucket: 404,
@@ -25,6 +26,8 @@ const STATUS: Record<string, number> = {
   PreconditionFailed: 412,
   SignatureDoesNotMatch: 403,
   XAmzContentSHA256Mismatch: 400,
+  XMinioInvalidObjectName: 400,
+  XMinioInvalidResourceName: 400,
   InternalError: 500,
 };
 

@@ -49,7 +49,7 @@ export async function startInfra(scenario: Scenario, records = 2000): Promise<In
     await store.seedScenario(scenario);
     const s3 = await startEmbeddedS3({ host: '127.0.0.1', port: 0, dir: join(dir, 's3') });
     stops.push(() => s3.close());
-    const objects = new S3ObjectStore({ ...s3.endpoint, accessKey: 'fogsim', secretKey: 'fogsim-secret' });
+    const objects = new S3ObjectStore({ ...s3.endpoint, ...(s3.credentials as { accessKey: string; secretKey: string }) });
     const proxy = await startProxyServer({ host: '127.0.0.1', port: 0 });
     stops.push(() => proxy.close());
     const latency = new ToxiproxyLatencyControl(proxy.url);

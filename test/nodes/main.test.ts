@@ -37,6 +37,8 @@ describe('nodes/main.ts as a process', () => {
         FOGSIM_SCENARIO: file,
         FOGSIM_SQLITE_PATH: join(infra.dir, 'fogsim.db'),
         FOGSIM_S3_ENDPOINT: `http://${s3.host}:${s3.port}`,
+        FOGSIM_S3_ACCESS_KEY: infra.objects.options.accessKey,
+        FOGSIM_S3_SECRET_KEY: infra.objects.options.secretKey,
         FOGSIM_TOXIPROXY_URL: infra.latency.url,
       }),
       stdio: ['ignore', 'pipe', 'pipe'],

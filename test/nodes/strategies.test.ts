@@ -101,6 +101,8 @@ describe('the node loop runs the app\'s strategy', () => {
       FOGSIM_SCENARIO: file,
       FOGSIM_SQLITE_PATH: join(infra.dir, 'fogsim.db'),
       FOGSIM_S3_ENDPOINT: `http://${s3.host}:${s3.port}`,
+      FOGSIM_S3_ACCESS_KEY: infra.objects.options.accessKey,
+      FOGSIM_S3_SECRET_KEY: infra.objects.options.secretKey,
       FOGSIM_TOXIPROXY_URL: infra.latency.url,
     };
     const expected = /^strategy \.\/wild\.mjs of app 1 returned "M9_9", not a candidate: NA, M3_1, M3_2, C3_1, C3_2$/;

@@ -14,6 +14,8 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+const KEYS = { accessKey: 'fogsim', secretKey: 'fogsim-secret' };
+
 describe('embedded S3 server', () => {
   let dir: string;
   let server: EmbeddedS3;
@@ -21,7 +23,7 @@ describe('embedded S3 server', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'fogsim-s3e-'));
-    server = await startEmbeddedS3({ dir });
+    server = await startEmbeddedS3({ dir, credentials: KEYS });
     store = new S3ObjectStore({ ...server.endpoint, accessKey: 'fogsim', secretKey: 'fogsim-secret' });
     await store.ensureBucket('node-1');
   });
@@ -163,7 +165,7 @@ describe('embedded S3 server', () => {
     await store.putObject('node-1', 'persist', Buffer.from('still here, v2'));
     await store.copyObject('node-1', 'persist', 'node-1', 'persist-copy');
     await server.close();
-    server = await startEmbeddedS3({ dir, port: server.endpoint.port });
+    server = await startEmbeddedS3({ dir, port: server.endpoint.port, credentials: KEYS });
     expect((await readAll(await store.getObject('node-1', 'persist'))).toString()).toBe('still here, v2');
     expect(readdirSync(path.join(dir, '.tmp'))).toEqual([]);
     // Every blob is referenced by a pointer: overwrites freed the old bytes.

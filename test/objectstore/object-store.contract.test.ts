@@ -457,7 +457,7 @@ function contract(label: string, open: () => Promise<{ store: S3ObjectStore; clo
 contract('object store contract: embedded S3 server', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fogsim-s3-'));
   const server: EmbeddedS3 = await startEmbeddedS3({ dir });
-  const store = openObjectStore(readInfraConfig({}), server.endpoint);
+  const store = openObjectStore(readInfraConfig({}), server);
   return {
     store,
     close: async () => {

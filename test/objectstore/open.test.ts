@@ -5,15 +5,20 @@ import { readInfraConfig } from '../../util/config.js';
 
 describe('openObjectStore', () => {
   it('uses FOGSIM_S3_ENDPOINT with the configured keys when set', () => {
-    const store = openObjectStore(readInfraConfig({ FOGSIM_S3_ENDPOINT: 'http://10.0.0.5:19000', FOGSIM_S3_ACCESS_KEY: 'ak', FOGSIM_S3_SECRET_KEY: 'sk' }), { host: '127.0.0.1', port: 1 });
+    const store = openObjectStore(readInfraConfig({ FOGSIM_S3_ENDPOINT: 'http://10.0.0.5:19000', FOGSIM_S3_ACCESS_KEY: 'ak', FOGSIM_S3_SECRET_KEY: 'sk' }), { endpoint: { host: '127.0.0.1', port: 1 }, credentials: false });
     expect(store.endpoint).toEqual({ host: '10.0.0.5', port: 19000 });
     expect(store.options).toMatchObject({ accessKey: 'ak', secretKey: 'sk', useSSL: false });
   });
 
-  it('uses the embedded endpoint when FOGSIM_S3_ENDPOINT is unset', () => {
-    const store = openObjectStore(readInfraConfig({}), { host: '127.0.0.1', port: 4567 });
+  it("uses the embedded endpoint with the embedded server's keys when FOGSIM_S3_ENDPOINT is unset", () => {
+    const store = openObjectStore(readInfraConfig({}), { endpoint: { host: '127.0.0.1', port: 4567 }, credentials: { accessKey: 'emb', secretKey: 'emb-secret' } });
     expect(store.endpoint).toEqual({ host: '127.0.0.1', port: 4567 });
-    expect(store.options).toMatchObject({ accessKey: 'fogsim', secretKey: 'fogsim-secret' });
+    expect(store.options).toMatchObject({ accessKey: 'emb', secretKey: 'emb-secret' });
+  });
+
+  it('has no well-known default keys: an external endpoint without them is a UserError naming the variables', () => {
+    expect(readInfraConfig({})).toMatchObject({ s3AccessKey: undefined, s3SecretKey: undefined });
+    expect(() => openObjectStore(readInfraConfig({ FOGSIM_S3_ENDPOINT: 'http://10.0.0.5:19000' }))).toThrow(/FOGSIM_S3_ACCESS_KEY and FOGSIM_S3_SECRET_KEY: unset/);
   });
 
   it('fails with a UserError when neither is available', () => {

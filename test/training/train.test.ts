@@ -243,7 +243,7 @@ describe('training errors', () => {
       expect(e).toMatchObject({ code: 'UNAVAILABLE', httpStatus: 503, retriable: true });
       expect((e as Error).message).toMatch(re);
     };
-    await expectUnavailable(train({ scenario, config: readInfraConfig({ FOGSIM_DATA_DIR: dir, FOGSIM_S3_ENDPOINT: 'http://127.0.0.1:9' }) }), /object store at http:\/\/127.0.0.1:9 .*not reachable/);
+    await expectUnavailable(train({ scenario, config: readInfraConfig({ FOGSIM_DATA_DIR: dir, FOGSIM_S3_ENDPOINT: 'http://127.0.0.1:9', FOGSIM_S3_ACCESS_KEY: 'ak', FOGSIM_S3_SECRET_KEY: 'sk' }) }), /object store at http:\/\/127.0.0.1:9 .*not reachable/);
     await expectUnavailable(train({ scenario, config: readInfraConfig({ FOGSIM_DATA_DIR: dir, FOGSIM_TOXIPROXY_URL: 'http://127.0.0.1:9' }) }), /latency proxy at http:\/\/127.0.0.1:9 is not reachable/);
   }, 30_000);
 });

@@ -28,7 +28,7 @@ beforeAll(async () => {
   await generateDataset(file, { records: 2000, seed: 8 });
   fileAvg = (await runJobOnFile(file)).avg;
   s3 = await startEmbeddedS3({ dir: join(dir, 's3'), host: '127.0.0.1', port: 0 });
-  const objects = openObjectStore({ ...readInfraConfig({}), dataDir: dir }, s3.endpoint);
+  const objects = openObjectStore({ ...readInfraConfig({}), dataDir: dir }, s3);
   await objects.ensureBucket('node-3');
   await objects.putFile('node-3', 'bloodtests.json', file);
   proxyServer = await startProxyServer({ host: '127.0.0.1', port: 0 });

@@ -127,7 +127,7 @@ describe('runJobOnObject through the embedded S3 server', () => {
   let objects: ObjectStore;
   beforeAll(async () => {
     s3 = await startEmbeddedS3({ dir: join(dir, 's3'), host: '127.0.0.1', port: 0 });
-    objects = openObjectStore({ ...readInfraConfig({}), dataDir: dir }, s3.endpoint);
+    objects = openObjectStore({ ...readInfraConfig({}), dataDir: dir }, s3);
     await objects.ensureBucket('node-3');
     await objects.putFile('node-3', 'bloodtests.json', file);
   });
