@@ -15,6 +15,14 @@ export const BANDWIDTH_TOXIC = 'bandwidth';
 /** Fails every read while the data's node is down: connections reset as the request arrives. */
 export const UNREACHABLE_TOXIC = 'node-down';
 
+/**
+ * A toxic that is off has toxicity 0 (applies to no connection) instead of being deleted:
+ * Toxiproxy 2.12 flushes a link's buffered bytes when a toxic is deleted, and a connection whose
+ * reader has stopped makes that flush retry for ever while holding the API (the API answered 503
+ * to every request after one such delete in the compose stack). An update only restarts the toxic.
+ */
+const DISABLED = 0;
+
 interface ToxicJson {
   name: string;
   type: string;
@@ -123,12 +131,12 @@ export class ToxiproxyLatencyControl implements LatencyControl {
     } catch (e) {
       if (statusOf(e) !== 404) this.fail(e, `read the latency of proxy "${name}"`);
     }
+    const off = attributes.latency === 0 && attributes.jitter === 0;
     try {
-      if (attributes.latency === 0 && attributes.jitter === 0) {
-        if (current) await current.remove();
-      } else if (current) {
-        await current.update({ ...current.toJson(), attributes });
-      } else {
+      if (current) {
+        // never removed, only updated: see the note on DISABLED below
+        await current.update({ ...current.toJson(), toxicity: off ? DISABLED : 1, attributes });
+      } else if (!off) {
         await proxy.addToxic({ name: LATENCY_TOXIC, type: 'latency', stream: 'downstream', toxicity: 1, attributes });
       }
     } catch (e) {
@@ -168,7 +176,7 @@ export class ToxiproxyLatencyControl implements LatencyControl {
     for (const k of [...this.applied.keys()]) if (k.startsWith(`${name}/`)) this.applied.delete(k);
   }
 
-  /** Puts toxic `toxic` on the proxy with these attributes, or removes it (undefined); unchanged: nothing is sent. */
+  /** Puts toxic `toxic` on the proxy with these attributes, or disables it (undefined); unchanged: nothing is sent. */
   private async putToxic(name: string, toxic: string, type: 'bandwidth' | 'reset_peer', stream: 'upstream' | 'downstream', attributes: Record<string, number> | undefined, what: string): Promise<void> {
     const key = `${name}/${toxic}`;
     const want = attributes ? JSON.stringify(attributes) : 'none';
@@ -182,11 +190,9 @@ export class ToxiproxyLatencyControl implements LatencyControl {
       if (statusOf(e) !== 404) this.fail(e, what);
     }
     try {
-      if (!attributes) {
-        if (current) await current.remove();
-      } else if (current) {
-        await current.update({ ...current.toJson(), attributes });
-      } else {
+      if (current) {
+        await current.update({ ...current.toJson(), toxicity: attributes ? 1 : DISABLED, attributes: attributes ?? current.toJson().attributes });
+      } else if (attributes) {
         await proxy.addToxic({ name: toxic, type, stream, toxicity: 1, attributes });
       }
     } catch (e) {

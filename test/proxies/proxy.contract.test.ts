@@ -361,7 +361,12 @@ function contract(target: () => string): void {
       expect(await lc.getLatency(name)).toBe(80);
       await lc.setLatency(name, 0);
       expect(await lc.getLatency(name)).toBe(0);
-      expect((await api('GET', `/proxies/${name}/toxics`)).json).toEqual([]);
+      // off is toxicity 0, never a delete (a delete can wedge Toxiproxy 2.12's API: proxies/toxiproxy-control.ts)
+      expect((await api('GET', `/proxies/${name}/toxics`)).json).toEqual([{ name: 'latency', type: 'latency', stream: 'downstream', toxicity: 0, attributes: { latency: 0, jitter: 0 } }]);
+      expect(await bestOf(2, () => timedGet(addr.port, '/small'), 'ms')).toBeLessThan(100);
+      await lc.setLatency(name, 150);
+      expect((await api('GET', `/proxies/${name}/toxics/latency`)).json).toMatchObject({ toxicity: 1, attributes: { latency: 150 } });
+      await lc.setLatency(name, 0);
 
       // a new upstream: same proxy, same port, new target
       expect(await lc.ensureProxy(name, '127.0.0.1:0', `127.0.0.1:${up.echoPort}`)).toEqual(addr);
@@ -386,7 +391,7 @@ function contract(target: () => string): void {
       // the same state again sends nothing (and changes nothing)
       await lc.setUnreachable(name, true);
       await lc.setUnreachable(name, false);
-      expect((await api('GET', `/proxies/${name}/toxics`)).json).toEqual([]);
+      expect((await api('GET', `/proxies/${name}/toxics`)).json).toEqual([{ name: 'node-down', type: 'reset_peer', stream: 'upstream', toxicity: 0, attributes: { timeout: 0 } }]);
       expect((await timedGet(addr.port, '/small')).bytes).toBeGreaterThan(0);
 
       await lc.setBandwidth(name, 2000);
@@ -402,7 +407,10 @@ function contract(target: () => string): void {
       expect((await api('GET', `/proxies/${name}/toxics/bandwidth`)).json).toMatchObject({ attributes: { rate: 500 } });
       await lc.setBandwidth(name, 0);
       await lc.setLatency(name, 0);
-      expect((await api('GET', `/proxies/${name}/toxics`)).json).toEqual([]);
+      const left = (await api('GET', `/proxies/${name}/toxics`)).json as { name: string; toxicity: number }[];
+      expect(left.map((t) => [t.name, t.toxicity]).sort()).toEqual([['bandwidth', 0], ['latency', 0], ['node-down', 0]]);
+      const free = await timedGet(addr.port, '/big');
+      expect(free.ms).toBeLessThan((up.bigBytes / 2000) * 0.5);
       await expect(lc.setBandwidth(name, -1)).rejects.toThrow(/bandwidth must be a number of KB\/s >= 0/);
       await lc.removeProxy(name);
     });
