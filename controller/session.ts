@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { assertEmulable, loadScenario, type Scenario } from '../model/scenario.js';
 import { NotFoundError, UserError } from '../model/errors.js';
 import { readInfraConfig, type InfraConfig } from '../util/config.js';
-import { startInfra, type Infra } from '../infra/infra.js';
+import { startInfra, type Infra, type InfraOptions } from '../infra/infra.js';
 import type { SeedMode } from '../db/statements.js';
 import { describeDrift, storeDrift } from './drift.js';
 import { bootstrapPlacement } from './bootstrap.js';
@@ -72,6 +72,8 @@ export interface SessionOptions {
    * to the trained ones
    */
   freshVectors?: boolean;
+  /** ports of the embedded servers (--proxy-port, --s3-port) */
+  infraOptions?: Pick<InfraOptions, 'proxyPort' | 's3Port'>;
 }
 
 export interface Session {
@@ -113,7 +115,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   const strategy = o.strategy === undefined ? undefined : isStrategyPath(o.strategy) ? resolve(o.strategy) : o.strategy;
   for (const a of scenario.apps) await loadAppStrategy(scenario, a.id, strategy);
   const cfg = o.cfg ?? readInfraConfig();
-  const infra = await startInfra(cfg);
+  const infra = await startInfra(cfg, o.infraOptions);
   const closers: (() => Promise<unknown>)[] = [() => infra.close()];
   const close = async () => {
     for (const c of closers.reverse()) await c().catch(() => undefined);

@@ -9,6 +9,7 @@ import { describeKeys, embeddedS3Credentials, startEmbeddedS3 } from '../objects
 import { startProxyServer } from '../proxies/server/index.js';
 import { openLatencyControl } from '../proxies/toxiproxy-control.js';
 import type { LatencyControl } from '../proxies/latency-control.js';
+import { UserError } from '../model/errors.js';
 import type { InfraConfig } from '../util/config.js';
 
 /**
@@ -67,7 +68,7 @@ export async function startInfra(given: InfraConfig, opts: InfraOptions = {}): P
       const dir = join(cfg.dataDir, 's3');
       // the keys: FOGSIM_S3_ACCESS_KEY / _SECRET_KEY, else the data folder's own random pair
       const keys = embeddedS3Credentials(dir, { accessKey: cfg.s3AccessKey, secretKey: cfg.s3SecretKey });
-      const s3 = await startEmbeddedS3({ host: '127.0.0.1', port: opts.s3Port ?? 0, dir, credentials: keys.credentials });
+      const s3 = await portInUse(() => startEmbeddedS3({ host: '127.0.0.1', port: opts.s3Port ?? 0, dir, credentials: keys.credentials }), opts.s3Port ?? 0, 'the embedded S3 server (--s3-port)');
       stops.push(() => s3.close());
       // the nodes get the same keys through nodeEnv()
       cfg = { ...cfg, s3AccessKey: keys.credentials.accessKey, s3SecretKey: keys.credentials.secretKey };
@@ -135,7 +136,7 @@ export async function withInfra<T>(cfg: InfraConfig, opts: InfraOptions, fn: (in
 
 /** Toxiproxy's port when free (so scripts written for Toxiproxy work), else any free port. */
 async function startEmbeddedProxy(port?: number) {
-  if (port !== undefined) return startProxyServer({ host: '127.0.0.1', port });
+  if (port !== undefined) return portInUse(() => startProxyServer({ host: '127.0.0.1', port }), port, 'the embedded proxy API (--proxy-port)');
   try {
     return await startProxyServer({ host: '127.0.0.1', port: 8474 });
   } catch {
@@ -143,3 +144,13 @@ async function startEmbeddedProxy(port?: number) {
   }
 }
 
+
+/** A port the user chose that another process holds: an error naming the port and the choice. */
+async function portInUse<T>(start: () => Promise<T>, port: number, what: string): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    if ((e as { code?: string }).code === 'EADDRINUSE') throw new UserError(`port ${port} for ${what} is in use on 127.0.0.1: pick another port or leave the flag out for a free one`);
+    throw e;
+  }
+}

@@ -13,6 +13,8 @@ export interface RunOptions {
   freshVectors?: boolean;
   seed?: number;
   strategy?: string;
+  proxyPort?: number;
+  s3Port?: number;
   /** scenario overrides, path=value (repeatable) */
   set?: string[];
 }
@@ -38,6 +40,7 @@ export async function run(opts: RunOptions): Promise<void> {
       freshVectors: opts.freshVectors,
       seed: opts.seed,
       strategy: opts.strategy,
+      infraOptions: { proxyPort: opts.proxyPort, s3Port: opts.s3Port },
       log,
       logger: createLogger('controller'),
       signal: abort.signal,

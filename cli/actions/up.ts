@@ -17,6 +17,8 @@ export interface UpOptions {
   freshVectors?: boolean;
   seed?: number;
   strategy?: string;
+  proxyPort?: number;
+  s3Port?: number;
 }
 
 export async function up(opts: UpOptions): Promise<void> {
@@ -49,7 +51,7 @@ export async function up(opts: UpOptions): Promise<void> {
   process.on('SIGTERM', onSignal);
   let session;
   try {
-    session = await startSession({ scenarioFile: opts.scenario, cfg, seedMode: opts.reset ? 'file' : 'store', runtime: opts.runtime, train: opts.train, freshVectors: opts.freshVectors, seed: opts.seed, strategy: opts.strategy, log, logger, signal: abort.signal });
+    session = await startSession({ scenarioFile: opts.scenario, cfg, seedMode: opts.reset ? 'file' : 'store', runtime: opts.runtime, train: opts.train, freshVectors: opts.freshVectors, seed: opts.seed, strategy: opts.strategy, infraOptions: { proxyPort: opts.proxyPort, s3Port: opts.s3Port }, log, logger, signal: abort.signal });
   } catch (e) {
     release();
     throw e;

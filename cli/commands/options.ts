@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { UserError } from '../../model/errors.js';
 
 /** commander parsers whose errors name the flag's expectation */
@@ -19,6 +19,13 @@ export function choiceOption<T extends string>(choices: readonly T[]) {
 }
 
 export const DEFAULT_SCENARIO = 'scenarios/thesis.yaml';
+
+/** --proxy-port / --s3-port of the commands that start the embedded servers (up, run): one definition. */
+export function embeddedPortOptions(cmd: Command): Command {
+  return cmd
+    .option('--proxy-port <port>', 'port of the embedded proxy API (default 8474 when free, else any); ignored with FOGSIM_TOXIPROXY_URL', intOption(1, 65535))
+    .option('--s3-port <port>', 'port of the embedded S3 server (default any free port); ignored with FOGSIM_S3_ENDPOINT', intOption(1, 65535));
+}
 
 /** `90`, `90s`, `10m`, `1h` (also decimals) as seconds; a clear error naming --duration otherwise. */
 export function parseDurationS(text: string, flag = '--duration'): number {

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { UpOptions } from '../actions/up.js';
-import { choiceOption, DEFAULT_SCENARIO, intOption } from './options.js';
+import { choiceOption, DEFAULT_SCENARIO, embeddedPortOptions, intOption } from './options.js';
 
 export function registerUp(program: Command): void {
-  program
+  const cmd = program
     .command('up')
     .description('start everything (store, object store, proxy, nodes, UI) until Ctrl-C')
     .option('--scenario <file>', 'scenario YAML file', DEFAULT_SCENARIO)
@@ -14,6 +14,6 @@ export function registerUp(program: Command): void {
     .option('--seed <n>', "the scenario's seed instead of the file's (one seed repeats a run)", intOption(-2_147_483_648, 2_147_483_647))
     .option('--strategy <name|path>', "every app's strategy instead of the scenario's: a built-in (original, no-feedback, no-counters, random, greedy-latency, static) or a .js/.mjs module (docs/strategies.md)")
     .option('--fresh-vectors', 'start from the trained impact vectors alone: forget those learned online in earlier runs (also in the store)')
-    .option('--reset', "start over from the scenario file: its nodes, links and apps replace the admin's edits, and the embedded store and object store forget placements, events and runs (without it the store is the truth after the first start)", false)
-    .action(async (opts: UpOptions) => (await import('../actions/up.js')).up(opts));
+    .option('--reset', "start over from the scenario file: its nodes, links and apps replace the admin's edits, and the embedded store and object store forget placements, events and runs (without it the store is the truth after the first start)", false);
+  embeddedPortOptions(cmd).action(async (opts: UpOptions) => (await import('../actions/up.js')).up(opts));
 }
