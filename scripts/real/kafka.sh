@@ -125,7 +125,8 @@ start() {
         >"$STATE/logs/format.log" 2>&1 || { cat "$STATE/logs/format.log" >&2; die "storage format failed"; }
     fi
     (ss -ltn 2>/dev/null | grep -q "127.0.0.1:$PORT ") && die "port $PORT is taken by another process; stop it first"
-    nohup java "${java_opts[@]}" -Dlog4j.configuration="file:$STATE/log4j.properties" -Dkafka.logs.dir="$STATE/logs" \
+    # setsid: its own session, out of reach of signals to the caller's process group (as mariadb.sh, toxiproxy.sh)
+    setsid nohup java "${java_opts[@]}" -Dlog4j.configuration="file:$STATE/log4j.properties" -Dkafka.logs.dir="$STATE/logs" \
       -cp "$LIBS/*" kafka.Kafka "$STATE/server.properties" >"$STATE/logs/stdout.log" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
   fi
@@ -160,8 +161,10 @@ case "${1:-}" in
   install) install ;;
   start) start ;;
   stop) stop ;;
+  # what the local stand-in image (scripts/docker/build-local-images.sh) copies
+  paths) installed || install >&2; echo "libs=$LIBS" ;;
   env) echo "export FOGSIM_KAFKA_BROKERS=127.0.0.1:$PORT" ;;
   version) version ;;
   status) if pid="$(running_pid)" && healthy; then echo "kafka running (pid $pid)"; else echo "kafka not running"; exit 1; fi ;;
-  *) echo "usage: $0 install|start|stop|env|version|status" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|env|version|status|paths" >&2; exit 2 ;;
 esac

@@ -66,7 +66,7 @@ start() {
     mkdir -p "$DATA"
     MINIO_ROOT_USER="$ROOT_USER" MINIO_ROOT_PASSWORD="$ROOT_PASSWORD" \
       MINIO_BROWSER=on MINIO_UPDATE=off MINIO_CI_CD=1 \
-      nohup "$BIN" server "$DATA" --address "127.0.0.1:$PORT" --console-address "127.0.0.1:$CONSOLE_PORT" --quiet \
+      setsid nohup "$BIN" server "$DATA" --address "127.0.0.1:$PORT" --console-address "127.0.0.1:$CONSOLE_PORT" --quiet \
       >"$LOG" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
   fi
@@ -100,6 +100,8 @@ case "${1:-}" in
   install) install ;;
   start) start ;;
   stop) stop ;;
+  # what the local stand-in image (scripts/docker/build-local-images.sh) copies
+  paths) install >&2; echo "minio=$BIN" ;;
   env)
     echo "export FOGSIM_S3_ENDPOINT=http://127.0.0.1:$PORT"
     echo "export FOGSIM_S3_ACCESS_KEY=$ROOT_USER"
@@ -107,5 +109,5 @@ case "${1:-}" in
     ;;
   version) version ;;
   status) if pid="$(running_pid)" && healthy; then echo "minio running (pid $pid)"; else echo "minio not running"; exit 1; fi ;;
-  *) echo "usage: $0 install|start|stop|env|version|status" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|env|version|status|paths" >&2; exit 2 ;;
 esac

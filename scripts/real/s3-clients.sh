@@ -51,6 +51,8 @@ version() {
 case "${1:-}" in
   install) install ;;
   start | stop) ;;
+  # what the local stand-in images (scripts/docker/build-local-images.sh) copy
+  paths) install >&2; echo "mc=$MC" ;;
   env)
     echo "export FOGSIM_S3_CLIENTS_PYTHON=$VENV/bin/python"
     echo "export FOGSIM_S3_CLIENTS_AWS=$VENV/bin/aws"
@@ -58,5 +60,5 @@ case "${1:-}" in
     ;;
   version) version ;;
   status) if venv_ok && [ -x "$MC" ]; then echo "s3 clients installed"; else echo "s3 clients not installed"; exit 1; fi ;;
-  *) echo "usage: $0 install|start|stop|env|version|status" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|env|version|status|paths" >&2; exit 2 ;;
 esac
