@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the fog-node image `fogsim-node:local` WITHOUT pulling anything:
-#   scripts/docker/build-local-node-image.sh [--force] [--tag NAME:TAG]
+#   scripts/docker/build-local-node-image.sh [--force] [--tag NAME:TAG] [--role node|controller]
+# --role controller builds `fogsim-controller:local` instead, as the root Dockerfile does: the CLI
+# (bin/fogsim.js) as entry point, the admin UI's files, and /data for its state.
 #
 # Why: the production images (Dockerfile, nodes/Dockerfile) start FROM node:20-slim, and on the
 # test machines no registry is reachable, so `docker build` cannot get a base. This script makes a
@@ -19,18 +21,27 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-TAG="fogsim-node:local"
+TAG=""
+ROLE=node
 FORCE=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --force) FORCE=1 ;;
     --tag) TAG="${2:?--tag needs NAME:TAG}"; shift ;;
-    *) echo "usage: $0 [--force] [--tag NAME:TAG]" >&2; exit 2 ;;
+    --role) ROLE="${2:?--role needs node or controller}"; shift ;;
+    *) echo "usage: $0 [--force] [--tag NAME:TAG] [--role node|controller]" >&2; exit 2 ;;
   esac
   shift
 done
 
 die() { echo "build-local-node-image.sh: $*" >&2; exit 1; }
+
+case "$ROLE" in
+  node) ENTRY='["/usr/local/bin/node", "/app/dist/nodes/main.js"]'; CMD='[]'; EXTRA=() ;;
+  controller) ENTRY='["/usr/local/bin/node", "/app/bin/fogsim.js"]'; CMD='["up", "--host", "0.0.0.0"]'; EXTRA=(bin controller/ui) ;;
+  *) die "--role must be node or controller, not '$ROLE'" ;;
+esac
+TAG="${TAG:-fogsim-$ROLE:local}"
 
 command -v docker >/dev/null || die "the docker CLI is missing (apt-get install docker.io, or scripts/docker/engine.sh start)"
 timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 \
@@ -52,9 +63,9 @@ done
 # reuse the image when nothing it is made of changed
 HASH=$(
   {
-    echo "$NODE_BIN $("$NODE_BIN" --version)"
+    echo "$ROLE $NODE_BIN $("$NODE_BIN" --version)"
     sha1sum package.json package-lock.json
-    find dist scenarios -type f -print0 | sort -z | xargs -0 sha1sum
+    find dist scenarios "${EXTRA[@]}" -type f -print0 | sort -z | xargs -0 sha1sum
     [[ ${#NATIVE[@]} -eq 0 ]] || sha1sum "${NATIVE[@]}"
   } | sha1sum | cut -c1-16
 )
@@ -86,13 +97,17 @@ printf 'root:x:0:\nnode:x:1000:\n' >"$RFS/etc/group"
 
 # the app: compiled sources, scenarios, manifest, production packages (source maps are kept for stacks)
 cp -a dist scenarios package.json "$RFS/app/"
+for f in "${EXTRA[@]}"; do mkdir -p "$RFS/app/$(dirname "$f")"; cp -a "$f" "$RFS/app/$f"; done
+# the controller's state folder (FOGSIM_DATA_DIR in docker-compose.yml), writable by its user
+if [[ $ROLE == controller ]]; then mkdir -p "$RFS/data"; chown 1000:1000 "$RFS/data"; fi
 tar -c "${PACKAGES[@]}" | tar -x -C "$RFS/app"
 # build leftovers of native addons are not needed at run time
 find "$RFS/app/node_modules" -type d -name obj.target -prune -exec rm -rf {} + 2>/dev/null || true
 
 # owned by root, readable by all: the node user runs it but cannot change it
 tar -C "$RFS" --numeric-owner -c . | docker import \
-  --change 'ENTRYPOINT ["/usr/local/bin/node", "/app/dist/nodes/main.js"]' \
+  --change "ENTRYPOINT $ENTRY" \
+  --change "CMD $CMD" \
   --change 'WORKDIR /app' \
   --change 'USER 1000:1000' \
   --change 'ENV NODE_ENV=production HOME=/home/node' \
