@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { UnavailableError } from '../../model/errors.js';
 import { readAdminToken, readInfraConfig } from '../../util/config.js';
 import { createLogger } from '../../util/logger.js';
 import { startSession, type RuntimeKind } from '../../controller/session.js';
@@ -19,6 +20,7 @@ export interface UpOptions {
   strategy?: string;
   proxyPort?: number;
   s3Port?: number;
+  waitForServers?: number;
 }
 
 export async function up(opts: UpOptions): Promise<void> {
@@ -50,8 +52,20 @@ export async function up(opts: UpOptions): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let session;
+  // --wait-for-servers: a server that does not answer yet (a stack starting or restarting all at
+  // once: `docker compose restart` keeps no start order) is waited for, the session started again
+  const waitUntil = Date.now() + (opts.waitForServers ?? 0) * 1000;
   try {
-    session = await startSession({ scenarioFile: opts.scenario, cfg, seedMode: opts.reset ? 'file' : 'store', runtime: opts.runtime, train: opts.train, freshVectors: opts.freshVectors, seed: opts.seed, strategy: opts.strategy, infraOptions: { proxyPort: opts.proxyPort, s3Port: opts.s3Port }, log, logger, signal: abort.signal });
+    for (;;) {
+      try {
+        session = await startSession({ scenarioFile: opts.scenario, cfg, seedMode: opts.reset ? 'file' : 'store', runtime: opts.runtime, train: opts.train, freshVectors: opts.freshVectors, seed: opts.seed, strategy: opts.strategy, infraOptions: { proxyPort: opts.proxyPort, s3Port: opts.s3Port }, log, logger, signal: abort.signal });
+        break;
+      } catch (e) {
+        if (!(e instanceof UnavailableError) || abort.signal.aborted || Date.now() >= waitUntil) throw e;
+        log(`waiting for the servers (--wait-for-servers, ${Math.ceil((waitUntil - Date.now()) / 1000)} s left): ${e.message}`);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
   } catch (e) {
     release();
     throw e;

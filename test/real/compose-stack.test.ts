@@ -161,7 +161,7 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
     expect(events.total).toBeGreaterThan(0);
     const runs = await get<{ total: number }>('/api/runs?limit=1');
     expect(runs.total).toBeGreaterThan(3);
-  });
+  }, 600_000);
 
   it('latency on the data path, measured inside a node container, is the link latency (within 10 %)', async () => {
     const apps = await get<{ id: number; nodeId: number; dataNode: number }[]>('/api/apps');
@@ -186,7 +186,7 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
     timings.measuredAddedMs = Math.round(added);
     expect(link.latencyMs).toBeGreaterThan(0);
     expect(Math.abs(added - link.latencyMs)).toBeLessThanOrEqual(link.latencyMs * 0.1);
-  });
+  }, 180_000);
 
   it('the admin UI in Chromium edits a latency and an availability, and the next runs show both', async () => {
     const apps = await get<{ id: number; nodeId: number; dataNode: number }[]>('/api/apps');
@@ -235,7 +235,7 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
     } finally {
       await browser?.close();
     }
-  });
+  }, 480_000);
 
   it('fogsim add-node adds node 4 with an app; the controller trains it and its node container runs it', async () => {
     const links = await get<{ from: number; to: number; latencyMs: number }[]>('/api/links');
@@ -259,7 +259,7 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
     await compose(['run', '-d', '--no-deps', '--name', `${project}-node4`, '-e', `FOGSIM_APP_ID=${app4!.id}`, 'node1']);
     const r = await until(`a run of app ${app4!.id}`, async () => (await runsAfter(mark)).find((x) => x.appId === app4!.id), 180_000, 2000);
     expect(r.appId).toBe(app4!.id);
-  });
+  }, 600_000);
 
   it('docker compose restart keeps the data: the events and runs survive', async () => {
     const events = await get<{ total: number; items: { id: number }[] }>('/api/events?limit=1000');
@@ -277,7 +277,7 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
     // the admin's edits are the store's, kept over the restart
     const nodes = await get<{ id: number }[]>('/api/nodes');
     expect(nodes.map((n) => n.id)).toContain(4);
-  });
+  }, 900_000);
 
   it('a bad MySQL password makes up --wait fail fast, naming the controller', async () => {
     const t = Date.now();
@@ -292,5 +292,5 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
     expect(timings.badPasswordFailMs).toBeLessThan(150_000);
     const logs = await compose(['logs', '--no-log-prefix', '--tail', '30', 'controller']);
     expect(logs.stdout + logs.stderr).toMatch(/refused user "fogsim"|Access denied/);
-  });
+  }, 450_000);
 });
