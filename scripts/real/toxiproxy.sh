@@ -7,6 +7,8 @@ VERSION=2.12.0
 CACHE="${FOGSIM_CACHE:-$HOME/.cache/fogsim}"
 BIN_DIR="$CACHE/toxiproxy-v$VERSION"
 BIN="$BIN_DIR/server"
+# its command-line client (the public image's /toxiproxy-cli; the local stand-in image ships it too)
+CLI="$BIN_DIR/cli"
 STATE="${FOGSIM_REAL_DIR:-/tmp/fogsim-real}/toxiproxy"
 HOST=127.0.0.1
 PORT=18474
@@ -25,15 +27,15 @@ running_pid() {
 }
 
 install() {
-  if [[ -x "$BIN" ]]; then return 0; fi
+  if [[ -x "$BIN" && -x "$CLI" ]]; then return 0; fi
   command -v go >/dev/null || die "Go is needed to build Toxiproxy v$VERSION (apt-get install golang-go, or put go on PATH)"
   mkdir -p "$BIN_DIR"
   echo "toxiproxy.sh: building Toxiproxy v$VERSION from the Go module proxy into $BIN_DIR" >&2
   # the ldflag stamps the version (a plain go install reports "git" on /version)
   GOBIN="$BIN_DIR" go install -ldflags "-X github.com/Shopify/toxiproxy/v2.Version=$VERSION" \
-    "github.com/Shopify/toxiproxy/v2/cmd/server@v$VERSION" \
+    "github.com/Shopify/toxiproxy/v2/cmd/server@v$VERSION" "github.com/Shopify/toxiproxy/v2/cmd/cli@v$VERSION" \
     || die "go install of Toxiproxy v$VERSION failed (network to the Go module proxy?)"
-  [[ -x "$BIN" ]] || die "go install finished but $BIN is missing"
+  [[ -x "$BIN" && -x "$CLI" ]] || die "go install finished but $BIN or $CLI is missing"
 }
 
 start() {
@@ -73,10 +75,13 @@ case "${1:-}" in
   install) install ;;
   start) start ;;
   stop) stop ;;
+  # what the local stand-in image (scripts/docker/build-local-images.sh) copies
+  paths) install >&2; echo "server=$BIN"; echo "cli=$CLI" ;;
   env) echo "export FOGSIM_TOXIPROXY_URL=$URL" ;;
+  status) if pid="$(running_pid)" && healthy; then echo "toxiproxy running (pid $pid)"; else echo "toxiproxy not running"; exit 1; fi ;;
   version)
     install
     "$BIN" -version
     ;;
-  *) die "usage: $0 install|start|stop|env|version" ;;
+  *) die "usage: $0 install|start|stop|env|version|status|paths" ;;
 esac
