@@ -33,6 +33,8 @@ type Json = unknown;
 interface Reply {
   status: number;
   body?: Json;
+  /** an error answered as a result (populate's): application/json, no newline, as Toxiproxy writes it */
+  jsonError?: boolean;
 }
 
 const log = createLogger('proxy-server');
@@ -205,7 +207,7 @@ export class ProxyApi {
       return { status: 201, body: { proxies: done.length ? done.map((p) => p.toJSON()) : null } }; // Toxiproxy: an empty list is null
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError((e as Error).message, 500);
-      return { status: err.status, body: { ...err.toJSON(), proxies: done.length ? done.map((p) => p.toJSON()) : null } };
+      return { status: err.status, jsonError: true, body: { ...err.toJSON(), proxies: done.length ? done.map((p) => p.toJSON()) : null } };
     }
   }
 
@@ -241,7 +243,7 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       api
         .handle(req.method ?? 'GET', path, Buffer.concat(chunks).toString('utf8'))
-        .catch((e: unknown) => {
+        .catch((e: unknown): Reply | RouteMiss => {
           if (e instanceof RouteMiss) return e;
           if (e instanceof ApiError) return { status: e.status, body: e.toJSON() };
           log.error({ err: e }, 'proxy API failure');
@@ -257,7 +259,7 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
           const id = { 'x-toxiproxy-request-id': randomBytes(10).toString('hex') };
           if (r.body === undefined) {
             res.writeHead(r.status, id).end();
-          } else if (r.status >= 400) {
+          } else if (r.status >= 400 && !r.jsonError) {
             const text = JSON.stringify(r.body) + '\n';
             res
               .writeHead(r.status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', ...id, 'content-length': Buffer.byteLength(text) })

@@ -44,6 +44,15 @@ describe('router misses answer as gorilla/mux does', () => {
   });
 });
 
+describe('populate', () => {
+  it('an error is written as its result is: application/json, no newline', async () => {
+    const r = await call('POST', '/populate', [{ name: 'pe' }]);
+    expect(r.status).toBe(400);
+    expect(r.headers.get('content-type')).toBe('application/json');
+    expect(r.text).toBe('{"error":"missing required field: upstream at proxy 1","status":400,"proxies":null}');
+  });
+});
+
 describe('toxics as Toxiproxy stores them', () => {
   it('keeps the stream as the client spelled it (the direction is parsed case-blind)', async () => {
     const r = await json('POST', '/proxies/c/toxics', { type: 'latency', stream: 'UPSTREAM' });

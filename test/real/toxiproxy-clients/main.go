@@ -693,6 +693,162 @@ func main() {
 		return "HTTP 404: 404 page not found", nil
 	})
 
+	run("error: wrong method", func() (string, error) {
+		out := []string{}
+		for _, mp := range [][2]string{{"PUT", "/proxies"}, {"PATCH", "/proxies"}, {"DELETE", "/version"}, {"GET", "/reset"}, {"PUT", "/proxies/" + main.Name + "/toxics"}} {
+			status, body, err := rawRequest(mp[0], mp[1], "")
+			if err != nil {
+				return "", err
+			}
+			if status != 405 || body != "" {
+				return "", fail("%s %s: HTTP %d %q", mp[0], mp[1], status, body)
+			}
+			out = append(out, mp[0]+" "+strings.Replace(mp[1], main.Name, "P", 1))
+		}
+		return "HTTP 405, empty body: " + strings.Join(out, ", "), nil
+	})
+
+	run("answer framing", func() (string, error) {
+		// what a client sees besides the JSON: content types, request ids, the error's newline
+		type probe struct{ method, path, body string }
+		out := []string{}
+		for _, p := range []probe{
+			{"GET", "/proxies/" + main.Name, ""},
+			{"GET", "/proxies/" + n("nope"), ""},
+			{"POST", "/populate", `[{"name":"` + n("frame") + `"}]`},
+			{"POST", "/proxies/" + main.Name + "/toxics", `{"type":"nope"}`},
+			{"GET", "/nope", ""},
+		} {
+			req, _ := http.NewRequest(p.method, strings.TrimRight(api, "/")+p.path, strings.NewReader(p.body))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return "", err
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			out = append(out, fmt.Sprintf("%s %s: %d %q id=%v nl=%v", p.method, strings.Replace(strings.Replace(p.path, main.Name, "P", 1), prefix, "X", 1), res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("X-Toxiproxy-Request-Id") != "", strings.HasSuffix(string(b), "\n")))
+		}
+		return strings.Join(out, "; "), nil
+	})
+
+	run("populate error answer", func() (string, error) {
+		status, body, err := rawRequest("POST", "/populate", `[{"name":"`+n("pe1")+`","listen":"127.0.0.1:0","upstream":"`+upstream+`"},{"name":"`+n("pe2")+`"}]`)
+		if err != nil {
+			return "", err
+		}
+		defer func() {
+			if p, err := client.Proxy(n("pe1")); err == nil {
+				_ = p.Delete()
+			}
+		}()
+		var r struct {
+			Error   string `json:"error"`
+			Status  int    `json:"status"`
+			Proxies []struct {
+				Name string `json:"name"`
+			} `json:"proxies"`
+		}
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			return "", fail("HTTP %d %q", status, body)
+		}
+		names := []string{}
+		for _, p := range r.Proxies {
+			names = append(names, strings.Replace(p.Name, prefix, "X", 1))
+		}
+		_, getErr := client.Proxy(n("pe1"))
+		return fmt.Sprintf("HTTP %d %s %d, proxies %v, first created: %v", status, r.Error, r.Status, names, getErr == nil), nil
+	})
+
+	run("proxy update listen", func() (string, error) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", err
+		}
+		free := l.Addr().String()
+		l.Close()
+		p, err := client.CreateProxy(n("mv"), "127.0.0.1:0", upstream)
+		if err != nil {
+			return "", err
+		}
+		defer p.Delete()
+		old := p.Listen
+		p.Listen = free
+		if err := p.Save(); err != nil {
+			return "", err
+		}
+		if p.Listen != free {
+			return "", fail("listen %s after update to %s", p.Listen, free)
+		}
+		if c, err := net.DialTimeout("tcp", old, time.Second); err == nil {
+			c.Close()
+			return "", fail("old listen still accepts")
+		}
+		if _, err := echoes(p, 10); err != nil {
+			return "", err
+		}
+		return "moved to the new listen, old one closed", nil
+	})
+
+	run("toxics kept across disable and enable", func() (string, error) {
+		p, err := client.CreateProxy(n("keep"), "127.0.0.1:0", upstream)
+		if err != nil {
+			return "", err
+		}
+		defer p.Delete()
+		if err := p.Disable(); err != nil {
+			return "", err
+		}
+		if _, err := p.AddToxic("", "latency", "", 1, toxiproxy.Attributes{"latency": 150}); err != nil {
+			return "", fail("add toxic to a disabled proxy: %v", err)
+		}
+		if err := p.Enable(); err != nil {
+			return "", err
+		}
+		if len(p.ActiveToxics) != 1 {
+			return "", fail("%d toxics after enable", len(p.ActiveToxics))
+		}
+		took, err := echoes(p, 10)
+		if err != nil {
+			return "", err
+		}
+		if took < 140*time.Millisecond {
+			return "", fail("round trip %v", took)
+		}
+		return "toxic added while disabled acts once enabled", nil
+	})
+
+	run("populate replaces a changed proxy", func() (string, error) {
+		p, err := client.CreateProxy(n("rep"), "127.0.0.1:0", "127.0.0.1:1")
+		if err != nil {
+			return "", err
+		}
+		defer func() {
+			if q, err := client.Proxy(n("rep")); err == nil {
+				_ = q.Delete()
+			}
+		}()
+		if _, err := p.AddToxic("", "latency", "", 1, toxiproxy.Attributes{"latency": 150}); err != nil {
+			return "", err
+		}
+		same, err := client.Populate([]toxiproxy.Proxy{{Name: n("rep"), Listen: p.Listen, Upstream: "127.0.0.1:1", Enabled: true}})
+		if err != nil {
+			return "", err
+		}
+		kept := len(same) == 1 && len(same[0].ActiveToxics) == 1
+		out, err := client.Populate([]toxiproxy.Proxy{{Name: n("rep"), Listen: "127.0.0.1:0", Upstream: upstream, Enabled: true}})
+		if err != nil {
+			return "", err
+		}
+		if len(out) != 1 || out[0].Upstream != upstream {
+			return "", fail("populate answered %+v", out)
+		}
+		got, err := client.Proxy(n("rep"))
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("unchanged keeps its toxics: %v; changed: upstream new, %d toxics", kept, len(got.ActiveToxics)), nil
+	})
+
 	run("reset", func() (string, error) {
 		all, err := client.Proxies()
 		if err != nil {
