@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxyServer, type RunningProxyServer } from '../../proxies/server/index.js';
@@ -33,6 +34,19 @@ const cli = process.env.FOGSIM_TOXIPROXY_CLI;
 const realUrl = process.env.FOGSIM_TOXIPROXY_URL;
 const fix = 'run bash scripts/real/toxiproxy-clients.sh install, or scripts/real/up.sh toxiproxy toxiproxy-clients, and source $FOGSIM_REAL_DIR/env.sh';
 const missing = (what: string, path: string | undefined) => (path && existsSync(path) ? undefined : `${what} not found (${path ?? 'unset'}): ${fix}`);
+
+/** the source hash toxiproxy-clients.sh names its build after: a build of other source is stale */
+function goSourceHash(): string {
+  const dir = join(import.meta.dirname, 'toxiproxy-clients');
+  const files = ['go.mod', 'go.sum', ...readdirSync(dir).filter((f) => f.endsWith('.go')).sort()];
+  const h = createHash('sha256');
+  for (const f of files) h.update(readFileSync(join(dir, f)));
+  return h.digest('hex').slice(0, 16);
+}
+const stale = (path: string | undefined) =>
+  path && existsSync(path) && basename(dirname(path)) !== `toxiproxy-goclient-${goSourceHash()}`
+    ? `FOGSIM_TOXIPROXY_GOCLIENT (${path}) was built from other source than test/real/toxiproxy-clients: ${fix}`
+    : undefined;
 
 /** the Go client checks: one JSON line per check */
 async function goChecks(t: Target, upstream: string): Promise<Check[]> {
@@ -110,7 +124,7 @@ describe('Toxiproxy conformance: the proxy twin and real Toxiproxy with the Go c
   });
 
   const absent = [
-    missing('FOGSIM_TOXIPROXY_GOCLIENT (Go client checks)', goclient),
+    missing('FOGSIM_TOXIPROXY_GOCLIENT (Go client checks)', goclient) ?? stale(goclient),
     missing('FOGSIM_TOXIPROXY_CLI (toxiproxy-cli)', cli),
     realUrl ? undefined : 'FOGSIM_TOXIPROXY_URL is unset: start Toxiproxy with bash scripts/real/up.sh toxiproxy and source $FOGSIM_REAL_DIR/env.sh',
   ].filter((x): x is string => Boolean(x));
