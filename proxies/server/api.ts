@@ -161,8 +161,8 @@ export class ProxyApi {
     const f = proxyFields(body);
     if (this.proxies.has(f.name)) throw proxyExists();
     const p = new ProxyInstance(f.name, f.listen, f.upstream);
+    // disabled, the listen stays as given, as Toxiproxy shows it (resolved only once it listens)
     if (f.enabled ?? true) await p.start();
-    else p.listen = normalizeListen(f.listen);
     this.proxies.set(f.name, p);
     log.info({ proxy: f.name, listen: p.listen, upstream: p.upstream }, 'proxy created');
     return { status: 201, body: p.toJSON() };
@@ -199,8 +199,7 @@ export class ProxyApi {
         }
         if (existing) await existing.stop();
         const p = new ProxyInstance(f.name, f.listen, f.upstream);
-        if (f.enabled ?? true) await p.start();
-        else p.listen = normalizeListen(f.listen);
+        if (f.enabled ?? true) await p.start(); // disabled: the listen stays as given (see createProxy)
         this.proxies.set(f.name, p);
         done.push(p);
       }

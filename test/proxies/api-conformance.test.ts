@@ -44,6 +44,19 @@ describe('router misses answer as gorilla/mux does', () => {
   });
 });
 
+describe('proxies as Toxiproxy keeps them', () => {
+  it('a proxy made disabled shows its listen as given (Toxiproxy resolves it only to listen)', async () => {
+    const made = await json('POST', '/proxies', { name: 'off', listen: 'localhost:0', upstream: '127.0.0.1:1', enabled: false });
+    expect(made).toMatchObject({ status: 201, json: { listen: 'localhost:0', enabled: false } });
+    const pop = await json('POST', '/populate', [{ name: 'off2', listen: 'localhost:0', upstream: '127.0.0.1:1', enabled: false }]);
+    expect((pop.json.proxies as { listen: string }[])[0]!.listen).toBe('localhost:0');
+    const on = await json('POST', '/proxies/off', { enabled: true });
+    expect(on.json.listen).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
+    await call('DELETE', '/proxies/off');
+    await call('DELETE', '/proxies/off2');
+  });
+});
+
 describe('populate', () => {
   it('an error is written as its result is: application/json, no newline', async () => {
     const r = await call('POST', '/populate', [{ name: 'pe' }]);

@@ -281,6 +281,24 @@ func main() {
 		return "enabled=false, listen " + got.Listen, nil
 	})
 
+	run("proxy create disabled with listen localhost", func() (string, error) {
+		p := client.NewProxy()
+		p.Name, p.Listen, p.Upstream, p.Enabled = n("offlocal"), "localhost:0", upstream, false
+		if err := p.Save(); err != nil {
+			return "", err
+		}
+		defer p.Delete()
+		shown := p.Listen
+		if err := p.Enable(); err != nil {
+			return "", err
+		}
+		host, port, _ := net.SplitHostPort(p.Listen)
+		if port == "0" {
+			return "", fail("enabled on %s", p.Listen)
+		}
+		return "disabled shows " + shown + ", enabled listens on " + host + ":<port>", nil
+	})
+
 	run("proxy traffic", func() (string, error) {
 		if _, err := echoes(main, 100_000); err != nil {
 			return "", err
