@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../util/logger.js';
-import { ApiError, proxyExists, proxyNotFound, toxicExists, toxicNotFound } from './errors.js';
+import { ApiError, proxyExists, proxyNotFound, toxicNotFound } from './errors.js';
 import { normalizeListen, parseHostPort, ProxyInstance } from './proxy.js';
 import { decodeNewToxic, decodeToxicUpdate } from './toxics/registry.js';
 import { isObject } from './toxics/common.js';
@@ -33,9 +33,32 @@ type Json = unknown;
 interface Reply {
   status: number;
   body?: Json;
+  /** an error answered as a result (populate's): application/json, no newline, as Toxiproxy writes it */
+  jsonError?: boolean;
 }
 
 const log = createLogger('proxy-server');
+
+/** Toxiproxy's routes (api.go) and the methods each takes; the shape names the path's form. */
+const ROUTES: Readonly<Record<string, readonly string[]>> = {
+  version: ['GET'],
+  reset: ['POST'],
+  populate: ['POST'],
+  proxies: ['GET', 'POST'],
+  proxy: ['GET', 'POST', 'PATCH', 'DELETE'],
+  toxics: ['GET', 'POST'],
+  toxic: ['GET', 'POST', 'PATCH', 'DELETE'],
+};
+
+/**
+ * No route for the path (404) or not for this method (405): gorilla/mux answers these itself,
+ * before Toxiproxy's middleware, so plain text (404) or nothing (405), and no request id.
+ */
+class RouteMiss extends Error {
+  constructor(readonly status: 404 | 405) {
+    super(status === 404 ? '404 page not found' : 'method not allowed');
+  }
+}
 
 
 function parseBody(text: string): unknown {
@@ -84,37 +107,41 @@ export class ProxyApi {
   private async route(method: string, path: string, bodyText: string): Promise<Reply> {
     // Toxiproxy's router matches exact paths: an empty segment (`/proxies/`, `//x`) is its 404, never a match
     const raw = path.split('/').slice(1);
-    if (raw.some((x) => x === '') && path !== '/') throw new ApiError(`404 page not found: ${method} ${path}`, 404);
-    const parts = raw.filter(Boolean).map(decodeURIComponent);
+    if (raw.some((x) => x === '')) throw new RouteMiss(404);
+    const parts = raw.map(decodeURIComponent);
     const [a, b, c, d] = parts;
-    const m = method === 'PATCH' ? 'POST' : method; // Toxiproxy takes PATCH and (deprecated) POST for updates
-    if (parts.length === 1 && a === 'version' && m === 'GET') return { status: 200, body: { version: EMBEDDED_VERSION } };
-    if (parts.length === 1 && a === 'reset' && m === 'POST') return this.reset();
-    if (parts.length === 1 && a === 'populate' && m === 'POST') return this.populate(bodyText);
-    if (a === 'proxies') {
-      if (parts.length === 1) {
+    const shape = a === 'proxies' && parts.length === 3 && c === 'toxics' ? 'toxics' : a === 'proxies' && parts.length === 4 && c === 'toxics' ? 'toxic' : a === 'proxies' && parts.length === 2 ? 'proxy' : parts.length === 1 ? a! : '';
+    const methods = ROUTES[shape];
+    if (!methods) throw new RouteMiss(404);
+    if (!methods.includes(method)) throw new RouteMiss(405);
+    const m = method === 'PATCH' ? 'POST' : method; // updates take PATCH and (deprecated) POST alike
+    switch (shape) {
+      case 'version':
+        return { status: 200, body: { version: EMBEDDED_VERSION } };
+      case 'reset':
+        return this.reset();
+      case 'populate':
+        return this.populate(bodyText);
+      case 'proxies':
         if (m === 'GET') return { status: 200, body: Object.fromEntries([...this.proxies].map(([k, p]) => [k, p.toJSON()])) };
-        if (method === 'POST') return this.createProxy(parseBody(bodyText));
-      } else if (parts.length === 2) {
+        return this.createProxy(parseBody(bodyText));
+      case 'proxy': {
         if (m === 'GET') return { status: 200, body: this.get(b!).toJSON() };
         if (m === 'POST') return this.updateProxy(this.get(b!), parseBody(bodyText));
-        if (m === 'DELETE') {
-          const p = this.get(b!);
-          await p.stop();
-          this.proxies.delete(b!);
-          log.info({ proxy: b }, 'proxy deleted');
-          return { status: 204 };
-        }
-      } else if (parts.length === 3 && c === 'toxics') {
+        const p = this.get(b!);
+        await p.stop();
+        this.proxies.delete(b!);
+        log.info({ proxy: b }, 'proxy deleted');
+        return { status: 204 };
+      }
+      case 'toxics': {
         const p = this.get(b!);
         if (m === 'GET') return { status: 200, body: p.toxicArray() };
-        if (method === 'POST') {
-          const spec = decodeNewToxic(parseBody(bodyText));
-          if (p.toxics.some((t) => t.name === spec.name)) throw toxicExists();
-          p.addToxic(spec);
-          return { status: 200, body: spec };
-        }
-      } else if (parts.length === 4 && c === 'toxics') {
+        const spec = decodeNewToxic(parseBody(bodyText), (name) => p.toxics.some((t) => t.name === name));
+        p.addToxic(spec);
+        return { status: 200, body: spec };
+      }
+      default: {
         const p = this.get(b!);
         const t = p.toxics.find((x) => x.name === d);
         if (!t) throw toxicNotFound();
@@ -124,24 +151,18 @@ export class ProxyApi {
           p.updateToxic(spec);
           return { status: 200, body: spec };
         }
-        if (m === 'DELETE') {
-          p.removeToxic(t.name);
-          return { status: 204 };
-        }
-      }
-      if (parts.length <= 4 && (parts.length !== 3 || c === 'toxics') && (parts.length !== 4 || c === 'toxics')) {
-        throw new ApiError(`method ${method} not allowed on ${path}`, 405);
+        p.removeToxic(t.name);
+        return { status: 204 };
       }
     }
-    throw new ApiError(`404 page not found: ${method} ${path}`, 404);
   }
 
   private async createProxy(body: unknown): Promise<Reply> {
     const f = proxyFields(body);
     if (this.proxies.has(f.name)) throw proxyExists();
     const p = new ProxyInstance(f.name, f.listen, f.upstream);
+    // disabled, the listen stays as given, as Toxiproxy shows it (resolved only once it listens)
     if (f.enabled ?? true) await p.start();
-    else p.listen = normalizeListen(f.listen);
     this.proxies.set(f.name, p);
     log.info({ proxy: f.name, listen: p.listen, upstream: p.upstream }, 'proxy created');
     return { status: 201, body: p.toJSON() };
@@ -178,15 +199,14 @@ export class ProxyApi {
         }
         if (existing) await existing.stop();
         const p = new ProxyInstance(f.name, f.listen, f.upstream);
-        if (f.enabled ?? true) await p.start();
-        else p.listen = normalizeListen(f.listen);
+        if (f.enabled ?? true) await p.start(); // disabled: the listen stays as given (see createProxy)
         this.proxies.set(f.name, p);
         done.push(p);
       }
       return { status: 201, body: { proxies: done.length ? done.map((p) => p.toJSON()) : null } }; // Toxiproxy: an empty list is null
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError((e as Error).message, 500);
-      return { status: err.status, body: { ...err.toJSON(), proxies: done.length ? done.map((p) => p.toJSON()) : null } };
+      return { status: err.status, jsonError: true, body: { ...err.toJSON(), proxies: done.length ? done.map((p) => p.toJSON()) : null } };
     }
   }
 
@@ -222,17 +242,23 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       api
         .handle(req.method ?? 'GET', path, Buffer.concat(chunks).toString('utf8'))
-        .catch((e: unknown) => {
+        .catch((e: unknown): Reply | RouteMiss => {
+          if (e instanceof RouteMiss) return e;
           if (e instanceof ApiError) return { status: e.status, body: e.toJSON() };
           log.error({ err: e }, 'proxy API failure');
           return { status: 500, body: { error: (e as Error).message, status: 500 } };
         })
         .then((r) => {
+          if (r instanceof RouteMiss) {
+            if (r.status === 405) res.writeHead(405, { 'content-length': 0 }).end();
+            else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'content-length': 19 }).end('404 page not found\n');
+            return;
+          }
           // framing as probed on Toxiproxy 2.12: every answer has a request id; an error is text/plain JSON with a newline
           const id = { 'x-toxiproxy-request-id': randomBytes(10).toString('hex') };
           if (r.body === undefined) {
             res.writeHead(r.status, id).end();
-          } else if (r.status >= 400) {
+          } else if (r.status >= 400 && !r.jsonError) {
             const text = JSON.stringify(r.body) + '\n';
             res
               .writeHead(r.status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', ...id, 'content-length': Buffer.byteLength(text) })

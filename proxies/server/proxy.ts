@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { ApiError } from './errors.js';
-import { now, type Sink, type Stage, type StageHost, type Stream, type ToxicSpec } from './toxics/common.js';
+import { directionOf, now, type Sink, type Stage, type StageHost, type Stream, type ToxicSpec } from './toxics/common.js';
 import { createStage } from './toxics/registry.js';
 
 /** Pause the source when this many bytes wait in a link's toxics (bounds memory under latency). */
@@ -257,7 +257,7 @@ export class ProxyInstance {
   ) {}
 
   chain(stream: Stream): ToxicSpec[] {
-    return this.toxics.filter((t) => t.stream === stream);
+    return this.toxics.filter((t) => directionOf(t) === stream);
   }
 
   /** Toxiproxy lists upstream toxics first, then downstream. */
@@ -302,17 +302,17 @@ export class ProxyInstance {
 
   addToxic(spec: ToxicSpec): void {
     this.toxics.push(spec);
-    for (const c of this.connections) c.links[spec.stream].addToxic(spec);
+    for (const c of this.connections) c.links[directionOf(spec)].addToxic(spec);
   }
   updateToxic(spec: ToxicSpec): void {
     const i = this.toxics.findIndex((t) => t.name === spec.name);
     this.toxics[i] = spec;
-    for (const c of [...this.connections]) c.links[spec.stream].updateToxic(spec);
+    for (const c of [...this.connections]) c.links[directionOf(spec)].updateToxic(spec);
   }
   removeToxic(name: string): void {
     const spec = this.toxics.find((t) => t.name === name);
     if (!spec) return;
     this.toxics = this.toxics.filter((t) => t !== spec);
-    for (const c of [...this.connections]) c.links[spec.stream].removeToxic(name);
+    for (const c of [...this.connections]) c.links[directionOf(spec)].removeToxic(name);
   }
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Bring up every real server of fogsim's real tier, in order: MariaDB, Toxiproxy, MinIO, Kafka,
-# then the S3 clients of the S3 conformance suite (s3-clients.sh: boto3, aws-cli, mc).
+# then the S3 clients of the S3 conformance suite (s3-clients.sh: boto3, aws-cli, mc) and the
+# Toxiproxy clients of the proxy conformance suite (toxiproxy-clients.sh: Go client checks, toxiproxy-cli).
 # Each via scripts/real/<svc>.sh install + start (cached, idempotent, health-checked), then print
 # its version, and collect every `env` line into $FOGSIM_REAL_DIR/env.sh to be sourced.
 #
-#   scripts/real/up.sh [svc ...]      (default: all five)
+#   scripts/real/up.sh [svc ...]      (default: all six)
 #
 # Teardown is the caller's job, also when a test fails; use a trap:
 #   trap 'bash scripts/real/down.sh' EXIT
@@ -16,7 +17,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REAL_DIR="${FOGSIM_REAL_DIR:-/tmp/fogsim-real}"
 SERVICES=("$@")
-[ ${#SERVICES[@]} -gt 0 ] || SERVICES=(mariadb toxiproxy minio kafka s3-clients)
+[ ${#SERVICES[@]} -gt 0 ] || SERVICES=(mariadb toxiproxy minio kafka s3-clients toxiproxy-clients)
 
 mkdir -p "$REAL_DIR"
 ENV_FILE="$REAL_DIR/env.sh"

@@ -33,9 +33,9 @@ describe('embedded server: input checks (400 naming the field)', () => {
       status: 400,
       json: { error: 'bad request body: attributes.latency must be >= 0, got -5', status: 400 },
     });
-    expect((await post('/proxies/chk/toxics', { type: 'latency', attributes: { latency: 1.5 } })).json.error).toMatch(/attributes\.latency must be an integer/);
+    expect((await post('/proxies/chk/toxics', { type: 'latency', attributes: { latency: 1.5 } })).json.error).toMatch(/cannot unmarshal number 1\.5 into Go struct field LatencyToxic\.attributes\.latency of type int64/);
     expect(await post('/proxies/chk/toxics', { type: 'latency', toxicity: 2 })).toMatchObject({ status: 200, json: { toxicity: 2 } });
-    expect((await post('/proxies/chk/toxics', { type: 'latency', name: 'ts', toxicity: 'high' })).json.error).toMatch(/toxicity must be a number/);
+    expect((await post('/proxies/chk/toxics', { type: 'latency', name: 'ts', toxicity: 'high' })).json.error).toMatch(/cannot unmarshal string into Go struct field ToxicWrapper\.toxicity of type float32/);
     expect((await post('/proxies', { name: 'p2', upstream: 'no-port' })).json).toEqual({ error: 'bad request body: upstream must be host:port, got "no-port"', status: 400 });
     expect((await post('/proxies', { name: 'p3', upstream: '127.0.0.1:1', listen: '127.0.0.1:99999' })).status).toBe(400);
     expect((await post('/populate', { name: 'x' })).json).toMatchObject({ status: 400, proxies: null });

@@ -23,6 +23,7 @@ export class BandwidthStage extends TimedQueueStage {
 
 export const bandwidth: ToxicDefinition = {
   type: 'bandwidth',
+  goName: 'BandwidthToxic',
   attributes: { rate: {} },
   createStage: (spec, next, host) => new BandwidthStage(spec, next, host),
 };

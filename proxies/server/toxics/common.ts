@@ -13,12 +13,40 @@ export interface ToxicSpec {
   attributes: Record<string, number>;
   name: string;
   type: string;
-  stream: Stream;
+  /** as the client spelled it: Toxiproxy keeps `UPSTREAM` and parses the direction case-blind */
+  stream: string;
   toxicity: number;
+}
+
+/** The direction a toxic acts on (its stream text was checked when it was created). */
+export function directionOf(spec: ToxicSpec): Stream {
+  return spec.stream.toLowerCase() === 'upstream' ? 'upstream' : 'downstream';
+}
+
+/**
+ * How Go's encoding/json names a JSON value it cannot put in a field: a number that does not fit
+ * a numeric field comes with its literal ("number 1.5"); JSON.parse has made 1e400 Infinity, so that is shown.
+ */
+function goKind(v: unknown, intoNumber: boolean): string {
+  if (typeof v === 'number') return intoNumber ? `number ${String(v)}` : 'number';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'object') return 'object';
+  return typeof v; // string, boolean -> Go says bool
+}
+
+/**
+ * Go's decoder error for a value of the wrong JSON type, as Toxiproxy passes it on (probed on 2.12):
+ * `bad request body: json: cannot unmarshal string into Go struct field LatencyToxic.attributes.latency of type int64`.
+ */
+export function goTypeError(v: unknown, field: string, goType: string): ApiError {
+  const kind = goKind(v, /^(int|float)/.test(goType)).replace(/^boolean$/, 'bool');
+  return new ApiError(`bad request body: json: cannot unmarshal ${kind} into Go struct field ${field} of type ${goType}`, 400);
 }
 
 /** One attribute of a toxic: a non-negative integer, with an optional upper bound. */
 export interface AttributeRule {
+  /** the Go type of the field in Toxiproxy's toxic struct, named in a type error (default int64) */
+  goType?: 'int' | 'int64';
   max?: number;
   /** named in the error for a value above `max` */
   unit?: string;
@@ -28,6 +56,8 @@ export interface AttributeRule {
 export interface ToxicDefinition {
   /** the type name of the API (`latency`, `slow_close`, ...) */
   readonly type: string;
+  /** the Go struct of Toxiproxy's toxic (`LatencyToxic`), named in its decoder's type errors */
+  readonly goName: string;
   /** attribute names as Toxiproxy's JSON tags name them, in its order, with their bounds */
   readonly attributes: Readonly<Record<string, AttributeRule>>;
   /** the stage applying one toxic of this type to one direction of one connection */
@@ -38,18 +68,18 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Parses attributes over `base` (unknown keys ignored, as Go's json decoder does). */
-export function parseAttributes(rules: Readonly<Record<string, AttributeRule>>, raw: unknown, base: Record<string, number>): Record<string, number> {
+/**
+ * Parses attributes over `base` (unknown keys ignored and null a no-op, as Go's json decoder does).
+ * `goName` is the toxic's Go struct, for type errors worded as Toxiproxy's.
+ */
+export function parseAttributes(rules: Readonly<Record<string, AttributeRule>>, raw: unknown, base: Record<string, number>, goName = 'Toxic'): Record<string, number> {
   const out: Record<string, number> = { ...base };
   if (raw === undefined || raw === null) return out;
   if (!isObject(raw)) throw new ApiError(`bad request body: attributes must be an object`, 400);
   for (const [key, rule] of Object.entries(rules)) {
     const v = raw[key];
-    if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
-      // String(): JSON.parse reads 1e400 as Infinity, which JSON.stringify would show as null
-      throw new ApiError(`bad request body: attributes.${key} must be an integer, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`, 400);
-    }
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw goTypeError(v, `${goName}.attributes.${key}`, rule.goType ?? 'int64');
     if (v < 0) throw new ApiError(`bad request body: attributes.${key} must be >= 0, got ${v}`, 400);
     if (rule.max !== undefined && v > rule.max) {
       throw new ApiError(`bad request body: attributes.${key} must be <= ${rule.max}${rule.unit ? ` (${rule.unit})` : ''}, got ${v}`, 400);
@@ -59,12 +89,11 @@ export function parseAttributes(rules: Readonly<Record<string, AttributeRule>>, 
   return out;
 }
 
-export function parseToxicity(raw: unknown, fallback: number): number {
+/** `field` names the toxicity in a type error: ToxicWrapper.toxicity on create, .toxicity on update (Toxiproxy's structs). */
+export function parseToxicity(raw: unknown, fallback: number, field = 'ToxicWrapper.toxicity'): number {
   if (raw === undefined || raw === null) return fallback;
   // Toxiproxy 2.12 stores any number (probed: -1, 1.5, 2 answer 200): below 0 never applies, above 1 always does
-  if (typeof raw !== 'number' || !Number.isFinite(raw)) {
-    throw new ApiError(`bad request body: toxicity must be a number (0 to 1 is the chance it applies), got ${JSON.stringify(raw)}`, 400);
-  }
+  if (typeof raw !== 'number' || !Number.isFinite(raw)) throw goTypeError(raw, field, 'float32');
   return raw;
 }
 

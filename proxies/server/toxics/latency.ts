@@ -29,6 +29,7 @@ export class LatencyStage extends TimedQueueStage {
  */
 export const latency: ToxicDefinition = {
   type: 'latency',
+  goName: 'LatencyToxic',
   attributes: { latency: { max: MAX_LATENCY_MS, unit: 'ms' }, jitter: { max: MAX_LATENCY_MS, unit: 'ms' } },
   createStage: (spec, next, host) => new LatencyStage(spec, next, host),
 };

@@ -18,6 +18,7 @@ export class LimitDataStage extends Stage {
 
 export const limitData: ToxicDefinition = {
   type: 'limit_data',
+  goName: 'LimitDataToxic',
   attributes: { bytes: {} },
   createStage: (spec, next, host) => new LimitDataStage(spec, next, host),
 };

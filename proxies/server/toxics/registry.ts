@@ -3,9 +3,9 @@
  * new toxics and attribute updates against it, and proxies build each connection's stages from it.
  * The toxics themselves are listed in all.ts, one file each.
  */
-import { ApiError } from '../errors.js';
+import { ApiError, toxicExists } from '../errors.js';
 import * as all from './all.js';
-import { isObject, parseAttributes, parseToxicity, type Sink, type Stage, type StageHost, type Stream, type ToxicDefinition, type ToxicSpec } from './common.js';
+import { goTypeError, isObject, parseAttributes, parseToxicity, type Sink, type Stage, type StageHost, type ToxicDefinition, type ToxicSpec } from './common.js';
 
 function register(defs: readonly ToxicDefinition[]): ReadonlyMap<string, ToxicDefinition> {
   const map = new Map<string, ToxicDefinition>();
@@ -28,36 +28,45 @@ export function toxicTypes(): string[] {
   return [...REGISTRY.keys()];
 }
 
-/** Builds a new toxic from a POST /toxics body, with Toxiproxy's defaults and error messages. */
-export function decodeNewToxic(body: unknown): ToxicSpec {
+/**
+ * Builds a new toxic from a POST /toxics body, with Toxiproxy's defaults, checks in its order
+ * (field types, stream, type, `exists` for a taken name: 409, then the attributes) and messages.
+ */
+export function decodeNewToxic(body: unknown, exists: (name: string) => boolean = () => false): ToxicSpec {
   if (!isObject(body)) throw new ApiError('bad request body: expected a JSON object', 400);
-  const streamRaw = body.stream ?? 'downstream';
-  if (typeof streamRaw !== 'string' || !['upstream', 'downstream'].includes(streamRaw.toLowerCase())) {
-    throw new ApiError('stream was invalid, can be either upstream or downstream', 400);
+  // the first decode, into Toxiproxy's ToxicWrapper: the JSON types of its own fields
+  for (const k of ['name', 'type', 'stream'] as const) {
+    if (body[k] !== undefined && body[k] !== null && typeof body[k] !== 'string') throw goTypeError(body[k], `ToxicWrapper.${k}`, 'string');
   }
-  const stream = streamRaw.toLowerCase() as Stream;
+  const toxicity = parseToxicity(body.toxicity, 1);
+  if (body.attributes !== undefined && body.attributes !== null && !isObject(body.attributes)) throw goTypeError(body.attributes, 'ToxicWrapper.attributes', 'toxics.NoopToxic');
+  const stream = (body.stream as string | null | undefined) || 'downstream';
+  if (!['upstream', 'downstream'].includes(stream.toLowerCase())) throw new ApiError('stream was invalid, can be either upstream or downstream', 400);
   const type = body.type;
   const def = typeof type === 'string' ? lookupToxic(type) : undefined;
   if (!def) throw new ApiError('invalid toxic type', 400);
-  if (body.name !== undefined && typeof body.name !== 'string') throw new ApiError('bad request body: name must be a string', 400);
-  const name = body.name || `${def.type}_${streamRaw}`;
+  const name = (body.name as string | null | undefined) || `${def.type}_${stream}`;
+  if (exists(name)) throw toxicExists();
   const zero = Object.fromEntries(Object.keys(def.attributes).map((k) => [k, 0]));
   return {
-    attributes: parseAttributes(def.attributes, body.attributes, zero),
+    attributes: parseAttributes(def.attributes, body.attributes, zero, def.goName),
     name,
     type: def.type,
     stream,
-    toxicity: parseToxicity(body.toxicity, 1),
+    toxicity,
   };
 }
 
 /** Applies a POST /toxics/<name> body to `current` (what it leaves out stays as it was). */
 export function decodeToxicUpdate(current: ToxicSpec, body: unknown): ToxicSpec {
   if (!isObject(body)) throw new ApiError('bad request body: expected a JSON object', 400);
+  const def = lookupToxic(current.type);
+  // Toxiproxy decodes an update into an anonymous struct around the toxic: its fields are ".attributes", ".toxicity"
+  if (body.attributes !== undefined && body.attributes !== null && !isObject(body.attributes)) throw goTypeError(body.attributes, '.attributes', `toxics.${def?.goName ?? 'Toxic'}`);
   return {
     ...current,
-    attributes: parseAttributes(lookupToxic(current.type)?.attributes ?? {}, body.attributes, current.attributes),
-    toxicity: parseToxicity(body.toxicity, current.toxicity),
+    attributes: parseAttributes(def?.attributes ?? {}, body.attributes, current.attributes, def?.goName),
+    toxicity: parseToxicity(body.toxicity, current.toxicity, '.toxicity'),
   };
 }
 

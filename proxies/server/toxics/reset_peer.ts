@@ -23,6 +23,7 @@ export class ResetPeerStage extends Stage {
 
 export const resetPeer: ToxicDefinition = {
   type: 'reset_peer',
+  goName: 'ResetToxic',
   attributes: { timeout: {} },
   createStage: (spec, next, host) => new ResetPeerStage(spec, next, host),
 };

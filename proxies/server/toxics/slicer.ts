@@ -44,6 +44,7 @@ export class SlicerStage extends TimedQueueStage {
 
 export const slicer: ToxicDefinition = {
   type: 'slicer',
-  attributes: { average_size: {}, size_variation: {}, delay: { unit: 'us' } },
+  goName: 'SlicerToxic',
+  attributes: { average_size: { goType: 'int' }, size_variation: { goType: 'int' }, delay: { unit: 'us', goType: 'int' } },
   createStage: (spec, next, host) => new SlicerStage(spec, next, host),
 };

@@ -18,6 +18,7 @@ export class SlowCloseStage extends Stage {
 
 export const slowClose: ToxicDefinition = {
   type: 'slow_close',
+  goName: 'SlowCloseToxic',
   attributes: { delay: {} },
   createStage: (spec, next, host) => new SlowCloseStage(spec, next, host),
 };

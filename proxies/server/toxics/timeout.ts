@@ -33,6 +33,7 @@ export class TimeoutStage extends Stage {
 
 export const timeout: ToxicDefinition = {
   type: 'timeout',
+  goName: 'TimeoutToxic',
   attributes: { timeout: {} },
   createStage: (spec, next, host) => new TimeoutStage(spec, next, host),
 };

@@ -47,7 +47,9 @@ describe('attribute parsing', () => {
 
   it('refuses what Toxiproxy would not take, naming the attribute', () => {
     expect(err(() => parseAttributes(rules, [], {}))).toBe('bad request body: attributes must be an object');
-    expect(err(() => parseAttributes(rules, { a: '1' }, {}))).toBe('bad request body: attributes.a must be an integer, got "1"');
+    // a wrong JSON type is worded as Go's decoder words it in Toxiproxy's answer
+    expect(err(() => parseAttributes(rules, { a: '1' }, {}, 'TestToxic'))).toBe('bad request body: json: cannot unmarshal string into Go struct field TestToxic.attributes.a of type int64');
+    expect(parseAttributes(rules, { a: null }, { a: 4 })).toEqual({ a: 4 });
     expect(err(() => parseAttributes(rules, { a: -1 }, {}))).toBe('bad request body: attributes.a must be >= 0, got -1');
     expect(err(() => parseAttributes(rules, { b: 11 }, {}))).toBe('bad request body: attributes.b must be <= 10 (ms), got 11');
   });
@@ -57,6 +59,6 @@ describe('attribute parsing', () => {
     expect(parseToxicity(0, 1)).toBe(0);
     expect(parseToxicity(1.5, 1)).toBe(1.5);
     expect(parseToxicity(-1, 1)).toBe(-1);
-    expect(err(() => parseToxicity('x', 1))).toBe('bad request body: toxicity must be a number (0 to 1 is the chance it applies), got "x"');
+    expect(err(() => parseToxicity('x', 1))).toBe('bad request body: json: cannot unmarshal string into Go struct field ToxicWrapper.toxicity of type float32');
   });
 });
