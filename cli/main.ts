@@ -6,6 +6,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerDataset } from './commands/dataset.js';
 import { registerJob } from './commands/job.js';
 import { registerProxy } from './commands/proxy.js';
+import { registerBench } from './commands/bench.js';
 import { registerS3 } from './commands/s3.js';
 import { registerTrain } from './commands/train.js';
 import { registerUp } from './commands/up.js';
@@ -30,7 +31,7 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerValidate, registerDataset, registerJob, registerProxy, registerS3, registerTrain, registerUp, registerRun, registerSimulate, registerCalibrate, registerCompare, registerSweep]) {
+for (const register of [registerValidate, registerDataset, registerJob, registerProxy, registerS3, registerTrain, registerUp, registerRun, registerSimulate, registerCalibrate, registerCompare, registerSweep, registerBench]) {
   register(program);
 }
 const addNode = registerAddNode(program);

@@ -10,6 +10,15 @@ import type { KafkaCommonOptions } from './client.js';
 export async function ensureTelemetryTopics(kafka: Kafka, o: KafkaCommonOptions): Promise<string[]> {
   const prefix = o.topicPrefix ?? 'fogsim';
   const names = TELEMETRY_TOPICS.map((t) => kafkaTopicName(t, prefix));
+  await ensureTopics(kafka, names, o.partitions ?? 3, o.replication ?? 1, 'set FOGSIM_KAFKA_PARTITIONS / FOGSIM_KAFKA_REPLICATION to fit the cluster');
+  return names;
+}
+
+/**
+ * Creates those of `names` that do not exist yet, each with `partitions` and `replication`; the
+ * ones that exist stay as they are. `hint` says which setting fits them to the cluster.
+ */
+export async function ensureTopics(kafka: Kafka, names: string[], partitions: number, replication: number, hint: string): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -19,26 +28,23 @@ export async function ensureTelemetryTopics(kafka: Kafka, o: KafkaCommonOptions)
       try {
         await admin.createTopics({
           waitForLeaders: true,
-          topics: missing.map((topic) => ({ topic, numPartitions: o.partitions ?? 3, replicationFactor: o.replication ?? 1 })),
+          topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: replication })),
         });
       } catch (e) {
         // Another node may have created them at the same moment; anything else is a real problem.
         if (!/already exists/i.test((e as Error).message)) {
-          throw new Error(
-            `creating Kafka topics ${missing.join(', ')} (partitions ${o.partitions ?? 3}, replication ${o.replication ?? 1}; ` +
-              `set FOGSIM_KAFKA_PARTITIONS / FOGSIM_KAFKA_REPLICATION to fit the cluster): ${(e as Error).message}`,
-          );
+          throw new Error(`creating Kafka topics ${missing.join(', ')} (partitions ${partitions}, replication ${replication}; ${hint}): ${(e as Error).message}`, { cause: e });
         }
       }
     }
+    return missing;
   } finally {
     await admin.disconnect().catch(() => {});
   }
-  return names;
 }
 
 /** Retries a call on Kafka errors marked retriable (leader moves, coordinator loading) for up to `ms`. */
-async function retrying<T>(fn: () => Promise<T>, ms: number): Promise<T> {
+export async function retrying<T>(fn: () => Promise<T>, ms: number): Promise<T> {
   const deadline = Date.now() + ms;
   for (let wait = 100; ; wait = Math.min(wait * 2, 1000)) {
     try {

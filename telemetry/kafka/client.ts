@@ -2,7 +2,7 @@
  * What the Kafka producer, consumer and topic admin share: the options every role takes, the
  * kafkajs client with fogsim's fail-fast timeouts, and kafkajs logging through our logger.
  */
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type ISocketFactory, type LogEntry } from 'kafkajs';
 import { UnavailableError } from '../../model/errors.js';
 import type { Logger } from '../../util/logger.js';
 
@@ -15,6 +15,8 @@ export interface KafkaCommonOptions {
   partitions?: number;
   replication?: number;
   logger?: Logger;
+  /** how connections to the brokers are opened, e.g. through a node's latency proxy; default kafkajs's plain TCP */
+  socketFactory?: ISocketFactory;
 }
 
 /**
@@ -52,19 +54,21 @@ export function createKafkaClient(o: KafkaCommonOptions, log: Logger, clientId: 
     retry: { initialRetryTime: 150, retries: 2, maxRetryTime: 1000 },
     logLevel: kafkaLevelFor(log),
     logCreator: kafkaLogCreator(log),
+    ...(o.socketFactory ? { socketFactory: o.socketFactory } : {}),
   });
 }
 
 /**
  * A failure to reach the brokers (kafkajs's connection error, alone or as the cause of its
- * retries running out) as an UnavailableError naming them; any other error as it is.
+ * retries running out) as an UnavailableError naming them and the fix (`otherwise`: the way on
+ * without Kafka); any other error as it is.
  */
-export function unreachableBrokers(e: unknown, brokers: string[]): unknown {
+export function unreachableBrokers(e: unknown, brokers: string[], otherwise = 'unset FOGSIM_KAFKA_BROKERS to carry telemetry over IPC'): unknown {
   const err = e as { name?: string; message?: string; cause?: { name?: string } } | null;
   const refused = err?.name === 'KafkaJSConnectionError' || err?.cause?.name === 'KafkaJSConnectionError' || err?.name === 'KafkaJSBrokerNotFound';
   if (!refused) return e;
   return new UnavailableError(
-    `Kafka at ${brokers.join(',')} (FOGSIM_KAFKA_BROKERS) is not reachable (${err?.message ?? String(e)}): start it (scripts/real/kafka.sh start) or unset FOGSIM_KAFKA_BROKERS to carry telemetry over IPC`,
+    `Kafka at ${brokers.join(',')} (FOGSIM_KAFKA_BROKERS) is not reachable (${err?.message ?? String(e)}): start it (scripts/real/kafka.sh start) or ${otherwise}`,
     { cause: e },
   );
 }

@@ -50,7 +50,7 @@ describe('fogsim start-up loads only what the command needs', () => {
   it('--help lists every command and loads commander and the command modules alone', async () => {
     const r = await fogsim('--help');
     expect(r.code, r.stderr).toBe(0);
-    for (const c of ['validate', 'dataset', 'job', 'proxy', 'train', 'up', 'run', 'compare', 'sweep', 'add-node']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['validate', 'dataset', 'job', 'proxy', 'train', 'up', 'run', 'compare', 'sweep', 'add-node', 'bench']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     expect(r.stdout).toMatch(/-V, --version/);
     expect(packages(r.loaded)).toEqual(['commander']);
     for (const f of sources(r.loaded)) expect(f).toMatch(/^(cli\/(main|version|exit-codes)\.ts|cli\/commands\/[a-z0-9-]+\.ts|model\/errors\.ts|util\/config\.ts)$/);
