@@ -94,8 +94,15 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
     const page = await get<{ items: Run[] }>('/api/runs?order=desc&limit=1');
     return page.items[0]?.id ?? 0;
   }
+  /** every run after afterId, oldest first, page by page (a page holds at most `limit`) */
   async function runsAfter(afterId: number): Promise<Run[]> {
-    return (await get<{ items: Run[] }>(`/api/runs?afterId=${afterId}&limit=500`)).items;
+    const all: Run[] = [];
+    for (let cursor = afterId; ; ) {
+      const items = (await get<{ items: Run[] }>(`/api/runs?afterId=${cursor}&limit=200`)).items;
+      all.push(...items);
+      if (items.length < 200) return all;
+      cursor = items.at(-1)!.id;
+    }
   }
 
   beforeAll(async () => {
@@ -257,7 +264,10 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
     const mark = await lastRunId();
     // the node container of the new node: the node image with its app id (one-off, as a user adds one)
     await compose(['run', '-d', '--no-deps', '--name', `${project}-node4`, '-e', `FOGSIM_APP_ID=${app4!.id}`, 'node1']);
-    const r = await until(`a run of app ${app4!.id}`, async () => (await runsAfter(mark)).find((x) => x.appId === app4!.id), 180_000, 2000);
+    const r = await until(`a run of app ${app4!.id}`, async () => (await runsAfter(mark)).find((x) => x.appId === app4!.id), 180_000, 2000).catch(async (e: Error) => {
+      const logs = await run('docker', ['logs', '--tail', '30', `${project}-node4`], { env, encoding: 'utf8' }).catch((x: Error) => ({ stdout: x.message, stderr: '' }));
+      throw new Error(`${e.message}; the node4 container's log:\n${logs.stdout}${logs.stderr}`);
+    });
     expect(r.appId).toBe(app4!.id);
   }, 600_000);
 
