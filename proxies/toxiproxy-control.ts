@@ -16,7 +16,7 @@ export const BANDWIDTH_TOXIC = 'bandwidth';
 export const UNREACHABLE_TOXIC = 'node-down';
 
 /**
- * A toxic that is off has toxicity 0 (applies to no connection) instead of being deleted:
+ * A latency or bandwidth toxic that is off has toxicity 0 (applies to no connection) instead of being deleted:
  * Toxiproxy 2.12 flushes a link's buffered bytes when a toxic is deleted, and a connection whose
  * reader has stopped makes that flush retry for ever while holding the API (the API answered 503
  * to every request after one such delete in the compose stack). An update only restarts the toxic.
@@ -190,7 +190,11 @@ export class ToxiproxyLatencyControl implements LatencyControl {
       if (statusOf(e) !== 404) this.fail(e, what);
     }
     try {
-      if (current) {
+      if (current && !attributes && type === 'reset_peer') {
+        // deleted, not disabled: real Toxiproxy sets SO_LINGER 0 on every connection of a proxy that
+        // has a reset_peer toxic, even at toxicity 0, so its closes would reset and cut reads short
+        await current.remove();
+      } else if (current) {
         await current.update({ ...current.toJson(), toxicity: attributes ? 1 : DISABLED, attributes: attributes ?? current.toJson().attributes });
       } else if (attributes) {
         await proxy.addToxic({ name: toxic, type, stream, toxicity: 1, attributes });
