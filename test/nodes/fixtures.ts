@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SqliteStore } from '../../db/sqlite-store.js';
 import type { Store } from '../../db/store.js';
 import { METRICS, type ImpactVector, type MetricValues } from '../../model/metrics.js';
-import { linkLatency, parseScenario, type Scenario } from '../../model/scenario.js';
+import { linkLatency, parseScenario, type JobParams, type Scenario } from '../../model/scenario.js';
 import { startEmbeddedS3 } from '../../objectstore/embedded-s3/index.js';
 import { S3ObjectStore } from '../../objectstore/s3-object-store.js';
 import { startProxyServer } from '../../proxies/server/index.js';
@@ -26,7 +26,7 @@ export interface Infra {
   objects: S3ObjectStore;
   latency: ToxiproxyLatencyControl;
   datasetFile: string;
-  jobFor(appId: number): Promise<RunJobFn>;
+  jobFor(appId: number, job?: Partial<JobParams>): Promise<RunJobFn>;
   close(): Promise<void>;
 }
 
@@ -57,7 +57,7 @@ export async function startInfra(scenario: Scenario, records = 2000): Promise<In
     writeDataset(datasetFile, records);
     await bootstrapPlacement(store, objects, scenario, datasetFile, 0);
     const cfg = { proxyHost: '127.0.0.1', proxyListenHost: '127.0.0.1', proxyBasePort: 0, s3Upstream: undefined };
-    return { dir, store, objects, latency, datasetFile, jobFor: (appId) => proxiedJob(appId, objects, latency, cfg), close };
+    return { dir, store, objects, latency, datasetFile, jobFor: (appId, job) => proxiedJob(appId, objects, latency, cfg, job), close };
   } catch (e) {
     await close();
     throw e;
