@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_LATENCY_MS } from '../../model/limits.js';
 import { AppNode } from '../../nodes/node.js';
 import { systemClock } from '../../util/clock.js';
 import { createRng } from '../../util/rng.js';
@@ -29,8 +30,8 @@ describe('an app on a stalled link', () => {
     expect(before.error).toBeNull();
     expect(before.copy.nodeId).toBe(3);
 
-    // an hour per request: without the timeout this run would never end
-    await infra.store.setLink(1, 3, 3_600_000);
+    // the most a user may set, per request: without the timeout this run would take hours
+    await infra.store.setLink(1, 3, MAX_LATENCY_MS);
     const t = Date.now();
     const stalled = await node.measure();
     expect(stalled.error).toMatch(/timed out after 1500 ms/);
