@@ -16,7 +16,7 @@ import { buildNodeDeps } from './deps.js';
 import { AppNode } from './node.js';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { appId, scenarioFile, seed, strategy: override, sessionStartMs } = readNodeConfig(env);
+  const { appId, scenarioFile, seed, strategy: override, sessionStartMs, setupWaitS } = readNodeConfig(env);
   const fromFile = loadScenario(scenarioFile);
   const scenario = seed === undefined ? fromFile : { ...fromFile, seed };
   const strategy = await loadAppStrategy(scenario, appId, override);
@@ -35,7 +35,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   const built = await buildNodeDeps({ scenario, appId, cfg: readInfraConfig(env), signal: stop.signal, log });
   try {
     log.info({ app: appId, scenario: scenario.name, strategy: strategy.name }, 'node started');
-    await new AppNode({ ...built.deps, strategy, firstArrivalFromMs: sessionStartMs }).run();
+    await new AppNode({ ...built.deps, strategy, firstArrivalFromMs: sessionStartMs, setupWaitMs: setupWaitS * 1000 }).run();
     return 0;
   } finally {
     await built.close();

@@ -55,6 +55,8 @@ export interface NodeDeps {
   strategy?: NamedStrategy;
   /** one unrecorded job run before the loop (default true) */
   warmUp?: boolean;
+  /** how long run() waits for the controller's setup (preflight) before giving up, ms; 0 (default): not at all */
+  setupWaitMs?: number;
   signal?: AbortSignal;
   /** epoch ms the first arrival's wait counts from (the session's start; FOGSIM_SESSION_START) */
   firstArrivalFromMs?: number;
@@ -140,9 +142,30 @@ export class AppNode {
     }
   }
 
+  /**
+   * preflight, again every 2 s while the controller is still setting up (a container started
+   * beside it: the app, its vectors or its data not there yet), up to setupWaitMs; then its error.
+   * False when stopped while waiting.
+   */
+  private async awaitSetup(): Promise<boolean> {
+    const { clock, signal } = this.d;
+    const until = clock.now() + (this.d.setupWaitMs ?? 0);
+    for (let said = false; ; said = true) {
+      try {
+        await this.preflight();
+        return true;
+      } catch (e) {
+        if (signal?.aborted) return false;
+        if (!(e instanceof UserError || e instanceof NotFoundError) || clock.now() >= until) throw e;
+        if (!said) this.log.info(`waiting up to ${Math.round((until - clock.now()) / 1000)} s for the controller's setup: ${(e as Error).message}`);
+        await clock.sleep(Math.min(2000, Math.max(0, until - clock.now())), signal);
+      }
+    }
+  }
+
   /** Runs until the signal aborts, or the app's strategy fails (a StrategyError: the loop ends with it). */
   async run(): Promise<void> {
-    await this.preflight();
+    if (!(await this.awaitSetup())) return;
     await this.warmUp();
     const { clock, scenario, signal } = this.d;
     // the first arrival counts from the session's start when there is one, not from when this

@@ -81,6 +81,12 @@ export interface NodeConfig {
   sessionStartMs?: number;
   /** FOGSIM_STRATEGY: the controller's --strategy (a built-in name or an absolute module path), overriding the scenario's for every app; unset or empty: the scenario's */
   strategy?: string;
+  /**
+   * FOGSIM_NODE_SETUP_WAIT_S: how long the node waits for the controller's setup (its app, its
+   * impact vectors, its data) before giving up; 0 (default): it refuses at once. Containers that
+   * start beside a controller still training (compose run, a swarm) set it.
+   */
+  setupWaitS: number;
 }
 
 export function readNodeConfig(env: Env = process.env): NodeConfig {
@@ -94,7 +100,10 @@ export function readNodeConfig(env: Env = process.env): NodeConfig {
   const strategy = env.FOGSIM_STRATEGY?.trim() || undefined;
   const rawStart = env.FOGSIM_SESSION_START;
   if (rawStart !== undefined && rawStart !== '' && !/^\d+$/.test(rawStart)) throw new UserError(`FOGSIM_SESSION_START must be epoch milliseconds (set by the controller), got ${JSON.stringify(rawStart)}`);
-  return { appId, scenarioFile, ...(rawSeed ? { seed: Number(rawSeed) } : {}), ...(strategy ? { strategy } : {}), ...(rawStart ? { sessionStartMs: Number(rawStart) } : {}) };
+  const rawWait = env.FOGSIM_NODE_SETUP_WAIT_S?.trim();
+  if (rawWait && !(/^\d+(\.\d+)?$/.test(rawWait) && Number(rawWait) <= 86_400)) throw new UserError(`FOGSIM_NODE_SETUP_WAIT_S must be seconds from 0 to 86400 (how long a node waits for the controller's setup), got ${JSON.stringify(rawWait)}`);
+  const setupWaitS = rawWait ? Number(rawWait) : 0;
+  return { appId, scenarioFile, setupWaitS, ...(rawSeed ? { seed: Number(rawSeed) } : {}), ...(strategy ? { strategy } : {}), ...(rawStart ? { sessionStartMs: Number(rawStart) } : {}) };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -68,3 +68,52 @@ describe('node start', () => {
     })).rejects.toThrow(/data set file not found: \/nonexistent\/data.json; generate one with: fogsim dataset generate/);
   });
 });
+
+describe('a node started before the controller finished its setup (FOGSIM_NODE_SETUP_WAIT_S)', () => {
+  let infra: Infra | undefined;
+  afterEach(async () => {
+    await infra?.close();
+    infra = undefined;
+  });
+  const allVectors = async (i: Infra, appId: number, labels: string[]) => {
+    for (const l of labels) await i.store.upsertImpact({ appId, actionLabel: l, vector: zeroVector(), source: 'training', updatedAtMs: 0 });
+  };
+
+  it('waits for its vectors, then runs; without a wait it refuses at once; past the wait it gives the same error', async () => {
+    const s = { ...scaledThesis(), source: 'scenarios/thesis.yaml' };
+    infra = await startInfra(s);
+    const make = (setupWaitMs: number, signal?: AbortSignal) =>
+      new AppNode({ store: infra!.store, objects: infra!.objects, latency: infra!.latency, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob: async () => { throw new Error('not measured here'); }, warmUp: false, setupWaitMs, signal });
+    const missing = ((await make(0).preflight().catch((e: unknown) => e)) as UserError).details;
+
+    let t = Date.now();
+    await expect(make(0).run()).rejects.toThrow(/app 1 has no impact vector for 15 action/);
+    expect(Date.now() - t).toBeLessThan(2000);
+
+    t = Date.now();
+    await expect(make(2500).run()).rejects.toThrow(/app 1 has no impact vector for 15 action/);
+    expect(Date.now() - t).toBeGreaterThanOrEqual(2400);
+
+    // the vectors arrive while the node waits: it goes on to its loop (stopped there by the signal)
+    const stop = new AbortController();
+    const running = make(60_000, stop.signal).run();
+    let settled = false;
+    void running.then(() => (settled = true), () => (settled = true));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(settled).toBe(false);
+    await allVectors(infra, 1, missing);
+    await new Promise((r) => setTimeout(r, 2500));
+    stop.abort();
+    await expect(running).resolves.toBeUndefined();
+  }, 30_000);
+
+  it('stopped while it waits, it exits quietly', async () => {
+    const s = { ...scaledThesis(), source: 'scenarios/thesis.yaml' };
+    infra = await startInfra(s);
+    const stop = new AbortController();
+    const node = new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob: await infra.jobFor(1), warmUp: false, setupWaitMs: 60_000, signal: stop.signal });
+    const running = node.run();
+    setTimeout(() => stop.abort(), 500);
+    await expect(running).resolves.toBeUndefined();
+  });
+});

@@ -28,14 +28,18 @@ const fails = (f: () => unknown, re: RegExp) => {
 
 describe('settings from the environment', () => {
   it('readNodeConfig: app id, scenario and the optional seed of a node process', () => {
-    expect(readNodeConfig({ FOGSIM_APP_ID: '2', FOGSIM_SCENARIO: 's.yaml' })).toEqual({ appId: 2, scenarioFile: 's.yaml' });
-    expect(readNodeConfig({ FOGSIM_APP_ID: '2', FOGSIM_SCENARIO: 's.yaml', FOGSIM_SEED: '' })).toEqual({ appId: 2, scenarioFile: 's.yaml' });
-    expect(readNodeConfig({ FOGSIM_APP_ID: '2', FOGSIM_SCENARIO: 's.yaml', FOGSIM_SEED: '0' })).toEqual({ appId: 2, scenarioFile: 's.yaml', seed: 0 });
+    expect(readNodeConfig({ FOGSIM_APP_ID: '2', FOGSIM_SCENARIO: 's.yaml' })).toEqual({ appId: 2, scenarioFile: 's.yaml', setupWaitS: 0 });
+    expect(readNodeConfig({ FOGSIM_APP_ID: '2', FOGSIM_SCENARIO: 's.yaml', FOGSIM_SEED: '' })).toEqual({ appId: 2, scenarioFile: 's.yaml', setupWaitS: 0 });
+    expect(readNodeConfig({ FOGSIM_APP_ID: '2', FOGSIM_SCENARIO: 's.yaml', FOGSIM_SEED: '0' })).toEqual({ appId: 2, scenarioFile: 's.yaml', setupWaitS: 0, seed: 0 });
     expect(readNodeConfig({ FOGSIM_APP_ID: '1', FOGSIM_SCENARIO: 's.yaml', FOGSIM_SEED: '-7' }).seed).toBe(-7);
     fails(() => readNodeConfig({ FOGSIM_SCENARIO: 's.yaml' }), /^FOGSIM_APP_ID must be an app id \(integer >= 1\), got ""/);
     fails(() => readNodeConfig({ FOGSIM_APP_ID: '0', FOGSIM_SCENARIO: 's.yaml' }), /^FOGSIM_APP_ID must be an app id/);
     fails(() => readNodeConfig({ FOGSIM_APP_ID: '1' }), /^FOGSIM_SCENARIO is not set/);
     fails(() => readNodeConfig({ FOGSIM_APP_ID: '1', FOGSIM_SCENARIO: 's.yaml', FOGSIM_SEED: '1.5' }), /^FOGSIM_SEED must be a whole number/);
+    expect(readNodeConfig({ FOGSIM_APP_ID: '1', FOGSIM_SCENARIO: 's.yaml', FOGSIM_NODE_SETUP_WAIT_S: '600' }).setupWaitS).toBe(600);
+    for (const bad of ['-1', 'soon', '1e3', '90000']) {
+      fails(() => readNodeConfig({ FOGSIM_APP_ID: '1', FOGSIM_SCENARIO: 's.yaml', FOGSIM_NODE_SETUP_WAIT_S: bad }), /^FOGSIM_NODE_SETUP_WAIT_S must be seconds from 0 to 86400/);
+    }
   });
 
   it('FOGSIM_LOG_LEVEL: one of pino levels; unset: warn, silent under the test runner', () => {
