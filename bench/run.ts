@@ -20,6 +20,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   load: async () => (await import('./scenario-load.bench.js')).benchScenarioLoad(),
   generators: async () => (await import('./generators.bench.js')).benchGenerators(),
   sweep: async () => (await import('./sweep.bench.js')).benchSweep(),
+  apiload: async () => (await import('./api-load.bench.js')).benchApiLoad(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

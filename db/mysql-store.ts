@@ -248,7 +248,7 @@ export class MySqlStore implements Store {
     return insertedEvent((await this.run(c, S.insertEvent(e))).insertId, e);
   }
 
-  async commitMove(a: { copyId: number; expectedVersion: number; toNode: number; bucket: string; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }> {
+  async commitMove(a: { copyId: number; expectedVersion: number; toNode: number; bucket: string; objectKey?: string; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }> {
     return this.tx(async (c) => {
       // InnoDB re-evaluates the WHERE on the latest committed row after waiting for its lock,
       // so of several concurrent movers with the same version exactly one sees affectedRows = 1.

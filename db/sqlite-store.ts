@@ -181,7 +181,7 @@ export class SqliteStore implements Store {
     return insertedEvent(this.run(S.insertEvent(e)).insertId, e);
   }
 
-  async commitMove(a: { copyId: number; expectedVersion: number; toNode: number; bucket: string; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }> {
+  async commitMove(a: { copyId: number; expectedVersion: number; toNode: number; bucket: string; objectKey?: string; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }> {
     return this.write(() => {
       if (this.run(S.moveCopy(a)).changes === 0) {
         const now = checkedCopy(a.copyId, a.expectedVersion, this.get(S.lockCopy(a.copyId))); // throws the precise conflict

@@ -120,7 +120,8 @@ export function statements(d: Dialect) {
     shareCopy: `SELECT id FROM datasets WHERE id = ?${d.forShare}`,
     insertCopy: 'INSERT INTO datasets (family_id, node_id, bucket, object_key, version, created_at_ms) VALUES (?, ?, ?, ?, 1, ?)',
     foundFamily: 'UPDATE datasets SET family_id = id WHERE id = ?',
-    moveCopy: 'UPDATE datasets SET node_id = ?, bucket = ?, version = version + 1 WHERE id = ? AND version = ?',
+    // a move without a key keeps the row's (the actuator gives each move a key of its own)
+    moveCopy: 'UPDATE datasets SET node_id = ?, bucket = ?, object_key = COALESCE(?, object_key), version = version + 1 WHERE id = ? AND version = ?',
     referenceCounts: 'SELECT dataset_id, COUNT(*) AS n FROM apps WHERE dataset_id IS NOT NULL GROUP BY dataset_id',
 
     insertEvent:
@@ -221,7 +222,7 @@ export function statements(d: Dialect) {
       q(SQL.insertCopy, [c.familyId ?? 0, c.nodeId, c.bucket, c.objectKey, checkInt('createdAtMs', c.createdAtMs)]),
     foundFamily: (id: number) => q(SQL.foundFamily, [id]),
     /** changes nothing unless the copy still has `expectedVersion` */
-    moveCopy: (a: { copyId: number; expectedVersion: number; toNode: number; bucket: string }) => q(SQL.moveCopy, [a.toNode, a.bucket, a.copyId, a.expectedVersion]),
+    moveCopy: (a: { copyId: number; expectedVersion: number; toNode: number; bucket: string; objectKey?: string }) => q(SQL.moveCopy, [a.toNode, a.bucket, a.objectKey ?? null, a.copyId, a.expectedVersion]),
     referenceCounts: () => q(SQL.referenceCounts),
 
     // ---- events ----

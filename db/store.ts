@@ -74,8 +74,8 @@ export interface Store {
   /** Number of apps referencing each copy id. */
   referenceCounts(): Promise<Map<number, number>>;
 
-  /** Move: the copy row now points at the target node's bucket; version+1. Throws ConflictError on a stale version. */
-  commitMove(a: { copyId: number; expectedVersion: number; toNode: number; bucket: string; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }>;
+  /** Move: the copy row now points at the target node's bucket (and `objectKey`, when given); version+1. Throws ConflictError on a stale version. */
+  commitMove(a: { copyId: number; expectedVersion: number; toNode: number; bucket: string; objectKey?: string; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }>;
   /** Copy: a new row in the source's family, referenced by the app. Throws ConflictError when the source changed since it was read. The event is written as given (its datasetId is the caller's choice, e.g. the source). */
   commitCopy(a: { sourceCopyId: number; expectedVersion: number; toNode: number; bucket: string; objectKey: string; appId: number; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }>;
   /** Change reference: the app now reads another existing copy. Throws ConflictError when that copy changed since it was read. */

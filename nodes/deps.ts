@@ -30,7 +30,7 @@ export async function proxiedJob(
   latency: LatencyControl,
   cfg: Pick<InfraConfig, 'proxyHost' | 'proxyListenHost' | 'proxyBasePort' | 's3Upstream'>,
   job: Partial<JobParams> = {},
-): Promise<RunJobFn> {
+): Promise<{ runJob: RunJobFn; restoreProxy: () => Promise<void> }> {
   // a fixed port per app when a base port is set (containers publish it), else any free port
   const port = cfg.proxyBasePort > 0 ? cfg.proxyBasePort + appId : 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -41,7 +41,10 @@ export async function proxiedJob(
   // a proxy listening on every interface is reached at the proxy server's host
   const host = cfg.proxyListenHost === cfg.proxyHost ? addr.host : cfg.proxyHost;
   const via = objects.viaEndpoint(host, addr.port);
-  return (copy, signal) => runJobOnObject(via, copy.bucket, copy.objectKey, { rangeBytes: job.rangeBytes, timeoutMs: job.timeoutMs, signal });
+  const runJob: RunJobFn = (copy, signal) => runJobOnObject(via, copy.bucket, copy.objectKey, { rangeBytes: job.rangeBytes, timeoutMs: job.timeoutMs, signal });
+  // a proxy server that restarted has lost our proxy: create it again on the port the client reads through
+  const restoreProxy = async () => void (await latency.ensureProxy(proxyNameForApp(appId), `${cfg.proxyListenHost}:${addr.port}`, upstream));
+  return { runJob, restoreProxy };
 }
 
 /**
@@ -79,7 +82,7 @@ export async function buildNodeDeps(o: { scenario: Scenario; appId: number; cfg:
     }
     const objects = openObjectStore(cfg);
     const latency = await openLatencyControl(cfg);
-    const runJob = await proxiedJob(appId, objects, latency, cfg, scenario.job);
+    const { runJob, restoreProxy } = await proxiedJob(appId, objects, latency, cfg, scenario.job);
     const telemetry = openNodeTelemetry(cfg, log);
     if (telemetry) closers.push(() => telemetry.close());
     const deps: NodeDeps = {
@@ -92,6 +95,7 @@ export async function buildNodeDeps(o: { scenario: Scenario; appId: number; cfg:
       scenario,
       appId,
       runJob,
+      restoreProxy,
       signal,
       log,
     };

@@ -10,13 +10,15 @@ import { loadScenario } from '../model/scenario.js';
 import { loadAppStrategy } from '../decision/strategies/load.js';
 import { StrategyError } from '../decision/strategies/types.js';
 import { nodeFailureEnvelope } from './failure.js';
-import { readInfraConfig, readNodeConfig } from '../util/config.js';
+import { readFailpoint, readInfraConfig, readNodeConfig } from '../util/config.js';
+import { failpointFrom } from './failpoint.js';
 import { createLogger } from '../util/logger.js';
 import { buildNodeDeps } from './deps.js';
 import { AppNode } from './node.js';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const { appId, scenarioFile, seed, strategy: override, sessionStartMs, setupWaitS } = readNodeConfig(env);
+  const failpoint = failpointFrom(readFailpoint(env));
   const fromFile = loadScenario(scenarioFile);
   const scenario = seed === undefined ? fromFile : { ...fromFile, seed };
   const strategy = await loadAppStrategy(scenario, appId, override);
@@ -35,7 +37,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   const built = await buildNodeDeps({ scenario, appId, cfg: readInfraConfig(env), signal: stop.signal, log });
   try {
     log.info({ app: appId, scenario: scenario.name, strategy: strategy.name }, 'node started');
-    await new AppNode({ ...built.deps, strategy, firstArrivalFromMs: sessionStartMs, setupWaitMs: setupWaitS * 1000 }).run();
+    await new AppNode({ ...built.deps, strategy, failpoint, firstArrivalFromMs: sessionStartMs, setupWaitMs: setupWaitS * 1000 }).run();
     return 0;
   } finally {
     await built.close();

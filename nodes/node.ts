@@ -12,7 +12,7 @@ import type { ImpactVector, MetricValues } from '../model/metrics.js';
 import { rhoFor, type Scenario } from '../model/scenario.js';
 import type { DatasetCopy, DecisionTrace, EventRow, FeedbackRow, Goal, NewRun } from '../model/types.js';
 import type { ObjectStore } from '../objectstore/object-store.js';
-import { proxyNameForApp, type LatencyControl } from '../proxies/latency-control.js';
+import { ProxyMissingError, proxyNameForApp, type LatencyControl } from '../proxies/latency-control.js';
 import type { TelemetryPublisher } from '../telemetry/bus.js';
 import type { Clock } from '../util/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -20,7 +20,8 @@ import { forkRng, type Rng } from '../util/rng.js';
 import { drawLatency, measureRun, runRecord } from './monitor/monitor.js';
 import { traceDecision, weighCandidates, type Decision } from '../decision/decide.js';
 import { evaluateGoal, formatTerm, type GoalCheck } from '../decision/goal.js';
-import { executeAction } from './actuator.js';
+import { executeAction, reconcileIntent } from './actuator.js';
+import type { Failpoint } from './failpoint.js';
 import { closeDueEvents, leaveFeedback } from './community.js';
 import { learnFromRepair } from './learning.js';
 import { requiredImpactLabels } from '../decision/candidates.js';
@@ -61,6 +62,10 @@ export interface NodeDeps {
   /** epoch ms the first arrival's wait counts from (the session's start; FOGSIM_SESSION_START) */
   firstArrivalFromMs?: number;
   log?: Logger;
+  /** the fault suite's kill points (nodes/failpoint.ts) */
+  failpoint?: Failpoint;
+  /** creates the app's proxy again when the proxy server lost it (restarted); nodes/deps.ts */
+  restoreProxy?: () => Promise<void>;
 }
 
 /** One measured execution of the job, before it is recorded. */
@@ -94,6 +99,10 @@ export class AppNode {
     this.strategy = d.strategy ?? BUILTIN_STRATEGIES.original;
     this.proxy = proxyNameForApp(d.appId);
     this.rng = { arrival: forkRng(d.rng), latency: forkRng(d.rng), choice: forkRng(d.rng) };
+  }
+
+  private get actuator() {
+    return { store: this.d.store, objects: this.d.objects, appId: this.d.appId, log: this.log, failpoint: this.d.failpoint };
   }
 
   private get now(): number {
@@ -166,6 +175,8 @@ export class AppNode {
   /** Runs until the signal aborts, or the app's strategy fails (a StrategyError: the loop ends with it). */
   async run(): Promise<void> {
     if (!(await this.awaitSetup())) return;
+    // a move or copy this app did not finish before it died is settled before anything else
+    await reconcileIntent(this.actuator).catch((e) => this.log.warn({ err: e }, 'could not reconcile an unfinished action; the next action tries again'));
     await this.warmUp();
     const { clock, scenario, signal } = this.d;
     // the first arrival counts from the session's start when there is one, not from when this
@@ -285,17 +296,17 @@ export class AppNode {
     // the store, not the scenario: latency edited in the admin UI acts on the next run
     const mean = appNode === copy.nodeId ? 0 : ((await store.getLatency(appNode, copy.nodeId)) ?? 0);
     const drawn = drawLatency(this.rng.latency, mean, scenario.timing.latencySdMs);
-    await latency.setLatency(this.proxy, Math.round(drawn));
     // the network as the timeline left it (controller/operations.ts): a read of a copy on a node
     // that is down fails on the data path, a limited link paces the read
     const [down, rateKBps] = await Promise.all([store.isNodeDown(copy.nodeId), appNode === copy.nodeId ? undefined : store.getBandwidth(appNode, copy.nodeId)]);
-    await latency.setUnreachable(this.proxy, down);
-    await latency.setBandwidth(this.proxy, rateKBps ?? 0);
-    const startedAtMs = this.now;
     const node = await store.getNode(copy.nodeId);
     const copies = (await store.listCopies(copy.familyId)).length;
     const placement = { dataNodeAvailability: node?.availability ?? 0, copiesInFamily: Math.max(1, copies), maxCopies: scenario.decision.maxCopies };
+    let startedAtMs = this.now;
     try {
+      // inside the try: a proxy server that is down fails this run (recorded with its error), not the cycle
+      await this.applyLink(Math.round(drawn), down, rateKBps ?? 0);
+      startedAtMs = this.now;
       const job = await this.d.runJob(copy, this.d.signal);
       const nl = await latency.getLatency(this.proxy);
       return { copy, startedAtMs, metrics: measureRun({ job, latencyMs: nl, ...placement }), error: null };
@@ -313,6 +324,24 @@ export class AppNode {
         metrics: measureRun({ job: { rtMs: NaN, etMs: NaN, throughput: 0 }, latencyMs: drawn, ...placement }),
         error: down ? `node ${copy.nodeId} is down (its copy is unreachable): ${message}` : message,
       };
+    }
+  }
+
+  /** Sets the proxy's toxics for this run; a proxy the server lost (it restarted) is created again once. */
+  private async applyLink(latencyMs: number, down: boolean, rateKBps: number): Promise<void> {
+    const { latency } = this.d;
+    const apply = async () => {
+      await latency.setLatency(this.proxy, latencyMs);
+      await latency.setUnreachable(this.proxy, down);
+      await latency.setBandwidth(this.proxy, rateKBps);
+    };
+    try {
+      await apply();
+    } catch (e) {
+      if (!(e instanceof ProxyMissingError) || !this.d.restoreProxy) throw e;
+      this.log.warn({ proxy: this.proxy }, 'the proxy server lost this app\'s proxy (restarted?); creating it again');
+      await this.d.restoreProxy();
+      await apply();
     }
   }
 
@@ -376,7 +405,7 @@ export class AppNode {
     this.log.debug({ scored: trace.candidates, chosen: chosen.label, explored }, 'decision');
     if (chosen.action.type === 'none') return { kind: 'decided', label: 'NA', trace, chosen, impacts };
     try {
-      const event = await executeAction({ store, objects: this.d.objects, appId, log: this.log }, ref, chosen, copies, this.newEvent(chosen, ref.id, explored), this.now);
+      const event = await executeAction(this.actuator, ref, chosen, copies, this.newEvent(chosen, ref.id, explored), this.now);
       this.d.telemetry?.publish('events', String(appId), event);
       this.log.info({ action: chosen.label, explored, event: event.id }, 'acted');
       return { kind: 'decided', label: chosen.label, trace, chosen, impacts, event };

@@ -1,3 +1,5 @@
+import { NotFoundError } from '../model/errors.js';
+
 /**
  * The latency proxy as the system drives it: one proxy per app (`proxyNameForApp`) in front of
  * the object store, whose latency toxic is set before each run and read back for the NL metric;
@@ -21,6 +23,14 @@ export interface LatencyControl {
    */
   setUnreachable(name: string, unreachable: boolean): Promise<void>;
   removeProxy(name: string): Promise<void>;
+}
+
+/** The app's proxy is not on the proxy server (it was restarted and lost it): the node creates it again (nodes/node.ts measure). */
+export class ProxyMissingError extends NotFoundError {
+  constructor(readonly proxy: string, url: string) {
+    super(`no proxy named "${proxy}" on the latency proxy at ${url}: create it first (ensureProxy)`);
+    this.name = 'ProxyMissingError';
+  }
 }
 
 export function proxyNameForApp(appId: number): string {

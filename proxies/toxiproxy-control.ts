@@ -6,7 +6,7 @@ import { Toxiproxy, ToxiproxyError, type Proxy } from 'toxiproxy-node-client';
 import { FogsimError, NotFoundError, UnavailableError, UserError } from '../model/errors.js';
 import { MAX_LATENCY_MS } from '../model/limits.js';
 import type { InfraConfig } from '../util/config.js';
-import type { LatencyControl } from './latency-control.js';
+import { ProxyMissingError, type LatencyControl } from './latency-control.js';
 
 /** The toxic this module owns on every proxy: downstream latency, as the original project set it. */
 export const LATENCY_TOXIC = 'latency';
@@ -124,7 +124,7 @@ export class ToxiproxyLatencyControl implements LatencyControl {
     // Toxiproxy takes whole milliseconds; a draw around a link at the bound may pass it by a few ms
     const attributes = { latency: Math.min(MAX_LATENCY_MS, Math.round(latencyMs)), jitter: Math.min(MAX_LATENCY_MS, Math.round(jitterMs)) };
     const proxy = await this.find(name);
-    if (!proxy) throw new UserError(`no proxy named "${name}" on the latency proxy at ${this.url}: create it first (ensureProxy)`);
+    if (!proxy) throw new ProxyMissingError(name, this.url);
     let current;
     try {
       current = await proxy.getToxic<typeof attributes>(LATENCY_TOXIC);
@@ -182,7 +182,7 @@ export class ToxiproxyLatencyControl implements LatencyControl {
     const want = attributes ? JSON.stringify(attributes) : 'none';
     if (this.applied.get(key) === want) return;
     const proxy = await this.find(name);
-    if (!proxy) throw new UserError(`no proxy named "${name}" on the latency proxy at ${this.url}: create it first (ensureProxy)`);
+    if (!proxy) throw new ProxyMissingError(name, this.url);
     let current;
     try {
       current = await proxy.getToxic<Record<string, number>>(toxic);

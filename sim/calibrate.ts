@@ -289,7 +289,7 @@ export async function measureCalibration(
     copies.set(n, { id: 0, familyId: 0, nodeId: 0, bucket: CALIBRATION_BUCKET, objectKey: key, version: 0, createdAtMs: 0 });
   }
   const name = proxyNameForApp(CALIBRATION_APP_ID);
-  const runJob = await proxiedJob(CALIBRATION_APP_ID, infra.objects, infra.latency, infra.cfg, { rangeBytes: plan.rangeBytes, timeoutMs: plan.timeoutMs ?? 120_000 });
+  const { runJob } = await proxiedJob(CALIBRATION_APP_ID, infra.objects, infra.latency, infra.cfg, { rangeBytes: plan.rangeBytes, timeoutMs: plan.timeoutMs ?? 120_000 });
   const samples: CalibrationSample[] = [];
   const total = plan.runs * records.length * latencies.length;
   try {

@@ -39,7 +39,7 @@ export function metricsOf(job: { rtMs: number; etMs: number; throughput: number 
  */
 export async function openAppMeasurer(s: Scenario, app: ScenarioApp, objects: S3ObjectStore, latency: LatencyControl, cfg: InfraConfig): Promise<AppMeasurer> {
   const name = proxyNameForApp(app.id);
-  const runJob = await proxiedJob(app.id, objects, latency, cfg, s.job);
+  const { runJob } = await proxiedJob(app.id, objects, latency, cfg, s.job);
   const key = trainingObjectKey(s);
   const availability = new Map(s.nodes.map((n) => [n.id, n.availability]));
   const copyOn = (node: number): DatasetCopy => ({ id: 0, familyId: 0, nodeId: node, bucket: bucketForNode(node), objectKey: key, version: 0, createdAtMs: 0 });

@@ -150,6 +150,25 @@ export function readApiUrl(env: Env = process.env): string {
   return raw;
 }
 
+/** A failpoint of the fault suite (nodes/failpoint.ts): FOGSIM_FAILPOINT names it, FOGSIM_FAILPOINT_FILE receives the pid. */
+export const FAILPOINTS = ['actuator.after-copy', 'actuator.after-commit'] as const;
+export type FailpointName = (typeof FAILPOINTS)[number];
+
+export interface FailpointConfig {
+  name: FailpointName;
+  file: string;
+}
+
+/** FOGSIM_FAILPOINT and FOGSIM_FAILPOINT_FILE (both or neither); unset: no failpoint. */
+export function readFailpoint(env: Env = process.env): FailpointConfig | undefined {
+  const name = env.FOGSIM_FAILPOINT;
+  if (!name) return undefined;
+  if (!(FAILPOINTS as readonly string[]).includes(name)) throw new UserError(`FOGSIM_FAILPOINT: expected one of ${FAILPOINTS.join(', ')}, got ${JSON.stringify(name)}`);
+  const file = env.FOGSIM_FAILPOINT_FILE;
+  if (!file) throw new UserError('FOGSIM_FAILPOINT_FILE is not set: a failpoint writes the pid of the node that reached it there');
+  return { name: name as FailpointName, file };
+}
+
 /** FOGSIM_PROXY_PORT: the port of a proxy server run as a child process (proxies/server/serve-child.ts); unset: any free port. */
 export function readProxyServePort(env: Env = process.env): number {
   return portVar(env, 'FOGSIM_PROXY_PORT', 0);

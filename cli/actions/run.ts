@@ -3,7 +3,7 @@ import { createLogger } from '../../util/logger.js';
 import { runExperiment } from '../../controller/experiment/experiment.js';
 import { formatStory } from '../../controller/experiment/story.js';
 import { acquireLock } from '../../controller/lock.js';
-import { fileURLToPath } from 'node:url';
+import { sourceNodeEntry } from '../../controller/runtime/process-runtime.js';
 
 export interface RunOptions {
   scenario: string;
@@ -45,8 +45,7 @@ export async function run(opts: RunOptions): Promise<void> {
       logger: createLogger('controller'),
       signal: abort.signal,
       sets,
-      // run from sources (tsx): the nodes run from sources too
-      ...(import.meta.url.endsWith('.ts') ? { nodeEntry: fileURLToPath(new URL('../../nodes/main.ts', import.meta.url)), nodeExecArgv: process.execArgv } : {}),
+      ...sourceNodeEntry(),
     });
     console.log(formatStory(report.story));
     console.log(`${report.converged ? `converged in ${report.convergedAtS} s` : `not converged in ${report.durationS} s`}; ${report.runs} runs; ${report.events.length} action(s)`);

@@ -7,6 +7,7 @@ import { startSession, type RuntimeKind } from '../../controller/session.js';
 import { checkExposure, startControllerServer } from '../../controller/server.js';
 import { acquireLock } from '../../controller/lock.js';
 import { assertPortFree } from '../../controller/port-check.js';
+import { sourceNodeEntry } from '../../controller/runtime/process-runtime.js';
 
 export interface UpOptions {
   scenario: string;
@@ -58,7 +59,7 @@ export async function up(opts: UpOptions): Promise<void> {
   try {
     for (;;) {
       try {
-        session = await startSession({ scenarioFile: opts.scenario, cfg, seedMode: opts.reset ? 'file' : 'store', runtime: opts.runtime, train: opts.train, freshVectors: opts.freshVectors, seed: opts.seed, strategy: opts.strategy, infraOptions: { proxyPort: opts.proxyPort, s3Port: opts.s3Port }, log, logger, signal: abort.signal });
+        session = await startSession({ scenarioFile: opts.scenario, cfg, seedMode: opts.reset ? 'file' : 'store', runtime: opts.runtime, train: opts.train, freshVectors: opts.freshVectors, seed: opts.seed, strategy: opts.strategy, infraOptions: { proxyPort: opts.proxyPort, s3Port: opts.s3Port }, log, logger, signal: abort.signal, ...sourceNodeEntry() });
         break;
       } catch (e) {
         if (!(e instanceof UnavailableError) || abort.signal.aborted || Date.now() >= waitUntil) throw e;

@@ -8,6 +8,11 @@ import { isNodeFailureEnvelope } from '../../nodes/failure.js';
 /** The compiled node entry; tests running from TypeScript pass their own (with tsx). */
 export const defaultNodeEntry = fileURLToPath(new URL('../../nodes/main.js', import.meta.url));
 
+/** Run from sources (tsx, as the tests do): the nodes run from sources too, with this process's loader flags. */
+export function sourceNodeEntry(): { nodeEntry?: string; nodeExecArgv?: string[] } {
+  return import.meta.url.endsWith('.ts') ? { nodeEntry: fileURLToPath(new URL('../../nodes/main.ts', import.meta.url)), nodeExecArgv: process.execArgv } : {};
+}
+
 interface Managed {
   spec: NodeSpec;
   child?: ChildProcess;

@@ -57,7 +57,7 @@ export async function startInfra(scenario: Scenario, records = 2000): Promise<In
     writeDataset(datasetFile, records);
     await bootstrapPlacement(store, objects, scenario, datasetFile, 0);
     const cfg = { proxyHost: '127.0.0.1', proxyListenHost: '127.0.0.1', proxyBasePort: 0, s3Upstream: undefined };
-    return { dir, store, objects, latency, datasetFile, jobFor: (appId, job) => proxiedJob(appId, objects, latency, cfg, job), close };
+    return { dir, store, objects, latency, datasetFile, jobFor: async (appId, job) => (await proxiedJob(appId, objects, latency, cfg, job)).runJob, close };
   } catch (e) {
     await close();
     throw e;
