@@ -42,6 +42,8 @@ export interface ControllerOptions {
   operations?: Operations;
   /** the strategy in use, shown by the dashboard (default: the scenario's `strategy`, else original) */
   strategy?: string;
+  /** the session's namespace on the proxy server (FOGSIM_SESSION), shown by /api/health */
+  session?: string;
   /** store polling period of the live stream */
   pollMs?: number;
   logger?: Logger;
@@ -167,7 +169,7 @@ export function createControllerApp(o: ControllerOptions): ControllerApp {
   app.use(API_BASE, express.json({ limit: '256kb' }));
   app.use(
     API_BASE,
-    apiRoutes({ store: o.store, feed, convergence, scenarioName: o.scenario?.name, scenario: o.scenario, strategy, operations, startedAtMs: Date.now() }),
+    apiRoutes({ store: o.store, feed, convergence, scenarioName: o.scenario?.name, scenario: o.scenario, strategy, session: o.session, operations, startedAtMs: Date.now() }),
   );
 
   const ui = findUiDir();

@@ -28,7 +28,7 @@ export async function proxiedJob(
   appId: number,
   objects: S3ObjectStore,
   latency: LatencyControl,
-  cfg: Pick<InfraConfig, 'proxyHost' | 'proxyListenHost' | 'proxyBasePort' | 's3Upstream'>,
+  cfg: Pick<InfraConfig, 'proxyHost' | 'proxyListenHost' | 'proxyBasePort' | 's3Upstream' | 'session'>,
   job: Partial<JobParams> = {},
 ): Promise<RunJobFn> {
   // a fixed port per app when a base port is set (containers publish it), else any free port
@@ -37,7 +37,7 @@ export async function proxiedJob(
     throw new UserError(`app ${appId}: its proxy port FOGSIM_PROXY_BASE_PORT (${cfg.proxyBasePort}) + app id ${appId} = ${port} is not a port (0-65535); lower FOGSIM_PROXY_BASE_PORT to at most ${Math.max(0, 65535 - appId)}, or unset it to use any free port`);
   }
   const upstream = cfg.s3Upstream ?? `${objects.endpoint.host}:${objects.endpoint.port}`;
-  const addr = await latency.ensureProxy(proxyNameForApp(appId), `${cfg.proxyListenHost}:${port}`, upstream);
+  const addr = await latency.ensureProxy(proxyNameForApp(cfg.session, appId), `${cfg.proxyListenHost}:${port}`, upstream);
   // a proxy listening on every interface is reached at the proxy server's host
   const host = cfg.proxyListenHost === cfg.proxyHost ? addr.host : cfg.proxyHost;
   const via = objects.viaEndpoint(host, addr.port);
@@ -91,6 +91,7 @@ export async function buildNodeDeps(o: { scenario: Scenario; appId: number; cfg:
       rng: createRng(appSeed(scenario.seed, appId)),
       scenario,
       appId,
+      session: cfg.session,
       runJob,
       signal,
       log,

@@ -1,5 +1,5 @@
 /**
- * The latency proxy as the system drives it: one proxy per app (`proxyNameForApp`) in front of
+ * The latency proxy as the system drives it: one proxy per app and session (`proxyNameForApp`) in front of
  * the object store, whose latency toxic is set before each run and read back for the NL metric;
  * a bandwidth toxic limits the link a run reads over, a reset_peer toxic fails reads of a copy on a
  * node that is down (timeline steps setBandwidth, nodeDown; nodes/node.ts measure).
@@ -23,6 +23,10 @@ export interface LatencyControl {
   removeProxy(name: string): Promise<void>;
 }
 
-export function proxyNameForApp(appId: number): string {
-  return `app-${appId}`;
+/**
+ * The one rule for a proxy's name: `<session>-app-<id>`. The session (util/config.ts, FOGSIM_SESSION)
+ * keeps two sessions sharing one proxy server from re-pointing each other's proxies.
+ */
+export function proxyNameForApp(session: string, appId: number): string {
+  return `${session}-app-${appId}`;
 }

@@ -20,6 +20,8 @@ export interface RoutesOptions {
   scenario?: Scenario;
   /** the strategy the apps use (the scenario's `strategy`, or --strategy), for the dashboard */
   strategy?: string;
+  /** the session's namespace: its proxies are <session>-app-<id> (proxies/latency-control.ts) */
+  session?: string;
   /** every write of the admin UI goes through these (controller/operations.ts): the timeline's path too */
   operations: Operations;
   startedAtMs: number;
@@ -72,7 +74,7 @@ export function apiRoutes(o: RoutesOptions): Router {
   on(r, R.health, async (_req, res) => {
     // Touches the store so that a broken store shows up here, not only in the first real request.
     const nodes = await store.listNodes();
-    res.json({ ok: true, service: 'fogsim-controller', store: store.kind, scenario: o.scenarioName ?? null, strategy: o.strategy ?? 'original', nodes: nodes.length, uptimeS: Math.round((Date.now() - o.startedAtMs) / 1000), streamClients: feed.clientCount });
+    res.json({ ok: true, service: 'fogsim-controller', store: store.kind, scenario: o.scenarioName ?? null, strategy: o.strategy ?? 'original', session: o.session ?? null, nodes: nodes.length, uptimeS: Math.round((Date.now() - o.startedAtMs) / 1000), streamClients: feed.clientCount });
   });
 
   on(r, R.drift, async (_req, res) => {

@@ -117,7 +117,7 @@ export const ROUTES = {
   index: { method: 'get', path: '/', summary: 'this index: every route in one line, with links to the OpenAPI document and its page', ok: json('{service, version, openapi, docs, routes: [{method, path, summary}]}; a browser is sent to the page') },
   openapi: { method: 'get', path: '/openapi.json', summary: 'the OpenAPI 3.1 document of this API, generated from the zod schemas that validate its requests', ok: json('the OpenAPI document') },
   docs: { method: 'get', path: '/docs', summary: 'the OpenAPI document as a page: every route with its parameters and body (works offline)', ok: { status: 200, description: 'an HTML page', mediaType: 'text/html' } },
-  health: { method: 'get', path: '/health', summary: 'liveness: the service, its store, the scenario, the node count, uptime and stream clients', ok: json('{ok, service, store, scenario, nodes, uptimeS, streamClients}') },
+  health: { method: 'get', path: '/health', summary: 'liveness: the service, its store, the scenario, the session (its proxies are <session>-app-<id>), the node count, uptime and stream clients', ok: json('{ok, service, store, scenario, strategy, session, nodes, uptimeS, streamClients}') },
   listNodes: { method: 'get', path: '/nodes', summary: 'every fog node', ok: json('[{id, name, availability, storage}] by id') },
   drift: { method: 'get', path: '/drift', summary: "where the store differs from the scenario file (the admin's edits, kept over a restart; fogsim up --reset applies the file)", ok: json('{file, items: [{what, file, store}]}') },
   getNode: { method: 'get', path: '/nodes/:id', summary: 'one fog node', params: nodeParams, ok: json('{id, name, availability, storage}') },

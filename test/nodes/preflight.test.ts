@@ -17,7 +17,7 @@ describe('node start', () => {
   it('refuses to start without every impact vector, naming the missing ones and the training command', async () => {
     const s = { ...scaledThesis(), source: 'scenarios/thesis.yaml' };
     infra = await startInfra(s);
-    const node = new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob: await infra.jobFor(1) });
+    const node = new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, session: infra.session, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob: await infra.jobFor(1) });
     const err = await node.preflight().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).message).toContain('fogsim train --scenario scenarios/thesis.yaml');

@@ -27,7 +27,7 @@ function recorder(): LatencyControl & { listens: string[] } {
   };
 }
 const objects = { endpoint: { host: '127.0.0.1', port: 9000 }, viaEndpoint: () => objects } as unknown as S3ObjectStore;
-const cfg = (proxyBasePort: number) => ({ proxyHost: '127.0.0.1', proxyListenHost: '127.0.0.1', proxyBasePort, s3Upstream: undefined });
+const cfg = (proxyBasePort: number) => ({ proxyHost: '127.0.0.1', proxyListenHost: '127.0.0.1', proxyBasePort, s3Upstream: undefined, session: 'test' });
 
 describe('proxy port of an app', () => {
   it('base + app id above 65535 is refused naming FOGSIM_PROXY_BASE_PORT and the app id; no proxy is created', async () => {
