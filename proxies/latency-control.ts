@@ -6,6 +6,8 @@
  * Implemented over toxiproxy-node-client, so it drives the embedded Toxiproxy-compatible server
  * and a real Toxiproxy (FOGSIM_TOXIPROXY_URL) alike.
  */
+import { UserError } from '../model/errors.js';
+
 export interface LatencyControl {
   /** Creates the proxy or updates its upstream; returns the address it listens on. */
   ensureProxy(name: string, listen: string, upstream: string): Promise<{ host: string; port: number }>;
@@ -21,6 +23,34 @@ export interface LatencyControl {
    */
   setUnreachable(name: string, unreachable: boolean): Promise<void>;
   removeProxy(name: string): Promise<void>;
+  /** Every proxy on the server, any session's, with the address it listens on (`host:port`). */
+  listProxies(): Promise<{ name: string; listen: string }[]>;
+}
+
+/**
+ * The proxy server could not listen on the address asked for (Toxiproxy answers 500: the port is
+ * held by another proxy or process): the caller may try another port.
+ */
+export class ListenError extends UserError {}
+
+/** The port of a `host:port` listen address (IPv6 in brackets too). */
+export function listenPort(listen: string): number {
+  return Number(listen.slice(listen.lastIndexOf(':') + 1));
+}
+
+/**
+ * The port a proxy gets in [base, base + count): its own port when it exists there already (a
+ * restarted node keeps its address), else the lowest one no other proxy on the server listens on;
+ * ports in `skip` (found unusable) are passed over. Undefined when the range is full.
+ */
+export function pickProxyPort(name: string, proxies: { name: string; listen: string }[], base: number, count: number, skip: ReadonlySet<number> = new Set()): number | undefined {
+  const end = base + count;
+  const inRange = (p: number) => p >= base && p < end && !skip.has(p);
+  const own = proxies.find((p) => p.name === name);
+  if (own && inRange(listenPort(own.listen))) return listenPort(own.listen);
+  const taken = new Set(proxies.filter((p) => p.name !== name).map((p) => listenPort(p.listen)));
+  for (let port = base; port < end; port++) if (!taken.has(port) && !skip.has(port)) return port;
+  return undefined;
 }
 
 /**

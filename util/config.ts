@@ -30,7 +30,7 @@ export interface InfraConfig {
   proxyListenHost: string;
   /** host:port the proxy server reaches the object store at, when it differs from the S3 endpoint the controller uses (`minio:9000` in compose) */
   s3Upstream?: string;
-  /** first port of the app proxies (app N listens on proxyBasePort + N) */
+  /** first port of the app proxies: each gets the lowest free one from here (nodes/deps.ts ensureAppProxy); 0: any free port */
   proxyBasePort: number;
   /** comma-separated brokers — unset: IPC through the controller */
   kafkaBrokers?: string[];
