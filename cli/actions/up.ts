@@ -94,6 +94,7 @@ export async function up(opts: UpOptions): Promise<void> {
     // --strategy, else the scenario's: the dashboard shows it
     strategy: s.strategy,
     session: s.infra.cfg.session,
+    nodeStatus: s.nodeStatus,
   }).catch(async (e) => {
     await s.close();
     release();

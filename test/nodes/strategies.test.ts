@@ -116,7 +116,7 @@ describe('the node loop runs the app\'s strategy', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(1);
     expect(err.trim()).toMatch(new RegExp(`^fogsim node: ${expected.source.slice(1)}`));
-    expect(told).toContainEqual({ fogsimNodeFailure: { message: expect.stringMatching(expected) } });
+    expect(told).toContainEqual({ fogsimNodeFailure: { message: expect.stringMatching(expected), kind: 'strategy' } });
     const runs = await infra.store.listRuns({ appId: 1 });
     expect(runs.at(-1)!.error).toMatch(expected);
 
