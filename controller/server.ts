@@ -14,6 +14,7 @@ import { readAdminToken } from '../util/config.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import type { AddedNode } from './add-node.js';
 import { Operations } from './operations.js';
+import type { NodeStatus } from './runtime/runtime.js';
 import { errorHandler } from './api/errors.js';
 import { apiRoutes } from './api/routes.js';
 import { API_BASE } from './api/spec.js';
@@ -42,6 +43,10 @@ export interface ControllerOptions {
   operations?: Operations;
   /** the strategy in use, shown by the dashboard (default: the scenario's `strategy`, else original) */
   strategy?: string;
+  /** every app's node process or container as the runtime sees it (controller/session.ts nodeStatus): GET /api/nodes shows it */
+  nodeStatus?: () => NodeStatus[];
+  /** the session's namespace on the proxy server (FOGSIM_SESSION), shown by /api/health */
+  session?: string;
   /** store polling period of the live stream */
   pollMs?: number;
   logger?: Logger;
@@ -167,7 +172,7 @@ export function createControllerApp(o: ControllerOptions): ControllerApp {
   app.use(API_BASE, express.json({ limit: '256kb' }));
   app.use(
     API_BASE,
-    apiRoutes({ store: o.store, feed, convergence, scenarioName: o.scenario?.name, scenario: o.scenario, strategy, operations, startedAtMs: Date.now() }),
+    apiRoutes({ store: o.store, feed, convergence, scenarioName: o.scenario?.name, scenario: o.scenario, strategy, session: o.session, nodeStatus: o.nodeStatus, operations, startedAtMs: Date.now() }),
   );
 
   const ui = findUiDir();

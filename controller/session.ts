@@ -16,13 +16,13 @@ import { importVectors } from '../training/import.js';
 import { trainingInfraFrom } from '../training/infra.js';
 import { existsSync } from 'node:fs';
 import { closeDueEvents } from '../nodes/community.js';
-import type { NodeRuntime } from './runtime/runtime.js';
+import type { NodeRuntime, NodeStatus } from './runtime/runtime.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import type { TelemetrySubscriber } from '../telemetry/bus.js';
 import type { IpcTelemetrySubscriber } from '../telemetry/ipc-bus.js';
 import { openTelemetry } from '../telemetry/open.js';
 import { expandTimeline } from '../model/timeline.js';
-import { Operations } from './operations.js';
+import { errorText, Operations } from './operations.js';
 import { TimelineScheduler } from './experiment/timeline.js';
 import { loadAppStrategy } from '../decision/strategies/load.js';
 import { isStrategyPath } from '../decision/strategies/spec.js';
@@ -88,6 +88,11 @@ export interface Session {
   /** the scenario's vectors folder (trained vectors; the learned ones in its learned/) */
   vectorsDir: string;
   startNode(appId: number): Promise<void>;
+  /**
+   * Every app's node as the runtime sees it, with the apps whose start failed as `failed` (with
+   * the error): the API's GET /api/nodes shows it. Empty without a runtime (--runtime none).
+   */
+  nodeStatus(): NodeStatus[];
   /** the admin UI's operations on this session's store and nodes (a node down stops its apps): the API's and the timeline's */
   operations: Operations;
   /** applies the scenario's timeline from startedAtMs (controller/experiment/timeline.ts) */
@@ -168,7 +173,18 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     runtime?.on('restart', (st) => o.log(`node of app ${st.appId} restarted (restart #${st.restarts})`));
 
     let firstArrivalsFromMs: number | undefined;
+    // apps whose start rejected (before or while the runtime started them), until a start succeeds
+    const startFailures = new Map<number, string>();
     const startNode = async (appId: number) => {
+      try {
+        await startNodeOnce(appId);
+        startFailures.delete(appId);
+      } catch (e) {
+        startFailures.set(appId, `app ${appId} could not start: ${errorText(e)}`);
+        throw e;
+      }
+    };
+    const startNodeOnce = async (appId: number) => {
       if (!scenario.apps.some((a) => a.id === appId)) {
         // an app added at run time: point it at the data set (idempotent for the others), then
         // train it; also with --runtime none, where its container is started by compose
@@ -188,9 +204,23 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     const appIds = (await store.listApps()).map((a) => a.id).sort((a, b) => a - b);
     // a lead over the time the processes take to start and warm up, so no app's first run is late
     firstArrivalsFromMs = startedAtMs + FIRST_ARRIVAL_LEAD_MS;
-    for (const id of appIds) await startNode(id);
+    // one node that cannot start is reported (log, GET /api/nodes) and the others go on
+    let started = 0;
+    for (const id of appIds) {
+      try {
+        await startNode(id);
+        started += 1;
+      } catch (e) {
+        o.log(`app ${id} could not start: ${errorText(e)}; the other nodes go on`);
+      }
+    }
     firstArrivalsFromMs = undefined; // apps started later (add-node, restarts) count from their own start
-    if (runtime) o.log(`${appIds.length} node(s) started as ${runtime.kind === 'process' ? 'child processes' : 'containers'}`);
+    if (runtime) o.log(`${started} node(s) started as ${runtime.kind === 'process' ? 'child processes' : 'containers'}${started < appIds.length ? ` (${appIds.length - started} could not start)` : ''}`);
+    const nodeStatus = (): NodeStatus[] => {
+      const live = runtime?.list() ?? [];
+      const failed = [...startFailures].filter(([id]) => !live.some((st) => st.appId === id)).map(([appId, error]): NodeStatus => ({ appId, state: 'failed', restarts: 0, error, errorKind: 'start' }));
+      return [...live, ...failed].sort((a, b) => a.appId - b.appId);
+    };
     const saveLearnedVectors = () => saveLearned(o, infra, vectorsDir);
     const operations = new Operations(store, {
       onNodeAdded: (added) => {
@@ -211,7 +241,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     const timeline = new TimelineScheduler({ steps: expandTimeline(scenario, o.durationS ?? Infinity), operations, startedAtMs, log: o.log });
     closers.push(() => timeline.close());
     timeline.start();
-    return { scenario, scenarioFile, strategy, infra, runtime, telemetry, startedAtMs, vectorsDir, startNode, operations, timeline, saveLearnedVectors, close };
+    return { scenario, scenarioFile, strategy, infra, runtime, telemetry, startedAtMs, vectorsDir, startNode, nodeStatus, operations, timeline, saveLearnedVectors, close };
   } catch (e) {
     await close();
     throw e;

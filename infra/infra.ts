@@ -114,6 +114,8 @@ export async function startInfra(given: InfraConfig, opts: InfraOptions = {}): P
         FOGSIM_PROXY_HOST: cfg.proxyHost,
         FOGSIM_PROXY_LISTEN_HOST: cfg.proxyListenHost,
         FOGSIM_PROXY_BASE_PORT: String(cfg.proxyBasePort),
+        // the nodes name their proxies in the controller's namespace (their data dir may differ)
+        FOGSIM_SESSION: cfg.session,
         FOGSIM_KAFKA_BROKERS: cfg.kafkaBrokers?.join(',') ?? '',
       }),
       close: closeAll,

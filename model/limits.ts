@@ -3,16 +3,16 @@ import { z } from 'zod';
 /*
  * Bounds on the numbers a user sets (scenario file, API bodies, CLI flags), in one place so
  * every validator agrees. A value past these would be accepted and then break something far
- * away: a node id turns into a port, a latency into a timer.
+ * away: a latency turns into a timer, an id into a route the API cannot address.
  */
 
-/** Node and app ids are integers 1..MAX_NODE_ID (a proxy port may be derived from an app id). */
+/** Node and app ids are integers 1..MAX_NODE_ID (the API's routes and bodies; proxy ports are allocated, not derived from ids). */
 export const MAX_NODE_ID = 9999;
 
 /**
  * Ids in a scenario file may go higher: a generated topology of 10,000 nodes needs ids past
  * MAX_NODE_ID. Such a scenario runs in virtual time only; emulation refuses it before starting
- * anything (assertEmulable in model/scenario.ts), since its ports derive from ids.
+ * anything (assertEmulable in model/scenario.ts), since the controller's API addresses ids up to MAX_NODE_ID only.
  */
 export const MAX_SCENARIO_ID = 1_000_000;
 

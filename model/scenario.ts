@@ -616,9 +616,10 @@ export function summarizeScenario(s: Scenario): string {
 }
 
 /**
- * Emulation derives ports from ids (FOGSIM_PROXY_BASE_PORT + app id, nodes/deps.ts) and gives every
- * pair a link row: a scenario with an id past MAX_NODE_ID runs in virtual time only. Throws before
- * anything starts.
+ * An emulated session is run through the controller's API (its routes take ids up to MAX_NODE_ID)
+ * and gives every pair a link row: a scenario with an id past MAX_NODE_ID runs in virtual time
+ * only. Proxy ports are allocated (nodes/deps.ts ensureAppProxy), so they set no bound. Throws
+ * before anything starts.
  */
 export function assertEmulable(s: Pick<Scenario, 'nodes' | 'apps' | 'source' | 'name'>): void {
   const node = s.nodes.find((n) => n.id > MAX_NODE_ID);
@@ -627,6 +628,6 @@ export function assertEmulable(s: Pick<Scenario, 'nodes' | 'apps' | 'source' | '
   const what = node ? `node id ${node.id}` : `app id ${app!.id}`;
   const file = s.source ?? `<${s.name}>`;
   throw new UserError(
-    `scenario ${file}: ${what} is above ${MAX_NODE_ID}, the largest id emulation can run (its ports derive from ids); run it in virtual time: fogsim simulate --scenario ${file}`,
+    `scenario ${file}: ${what} is above ${MAX_NODE_ID}, the largest id emulation can run (an emulated session is edited and watched through the controller's API, whose node and app ids stop there); run it in virtual time: fogsim simulate --scenario ${file}`,
   );
 }

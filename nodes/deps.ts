@@ -8,7 +8,8 @@ import { UserError } from '../model/errors.js';
 import type { JobParams, Scenario } from '../model/scenario.js';
 import { openObjectStore } from '../objectstore/open.js';
 import type { S3ObjectStore } from '../objectstore/s3-object-store.js';
-import { proxyNameForApp, type LatencyControl } from '../proxies/latency-control.js';
+import { ListenError, pickProxyPort, proxyNameForApp, type LatencyControl } from '../proxies/latency-control.js';
+import { MAX_NODE_ID } from '../model/limits.js';
 import { openLatencyControl } from '../proxies/toxiproxy-control.js';
 import type { TelemetryPublisher } from '../telemetry/bus.js';
 import { openTelemetry } from '../telemetry/open.js';
@@ -19,6 +20,43 @@ import { appSeed, createRng } from '../util/rng.js';
 import { runJobOnObject } from './job/job.js';
 import type { NodeDeps, RunJobFn } from './node.js';
 
+/** How many ports from FOGSIM_PROXY_BASE_PORT the app proxies may take: one per app emulation can run. */
+export const PROXY_PORT_COUNT = MAX_NODE_ID;
+
+/**
+ * Creates (or re-points) an app's proxy. Without FOGSIM_PROXY_BASE_PORT it listens on any free
+ * port; with one, on a port allocated from the server's proxy list (pickProxyPort), never
+ * derived from the id: a port another proxy or process turns out to hold is passed over.
+ */
+export async function ensureAppProxy(
+  name: string,
+  latency: LatencyControl,
+  cfg: Pick<InfraConfig, 'proxyListenHost' | 'proxyBasePort'>,
+  upstream: string,
+): Promise<{ host: string; port: number }> {
+  const base = cfg.proxyBasePort;
+  if (base === 0) return latency.ensureProxy(name, `${cfg.proxyListenHost}:0`, upstream);
+  const count = Math.min(PROXY_PORT_COUNT, 65536 - base);
+  const unusable = new Set<number>();
+  for (;;) {
+    const proxies = await latency.listProxies();
+    const port = pickProxyPort(name, proxies, base, count, unusable);
+    if (port === undefined) {
+      const others = proxies.filter((p) => p.name !== name).length;
+      throw new UserError(
+        `proxy ${name}: no free port left in ${base}-${base + count - 1} (FOGSIM_PROXY_BASE_PORT=${base}; ${others} other proxies on the server${unusable.size ? `, ${unusable.size} port(s) held by other processes` : ''}): lower FOGSIM_PROXY_BASE_PORT, remove the proxies no session uses, or unset it to use any free port`,
+      );
+    }
+    try {
+      return await latency.ensureProxy(name, `${cfg.proxyListenHost}:${port}`, upstream);
+    } catch (e) {
+      // another node took the port between our read and our create, or a process holds it
+      if (!(e instanceof ListenError)) throw e;
+      unusable.add(port);
+    }
+  }
+}
+
 /**
  * The app's proxy in front of the object store, and a client that reads through it: every byte
  * of the job pays the latency injected on that proxy, and every ranged request of
@@ -28,22 +66,18 @@ export async function proxiedJob(
   appId: number,
   objects: S3ObjectStore,
   latency: LatencyControl,
-  cfg: Pick<InfraConfig, 'proxyHost' | 'proxyListenHost' | 'proxyBasePort' | 's3Upstream'>,
+  cfg: Pick<InfraConfig, 'proxyHost' | 'proxyListenHost' | 'proxyBasePort' | 's3Upstream' | 'session'>,
   job: Partial<JobParams> = {},
 ): Promise<{ runJob: RunJobFn; restoreProxy: () => Promise<void> }> {
-  // a fixed port per app when a base port is set (containers publish it), else any free port
-  const port = cfg.proxyBasePort > 0 ? cfg.proxyBasePort + appId : 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UserError(`app ${appId}: its proxy port FOGSIM_PROXY_BASE_PORT (${cfg.proxyBasePort}) + app id ${appId} = ${port} is not a port (0-65535); lower FOGSIM_PROXY_BASE_PORT to at most ${Math.max(0, 65535 - appId)}, or unset it to use any free port`);
-  }
   const upstream = cfg.s3Upstream ?? `${objects.endpoint.host}:${objects.endpoint.port}`;
-  const addr = await latency.ensureProxy(proxyNameForApp(appId), `${cfg.proxyListenHost}:${port}`, upstream);
+  const name = proxyNameForApp(cfg.session, appId);
+  const addr = await ensureAppProxy(name, latency, cfg, upstream);
   // a proxy listening on every interface is reached at the proxy server's host
   const host = cfg.proxyListenHost === cfg.proxyHost ? addr.host : cfg.proxyHost;
   const via = objects.viaEndpoint(host, addr.port);
   const runJob: RunJobFn = (copy, signal) => runJobOnObject(via, copy.bucket, copy.objectKey, { rangeBytes: job.rangeBytes, timeoutMs: job.timeoutMs, signal });
   // a proxy server that restarted has lost our proxy: create it again on the port the client reads through
-  const restoreProxy = async () => void (await latency.ensureProxy(proxyNameForApp(appId), `${cfg.proxyListenHost}:${addr.port}`, upstream));
+  const restoreProxy = async () => void (await latency.ensureProxy(name, `${cfg.proxyListenHost}:${addr.port}`, upstream));
   return { runJob, restoreProxy };
 }
 
@@ -94,6 +128,7 @@ export async function buildNodeDeps(o: { scenario: Scenario; appId: number; cfg:
       rng: createRng(appSeed(scenario.seed, appId)),
       scenario,
       appId,
+      session: cfg.session,
       runJob,
       restoreProxy,
       signal,

@@ -1,14 +1,17 @@
 /*
  * What a node process tells the controller over IPC before it exits on an error that a restart
- * would only repeat (its strategy failed: decision/strategies/). The process runtime keeps the
- * message in the node's status and does not restart it (controller/runtime/process-runtime.ts).
+ * would only repeat: its strategy failed (decision/strategies/), or it could not start (a bad
+ * setting, no proxy port left). The process runtime keeps the message in the node's status and
+ * does not restart it (controller/runtime/process-runtime.ts).
  */
+export type NodeFailureKind = 'strategy' | 'start';
+
 export interface NodeFailureEnvelope {
-  fogsimNodeFailure: { message: string };
+  fogsimNodeFailure: { message: string; kind?: NodeFailureKind };
 }
 
-export function nodeFailureEnvelope(message: string): NodeFailureEnvelope {
-  return { fogsimNodeFailure: { message } };
+export function nodeFailureEnvelope(message: string, kind: NodeFailureKind = 'strategy'): NodeFailureEnvelope {
+  return { fogsimNodeFailure: { message, kind } };
 }
 
 export function isNodeFailureEnvelope(x: unknown): x is NodeFailureEnvelope {

@@ -3,13 +3,14 @@
  * FOGSIM_STRATEGY override the scenario's), plus the infrastructure environment of
  * util/config.ts (the controller passes its servers' addresses). Runs the app's loop until
  * SIGTERM / SIGINT, then closes its connections and exits 0. When the app's strategy fails it
- * exits 1 with `strategy <name> of app <id>: ...`, told to the controller first (nodes/failure.ts).
+ * exits 1 with `strategy <name> of app <id>: ...`, told to the controller first (nodes/failure.ts);
+ * so does a start that cannot succeed (`app <id> could not start: ...`).
  */
-import { FogsimError } from '../model/errors.js';
+import { FogsimError, UnavailableError } from '../model/errors.js';
 import { loadScenario } from '../model/scenario.js';
 import { loadAppStrategy } from '../decision/strategies/load.js';
 import { StrategyError } from '../decision/strategies/types.js';
-import { nodeFailureEnvelope } from './failure.js';
+import { nodeFailureEnvelope, type NodeFailureKind } from './failure.js';
 import { readFailpoint, readInfraConfig, readNodeConfig } from '../util/config.js';
 import { failpointFrom } from './failpoint.js';
 import { createLogger } from '../util/logger.js';
@@ -34,7 +35,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   // the controller went away: nobody will ever send SIGTERM
   process.on('disconnect', () => onSignal('disconnect'));
 
-  const built = await buildNodeDeps({ scenario, appId, cfg: readInfraConfig(env), signal: stop.signal, log });
+  const built = await buildNodeDeps({ scenario, appId, cfg: readInfraConfig(env), signal: stop.signal, log }).catch(async (e: unknown) => {
+    // a start that would fail the same way again is told, so it is reported and not retried;
+    // a server that does not answer (UnavailableError) may come back: that one is restarted
+    if (e instanceof FogsimError && !(e instanceof UnavailableError)) await reportFailure(`app ${appId} could not start: ${e.message}`, 'start');
+    throw e;
+  });
   try {
     log.info({ app: appId, scenario: scenario.name, strategy: strategy.name }, 'node started');
     await new AppNode({ ...built.deps, strategy, failpoint, firstArrivalFromMs: sessionStartMs, setupWaitMs: setupWaitS * 1000 }).run();
@@ -46,11 +52,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
 }
 
 /** Tells the controller (when it started us) why we exit, so it does not restart a node whose strategy fails. */
-function reportFailure(message: string): Promise<void> {
+function reportFailure(message: string, kind: NodeFailureKind = 'strategy'): Promise<void> {
   return new Promise((resolve) => {
     if (typeof process.send !== 'function' || !process.connected) return resolve();
     const t = setTimeout(resolve, 1000);
-    process.send(nodeFailureEnvelope(message), undefined, {}, () => {
+    process.send(nodeFailureEnvelope(message, kind), undefined, {}, () => {
       clearTimeout(t);
       resolve();
     });

@@ -51,6 +51,8 @@ export interface NodeDeps {
   rng: Rng;
   scenario: Scenario;
   appId: number;
+  /** the session's namespace: the app's proxy is proxyNameForApp(session, appId) (FOGSIM_SESSION) */
+  session: string;
   runJob: RunJobFn;
   /** how the app chooses (decision/strategies/, loaded by nodes/main.ts); default the original */
   strategy?: NamedStrategy;
@@ -97,7 +99,7 @@ export class AppNode {
   constructor(private readonly d: NodeDeps) {
     this.log = d.log ?? createLogger(`node-${d.appId}`);
     this.strategy = d.strategy ?? BUILTIN_STRATEGIES.original;
-    this.proxy = proxyNameForApp(d.appId);
+    this.proxy = proxyNameForApp(d.session, d.appId);
     this.rng = { arrival: forkRng(d.rng), latency: forkRng(d.rng), choice: forkRng(d.rng) };
   }
 

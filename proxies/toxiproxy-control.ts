@@ -6,7 +6,7 @@ import { Toxiproxy, ToxiproxyError, type Proxy } from 'toxiproxy-node-client';
 import { FogsimError, NotFoundError, UnavailableError, UserError } from '../model/errors.js';
 import { MAX_LATENCY_MS } from '../model/limits.js';
 import type { InfraConfig } from '../util/config.js';
-import { ProxyMissingError, type LatencyControl } from './latency-control.js';
+import { ListenError, ProxyMissingError, type LatencyControl } from './latency-control.js';
 
 /** The toxic this module owns on every proxy: downstream latency, as the original project set it. */
 export const LATENCY_TOXIC = 'latency';
@@ -76,6 +76,20 @@ export class ToxiproxyLatencyControl implements LatencyControl {
     throw e;
   }
 
+  /** Toxiproxy answers 500 when it cannot bind a listen address: a ListenError, so the caller may pick another port. */
+  private failListen(e: unknown, anyPort: boolean, listen: string, name: string): void {
+    if (!anyPort && statusOf(e) === 500) throw new ListenError(`the latency proxy at ${this.url} could not listen on ${listen} for proxy "${name}" (HTTP 500: the port is likely held by another proxy or process)`);
+  }
+
+  async listProxies(): Promise<{ name: string; listen: string }[]> {
+    try {
+      const all = (await this.client.getApi().get<Record<string, { name: string; listen: string }>>(`${this.client.host}/proxies`)).data;
+      return Object.values(all).map((p) => ({ name: p.name, listen: p.listen }));
+    } catch (e) {
+      this.fail(e, 'list its proxies');
+    }
+  }
+
   /** Fails fast with an UnavailableError when nothing answers at the URL. */
   async ping(): Promise<string> {
     try {
@@ -105,6 +119,7 @@ export class ToxiproxyLatencyControl implements LatencyControl {
         const updated = await existing.update({ enabled: true, listen: anyPort ? existing.listen : listen, upstream });
         return parseListen(updated.listen);
       } catch (e) {
+        this.failListen(e, anyPort, listen, name);
         this.fail(e, `update proxy "${name}" to listen on ${listen} with upstream ${upstream}`);
       }
     }
@@ -114,6 +129,7 @@ export class ToxiproxyLatencyControl implements LatencyControl {
     } catch (e) {
       // another process created it between our read and our create: use theirs
       if (statusOf(e) === 409) return this.ensureProxy(name, listen, upstream);
+      this.failListen(e, anyPort, listen, name);
       this.fail(e, `create proxy "${name}" listening on ${listen} with upstream ${upstream}`);
     }
   }

@@ -288,7 +288,7 @@ export async function measureCalibration(
     if (have?.size !== size) await infra.objects.putFile(CALIBRATION_BUCKET, key, file);
     copies.set(n, { id: 0, familyId: 0, nodeId: 0, bucket: CALIBRATION_BUCKET, objectKey: key, version: 0, createdAtMs: 0 });
   }
-  const name = proxyNameForApp(CALIBRATION_APP_ID);
+  const name = proxyNameForApp(infra.cfg.session, CALIBRATION_APP_ID);
   const { runJob } = await proxiedJob(CALIBRATION_APP_ID, infra.objects, infra.latency, infra.cfg, { rangeBytes: plan.rangeBytes, timeoutMs: plan.timeoutMs ?? 120_000 });
   const samples: CalibrationSample[] = [];
   const total = plan.runs * records.length * latencies.length;

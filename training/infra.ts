@@ -38,7 +38,7 @@ export function metricsOf(job: { rtMs: number; etMs: number; throughput: number 
  * proxy in front of the object store, the job streaming through it), the proxy API for NL.
  */
 export async function openAppMeasurer(s: Scenario, app: ScenarioApp, objects: S3ObjectStore, latency: LatencyControl, cfg: InfraConfig): Promise<AppMeasurer> {
-  const name = proxyNameForApp(app.id);
+  const name = proxyNameForApp(cfg.session, app.id);
   const { runJob } = await proxiedJob(app.id, objects, latency, cfg, s.job);
   const key = trainingObjectKey(s);
   const availability = new Map(s.nodes.map((n) => [n.id, n.availability]));

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { basename, resolve } from 'node:path';
 import { UserError } from '../model/errors.js';
 
 /*
@@ -28,7 +30,7 @@ export interface InfraConfig {
   proxyListenHost: string;
   /** host:port the proxy server reaches the object store at, when it differs from the S3 endpoint the controller uses (`minio:9000` in compose) */
   s3Upstream?: string;
-  /** first port of the app proxies (app N listens on proxyBasePort + N) */
+  /** first port of the app proxies: each gets the lowest free one from here (nodes/deps.ts ensureAppProxy); 0: any free port */
   proxyBasePort: number;
   /** comma-separated brokers — unset: IPC through the controller */
   kafkaBrokers?: string[];
@@ -36,6 +38,12 @@ export interface InfraConfig {
   kafkaReplication: number;
   /** working folder for embedded state (SQLite file, S3 data, data sets) */
   dataDir: string;
+  /**
+   * FOGSIM_SESSION: this session's namespace on shared servers (its proxies are `<session>-app-<id>`,
+   * proxies/latency-control.ts), so two sessions on one Toxiproxy never re-point each other's;
+   * unset: derived from the data dir (sessionFromDataDir), which the data-dir lock keeps to one session
+   */
+  session: string;
 }
 
 export function readInfraConfig(env: Env = process.env): InfraConfig {
@@ -55,7 +63,29 @@ export function readInfraConfig(env: Env = process.env): InfraConfig {
     kafkaPartitions: Number(env.FOGSIM_KAFKA_PARTITIONS ?? 3),
     kafkaReplication: Number(env.FOGSIM_KAFKA_REPLICATION ?? 1),
     dataDir,
+    session: sessionVar(env, dataDir),
   };
+}
+
+const SESSION_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
+
+/**
+ * The default namespace of a session: the data dir's name (readable in the proxy API) and a
+ * short hash of its absolute path (two `.fogsim` folders in different places differ).
+ */
+export function sessionFromDataDir(dataDir: string): string {
+  const abs = resolve(dataDir);
+  const name = basename(abs).toLowerCase().replace(/[^a-z0-9]+/g, '').slice(0, 16) || 'fogsim';
+  return `${name}-${createHash('sha256').update(abs).digest('hex').slice(0, 6)}`;
+}
+
+function sessionVar(env: Env, dataDir: string): string {
+  const raw = env.FOGSIM_SESSION;
+  if (raw === undefined || raw.trim() === '') return sessionFromDataDir(dataDir);
+  if (!SESSION_RE.test(raw)) {
+    throw new UserError(`FOGSIM_SESSION: expected 1 to 40 letters, digits, '.', '_' or '-' (starting with a letter or digit), got ${JSON.stringify(raw)}; unset it to derive one from FOGSIM_DATA_DIR`);
+  }
+  return raw;
 }
 
 /** A port from the environment: an integer 0..65535 (unset or empty: `fallback`); the error names the variable. */

@@ -94,6 +94,8 @@ export async function up(opts: UpOptions): Promise<void> {
     operations: s.operations,
     // --strategy, else the scenario's: the dashboard shows it
     strategy: s.strategy,
+    session: s.infra.cfg.session,
+    nodeStatus: s.nodeStatus,
   }).catch(async (e) => {
     await s.close();
     release();
@@ -102,7 +104,7 @@ export async function up(opts: UpOptions): Promise<void> {
   log(`admin UI:   ${server.url}/`);
   log(`dashboard:  ${server.url}/dashboard`);
   log(`API:        ${server.url}/api`);
-  log(`proxy API:  ${s.infra.toxiproxyUrl}`);
+  log(`proxy API:  ${s.infra.toxiproxyUrl} (proxies of session ${s.infra.cfg.session})`);
   log('press Ctrl-C to stop');
   await new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
   await server.close();

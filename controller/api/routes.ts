@@ -5,6 +5,7 @@ import { describeIssue, type Scenario } from '../../model/scenario.js';
 import { storeDrift } from '../drift.js';
 import type { RawStep } from '../../model/steps.js';
 import type { Operations } from '../operations.js';
+import type { NodeStatus } from '../runtime/runtime.js';
 import { renderDocsPage } from './docs-page.js';
 import { badRequest, notFound, parseOr400 } from './errors.js';
 import { openApiDocument, openApiPath } from './openapi.js';
@@ -20,6 +21,10 @@ export interface RoutesOptions {
   scenario?: Scenario;
   /** the strategy the apps use (the scenario's `strategy`, or --strategy), for the dashboard */
   strategy?: string;
+  /** the runtime's view of every app's node (with the ones that could not start); unset: states unknown */
+  nodeStatus?: () => NodeStatus[];
+  /** the session's namespace: its proxies are <session>-app-<id> (proxies/latency-control.ts) */
+  session?: string;
   /** every write of the admin UI goes through these (controller/operations.ts): the timeline's path too */
   operations: Operations;
   startedAtMs: number;
@@ -31,6 +36,29 @@ export async function placements(store: Store): Promise<(DatasetCopy & { referen
   return copies
     .map((c) => ({ ...c, referencedBy: apps.filter((a) => a.datasetId === c.id).map((a) => a.id).sort((a, b) => a - b) }))
     .sort((a, b) => a.id - b.id);
+}
+
+/** What GET /api/nodes says of the apps on a node: the runtime's state (null: not known here) and why it failed. */
+export interface NodeAppState {
+  id: number;
+  state: NodeStatus['state'] | null;
+  restarts: number;
+  error: string | null;
+}
+
+async function withNodeApps<N extends { id: number }>(store: Store, nodes: N[], status: NodeStatus[]): Promise<(N & { apps: NodeAppState[] })[]> {
+  const apps = await store.listApps();
+  const byApp = new Map(status.map((st) => [st.appId, st]));
+  return nodes.map((n) => ({
+    ...n,
+    apps: apps
+      .filter((a) => a.nodeId === n.id)
+      .sort((a, b) => a.id - b.id)
+      .map((a) => {
+        const st = byApp.get(a.id);
+        return { id: a.id, state: st?.state ?? null, restarts: st?.restarts ?? 0, error: st?.error ?? null };
+      }),
+  }));
 }
 
 async function withFeedback(store: Store, events: EventRow[]) {
@@ -72,7 +100,7 @@ export function apiRoutes(o: RoutesOptions): Router {
   on(r, R.health, async (_req, res) => {
     // Touches the store so that a broken store shows up here, not only in the first real request.
     const nodes = await store.listNodes();
-    res.json({ ok: true, service: 'fogsim-controller', store: store.kind, scenario: o.scenarioName ?? null, strategy: o.strategy ?? 'original', nodes: nodes.length, uptimeS: Math.round((Date.now() - o.startedAtMs) / 1000), streamClients: feed.clientCount });
+    res.json({ ok: true, service: 'fogsim-controller', store: store.kind, scenario: o.scenarioName ?? null, strategy: o.strategy ?? 'original', session: o.session ?? null, nodes: nodes.length, uptimeS: Math.round((Date.now() - o.startedAtMs) / 1000), streamClients: feed.clientCount });
   });
 
   on(r, R.drift, async (_req, res) => {
@@ -80,14 +108,14 @@ export function apiRoutes(o: RoutesOptions): Router {
   });
 
   on(r, R.listNodes, async (_req, res) => {
-    res.json((await store.listNodes()).sort((a, b) => a.id - b.id));
+    res.json(await withNodeApps(store, (await store.listNodes()).sort((a, b) => a.id - b.id), o.nodeStatus?.() ?? []));
   });
 
   on(r, R.getNode, async (req, res) => {
     const { id } = parseOr400(R.getNode.params, req.params);
     const node = await store.getNode(id);
     if (!node) throw notFound(`node ${id} does not exist`);
-    res.json(node);
+    res.json((await withNodeApps(store, [node], o.nodeStatus?.() ?? []))[0]);
   });
 
   on(r, R.addNode, async (req, res) => {

@@ -117,10 +117,10 @@ export const ROUTES = {
   index: { method: 'get', path: '/', summary: 'this index: every route in one line, with links to the OpenAPI document and its page', ok: json('{service, version, openapi, docs, routes: [{method, path, summary}]}; a browser is sent to the page') },
   openapi: { method: 'get', path: '/openapi.json', summary: 'the OpenAPI 3.1 document of this API, generated from the zod schemas that validate its requests', ok: json('the OpenAPI document') },
   docs: { method: 'get', path: '/docs', summary: 'the OpenAPI document as a page: every route with its parameters and body (works offline)', ok: { status: 200, description: 'an HTML page', mediaType: 'text/html' } },
-  health: { method: 'get', path: '/health', summary: 'liveness: the service, its store, the scenario, the node count, uptime and stream clients', ok: json('{ok, service, store, scenario, nodes, uptimeS, streamClients}') },
-  listNodes: { method: 'get', path: '/nodes', summary: 'every fog node', ok: json('[{id, name, availability, storage}] by id') },
+  health: { method: 'get', path: '/health', summary: 'liveness: the service, its store, the scenario, the session (its proxies are <session>-app-<id>), the node count, uptime and stream clients', ok: json('{ok, service, store, scenario, strategy, session, nodes, uptimeS, streamClients}') },
+  listNodes: { method: 'get', path: '/nodes', summary: "every fog node, with its apps' process state (a node that could not start is failed, with its error)", ok: json('[{id, name, availability, storage, apps: [{id, state, restarts, error}]}] by id; state: starting, running, restarting, stopped, failed, or null when the controller runs no nodes') },
   drift: { method: 'get', path: '/drift', summary: "where the store differs from the scenario file (the admin's edits, kept over a restart; fogsim up --reset applies the file)", ok: json('{file, items: [{what, file, store}]}') },
-  getNode: { method: 'get', path: '/nodes/:id', summary: 'one fog node', params: nodeParams, ok: json('{id, name, availability, storage}') },
+  getNode: { method: 'get', path: '/nodes/:id', summary: "one fog node, with its apps' process state", params: nodeParams, ok: json('{id, name, availability, storage, apps: [{id, state, restarts, error}]}') },
   addNode: {
     method: 'post',
     path: '/nodes',

@@ -138,7 +138,8 @@ async function writeScenarioWithSets(file: string, sets: readonly ScenarioSet[],
 async function strategyFailure(store: Store, st: NodeStatus, sinceMs: number, scenario: Parameters<typeof strategySpecFor>[0], override?: string): Promise<StrategyError | undefined> {
   const traces = await store.listDecisions({ appId: st.appId, limit: 1_000_000 });
   const last = traces.filter((t) => t.createdAtMs >= sinceMs && t.trace.kind === 'strategy-failed').at(-1);
-  const message = st.error ?? last?.trace.reason;
+  // a node that could not start is reported by the session; the others go on
+  const message = (st.errorKind === 'start' ? undefined : st.error) ?? last?.trace.reason;
   if (!message) return undefined;
   return new StrategyError(message, last?.trace.strategy ?? strategySpecFor(scenario, st.appId, override).spec, st.appId);
 }

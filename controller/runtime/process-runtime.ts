@@ -67,9 +67,13 @@ export class ProcessRuntime extends EventEmitter implements NodeRuntime {
     m.status.handle = String(child.pid);
     m.status.state = 'running';
     delete m.status.error;
+    delete m.status.errorKind;
     child.on('message', (msg) => {
       // the node says why it is about to exit (nodes/failure.ts): kept, and it is not restarted
-      if (isNodeFailureEnvelope(msg)) m.status.error = msg.fogsimNodeFailure.message;
+      if (isNodeFailureEnvelope(msg)) {
+        m.status.error = msg.fogsimNodeFailure.message;
+        m.status.errorKind = msg.fogsimNodeFailure.kind ?? 'strategy';
+      }
       else this.emit('telemetry', msg, m.spec.appId);
     });
     child.on('exit', (code, signal) => {

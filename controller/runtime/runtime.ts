@@ -16,8 +16,10 @@ export interface NodeStatus {
   /** pid or container id */
   handle?: string;
   lastExit?: { code: number | null; signal: string | null; atMs: number };
-  /** why the node said it exits, when it did (its strategy failed: nodes/failure.ts); such a node is not restarted */
+  /** why the node said it exits, when it did (its strategy failed, or it could not start: nodes/failure.ts); such a node is not restarted */
   error?: string;
+  /** what `error` is about: the app's strategy, or its start (the session's start of it, or the node's own set-up) */
+  errorKind?: 'strategy' | 'start';
 }
 
 /**

@@ -37,7 +37,7 @@ describe('fogsim and generated scenarios', () => {
     writeFileSync(file, `name: big\ntopology: {generator: random-geometric, nodes: ${MAX_NODE_ID + 1}, radius: 50}\napps: {generator: uniform, count: 3, goals: [{metric: latency, max: 100}]}\n`);
     const r = await fogsim('run', '--scenario', file, '--duration', '10', '--report', join(dir, 'r.json'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`node id ${MAX_NODE_ID + 1} is above ${MAX_NODE_ID}, the largest id emulation can run (its ports derive from ids); run it in virtual time: fogsim simulate --scenario ${file}`);
+    expect(r.stderr).toContain(`node id ${MAX_NODE_ID + 1} is above ${MAX_NODE_ID}, the largest id emulation can run (an emulated session is edited and watched through the controller's API, whose node and app ids stop there); run it in virtual time: fogsim simulate --scenario ${file}`);
     // nothing started: no store, no object store under the data folder
     expect(readdirSync(join(dir, 'data')).filter((f) => !f.endsWith('.lock'))).toEqual([]);
   });

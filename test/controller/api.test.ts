@@ -58,12 +58,13 @@ describe('controller REST API (real SqliteStore on a temp file)', () => {
     expect(r.body).toMatchObject({ ok: true, service: 'fogsim-controller', store: 'sqlite', scenario: 'thesis', nodes: 3 });
   });
 
-  it('GET /api/nodes lists {id, name, availability, storage}', async () => {
+  it('GET /api/nodes lists {id, name, availability, storage, apps}; no runtime here: app states unknown', async () => {
     const r = await request(app).get('/api/nodes').expect(200);
+    const apps = (id: number) => [{ id, state: null, restarts: 0, error: null }];
     expect(r.body).toEqual([
-      { id: 1, name: 'node1', availability: 97, storage: true },
-      { id: 2, name: 'node2', availability: 80, storage: true },
-      { id: 3, name: 'node3', availability: 85, storage: true },
+      { id: 1, name: 'node1', availability: 97, storage: true, apps: apps(1) },
+      { id: 2, name: 'node2', availability: 80, storage: true, apps: apps(2) },
+      { id: 3, name: 'node3', availability: 85, storage: true, apps: apps(3) },
     ]);
   });
 

@@ -292,7 +292,7 @@ describe('scale', () => {
     expect(s.links).toHaveLength(0);
     expect(scenarioSizes(s).links).toBe(49_995_000);
     expect(linkLatency(s, 10_000, 1)).toBeGreaterThanOrEqual(37);
-    expect(() => assertEmulable(s)).toThrow(`node id ${MAX_NODE_ID + 1} is above ${MAX_NODE_ID}, the largest id emulation can run (its ports derive from ids); run it in virtual time: fogsim simulate --scenario <scenario>`);
+    expect(() => assertEmulable(s)).toThrow(`node id ${MAX_NODE_ID + 1} is above ${MAX_NODE_ID}, the largest id emulation can run (an emulated session is edited and watched through the controller's API, whose node and app ids stop there); run it in virtual time: fogsim simulate --scenario <scenario>`);
     expect(() => assertEmulable(loadScenario('scenarios/thesis.yaml'))).not.toThrow();
   });
 

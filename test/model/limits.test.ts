@@ -47,7 +47,7 @@ describe('scenario limits', () => {
     raw.dataset.node = 70000;
     const s = parseScenario(raw, 'x.yaml');
     expect(s.nodes[2]!.id).toBe(70000);
-    expect(() => assertEmulable(s)).toThrow(`scenario x.yaml: node id 70000 is above ${MAX_NODE_ID}, the largest id emulation can run (its ports derive from ids); run it in virtual time: fogsim simulate --scenario x.yaml`);
+    expect(() => assertEmulable(s)).toThrow(`scenario x.yaml: node id 70000 is above ${MAX_NODE_ID}, the largest id emulation can run (an emulated session is edited and watched through the controller's API, whose node and app ids stop there); run it in virtual time: fogsim simulate --scenario x.yaml`);
   });
 
   it(`links[].latencyMs is bounded at ${MAX_LATENCY_MS} ms; the bound itself is fine`, () => {

@@ -55,7 +55,7 @@ describe('the community side of an event (nodes/community.ts)', () => {
     const [copy] = await store.listCopies();
     const other = (await store.commitChangeRef({ appId: 2, toCopyId: copy.id, expectedVersion: copy.version, event: ev(2, copy.id, 4_000) })).event;
     const clock: Clock = { now: () => 5_000, sleep: async () => undefined };
-    const n1 = new AppNode({ store, objects: infra.objects, latency: infra.latency, clock, rng: createRng(1), scenario: s, appId: 1, runJob: await infra.jobFor(1) });
+    const n1 = new AppNode({ store, objects: infra.objects, latency: infra.latency, session: infra.session, clock, rng: createRng(1), scenario: s, appId: 1, runJob: await infra.jobFor(1) });
     const r = await n1.cycle();
     expect(r.runs).toHaveLength(1);
     expect(r.runs[0]).toMatchObject({ goalMet: false, actionLabel: 'NA', decision: { kind: 'repairs-exhausted', feedbackGiven: 1, repair: 0, dataNode: 3 } });
@@ -69,7 +69,7 @@ describe('the community side of an event (nodes/community.ts)', () => {
     await store.upsertImpact({ appId: 1, actionLabel: 'C3_1', vector: { responseTime: -1, executionTime: 0, throughput: 0, latency: -1, availability: -1, consistency: 0 }, source: 'training', updatedAtMs: 0 });
     await store.upsertImpact({ appId: 1, actionLabel: 'M3_2', vector: { responseTime: -1, executionTime: 0, throughput: 0, latency: -1, availability: -1, consistency: 0 }, source: 'training', updatedAtMs: 0 });
     await store.upsertImpact({ appId: 1, actionLabel: 'C3_2', vector: { responseTime: -1, executionTime: 0, throughput: 0, latency: -1, availability: -1, consistency: 0 }, source: 'training', updatedAtMs: 0 });
-    const n1b = new AppNode({ store, objects: infra.objects, latency: infra.latency, clock, rng: createRng(1), scenario: s2, appId: 1, runJob: await infra.jobFor(1) });
+    const n1b = new AppNode({ store, objects: infra.objects, latency: infra.latency, session: infra.session, clock, rng: createRng(1), scenario: s2, appId: 1, runJob: await infra.jobFor(1) });
     const r2 = await n1b.cycle();
     expect(r2.actions).toEqual(['NA']);
     const d = r2.runs[0].decision!;
@@ -102,7 +102,7 @@ describe('the first arrival', () => {
           stop.abort();
         },
       };
-      const n = new AppNode({ store: infra!.store, objects: infra!.objects, latency: infra!.latency, clock, rng: createRng(5), scenario: s, appId: 1, runJob: await infra!.jobFor(1), warmUp: false, signal: stop.signal, firstArrivalFromMs });
+      const n = new AppNode({ store: infra!.store, objects: infra!.objects, latency: infra!.latency, session: infra!.session, clock, rng: createRng(5), scenario: s, appId: 1, runJob: await infra!.jobFor(1), warmUp: false, signal: stop.signal, firstArrivalFromMs });
       await n.run();
       return slept[0];
     };

@@ -71,7 +71,7 @@ describe('two apps choosing conflicting moves at the same instant', () => {
     const commits: Commit[] = [];
     const store = gatedStore(infra.store, commits);
     const node = async (appId: number) =>
-      new AppNode({ store, objects: infra!.objects, latency: infra!.latency, clock: fixedClock, rng: createRng(appId), scenario: s, appId, runJob: await infra!.jobFor(appId) });
+      new AppNode({ store, objects: infra!.objects, latency: infra!.latency, session: infra!.session, clock: fixedClock, rng: createRng(appId), scenario: s, appId, runJob: await infra!.jobFor(appId) });
     const [n1, n2] = [await node(1), await node(2)];
     await n1.preflight();
     await n2.preflight();
@@ -136,7 +136,7 @@ describe('two apps choosing conflicting moves at the same instant', () => {
       }
       return out;
     };
-    const n1 = new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, clock: fixedClock, rng: createRng(1), scenario: s, appId: 1, runJob });
+    const n1 = new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, session: infra.session, clock: fixedClock, rng: createRng(1), scenario: s, appId: 1, runJob });
     const r = await n1.cycle();
     expect(r.runs[0]).toMatchObject({ dataNode: 3, actionLabel: 'NA', decision: { kind: 'stale', dataNode: 3 } });
     expect(r.runs[1].dataNode).toBe(2); // measured again where the data is now

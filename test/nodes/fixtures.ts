@@ -26,6 +26,8 @@ export interface Infra {
   objects: S3ObjectStore;
   latency: ToxiproxyLatencyControl;
   datasetFile: string;
+  /** the namespace of the proxies jobFor creates (NodeDeps.session) */
+  session: string;
   jobFor(appId: number, job?: Partial<JobParams>): Promise<RunJobFn>;
   close(): Promise<void>;
 }
@@ -56,8 +58,9 @@ export async function startInfra(scenario: Scenario, records = 2000): Promise<In
     const datasetFile = join(dir, 'bloodtests.json');
     writeDataset(datasetFile, records);
     await bootstrapPlacement(store, objects, scenario, datasetFile, 0);
-    const cfg = { proxyHost: '127.0.0.1', proxyListenHost: '127.0.0.1', proxyBasePort: 0, s3Upstream: undefined };
-    return { dir, store, objects, latency, datasetFile, jobFor: async (appId, job) => (await proxiedJob(appId, objects, latency, cfg, job)).runJob, close };
+    const session = 'test';
+    const cfg = { proxyHost: '127.0.0.1', proxyListenHost: '127.0.0.1', proxyBasePort: 0, s3Upstream: undefined, session };
+    return { dir, store, objects, latency, datasetFile, session, jobFor: async (appId, job) => (await proxiedJob(appId, objects, latency, cfg, job)).runJob, close };
   } catch (e) {
     await close();
     throw e;

@@ -17,7 +17,7 @@ describe('node start', () => {
   it('refuses to start without every impact vector, naming the missing ones and the training command', async () => {
     const s = { ...scaledThesis(), source: 'scenarios/thesis.yaml' };
     infra = await startInfra(s);
-    const node = new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob: await infra.jobFor(1) });
+    const node = new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, session: infra.session, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob: await infra.jobFor(1) });
     const err = await node.preflight().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).message).toContain('fogsim train --scenario scenarios/thesis.yaml');
@@ -83,7 +83,7 @@ describe('a node started before the controller finished its setup (FOGSIM_NODE_S
     const s = { ...scaledThesis(), source: 'scenarios/thesis.yaml' };
     infra = await startInfra(s);
     const make = (setupWaitMs: number, signal?: AbortSignal) =>
-      new AppNode({ store: infra!.store, objects: infra!.objects, latency: infra!.latency, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob: async () => { throw new Error('not measured here'); }, warmUp: false, setupWaitMs, signal });
+      new AppNode({ store: infra!.store, objects: infra!.objects, latency: infra!.latency, session: infra!.session, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob: async () => { throw new Error('not measured here'); }, warmUp: false, setupWaitMs, signal });
     const missing = ((await make(0).preflight().catch((e: unknown) => e)) as UserError).details;
 
     let t = Date.now();
@@ -111,7 +111,7 @@ describe('a node started before the controller finished its setup (FOGSIM_NODE_S
     const s = { ...scaledThesis(), source: 'scenarios/thesis.yaml' };
     infra = await startInfra(s);
     const stop = new AbortController();
-    const node = new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob: await infra.jobFor(1), warmUp: false, setupWaitMs: 60_000, signal: stop.signal });
+    const node = new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, session: infra.session, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob: await infra.jobFor(1), warmUp: false, setupWaitMs: 60_000, signal: stop.signal });
     const running = node.run();
     setTimeout(() => stop.abort(), 500);
     await expect(running).resolves.toBeUndefined();

@@ -1,57 +1,130 @@
 /**
- * A proxy port derived from an app id is checked (issue 18): FOGSIM_PROXY_BASE_PORT must be a
- * port, and base + app id must be one too, or the node refuses to start naming both.
+ * App proxy ports are allocated, never derived from an app id (issue 18): with
+ * FOGSIM_PROXY_BASE_PORT, the lowest port from the base that no proxy on the server holds; an
+ * existing proxy keeps its port; a port held by another process is passed over; a full range is a
+ * clear error naming FOGSIM_PROXY_BASE_PORT.
  */
-import { describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../model/errors.js';
 import { MAX_NODE_ID } from '../../model/limits.js';
-import { proxiedJob } from '../../nodes/deps.js';
-import type { LatencyControl } from '../../proxies/latency-control.js';
+import { ensureAppProxy, proxiedJob } from '../../nodes/deps.js';
+import { pickProxyPort, proxyNameForApp, type LatencyControl } from '../../proxies/latency-control.js';
+import { startProxyServer, type RunningProxyServer } from '../../proxies/server/index.js';
+import { ToxiproxyLatencyControl } from '../../proxies/toxiproxy-control.js';
 import type { S3ObjectStore } from '../../objectstore/s3-object-store.js';
 import { readInfraConfig } from '../../util/config.js';
 
-/** A latency control that records the listen address asked for (no server needed). */
-function recorder(): LatencyControl & { listens: string[] } {
-  const listens: string[] = [];
-  return {
-    listens,
-    ensureProxy: async (_name, listen) => {
-      listens.push(listen);
-      return { host: '127.0.0.1', port: Number(listen.split(':').pop()) || 40000 };
-    },
-    setLatency: async () => undefined,
-    getLatency: async () => 0,
-    setBandwidth: async () => undefined,
-    setUnreachable: async () => undefined,
-    removeProxy: async () => undefined,
-  };
-}
 const objects = { endpoint: { host: '127.0.0.1', port: 9000 }, viaEndpoint: () => objects } as unknown as S3ObjectStore;
-const cfg = (proxyBasePort: number) => ({ proxyHost: '127.0.0.1', proxyListenHost: '127.0.0.1', proxyBasePort, s3Upstream: undefined });
+const cfg = (proxyBasePort: number) => ({ proxyHost: '127.0.0.1', proxyListenHost: '127.0.0.1', proxyBasePort, s3Upstream: undefined, session: 'test' });
+const port = (listen: string) => Number(listen.split(':').pop());
 
-describe('proxy port of an app', () => {
-  it('base + app id above 65535 is refused naming FOGSIM_PROXY_BASE_PORT and the app id; no proxy is created', async () => {
-    const latency = recorder();
-    const err = await proxiedJob(MAX_NODE_ID, objects, latency, cfg(60000)).catch((e: unknown) => e);
+/** Binds `n` consecutive ports on 127.0.0.1 and releases them: a base with room above it (or the first of n held, with `hold`). */
+async function freeRun(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 30000);
+    const held: Server[] = [];
+    try {
+      for (let i = 0; i < n; i++) held.push(await listen(base + i));
+      return base;
+    } catch {
+      // taken: another base
+    } finally {
+      for (const s of held) await new Promise((r) => s.close(r));
+    }
+  }
+  throw new Error(`no run of ${n} free ports found`);
+}
+
+function listen(p: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(p, '127.0.0.1', () => resolve(s));
+  });
+}
+
+describe('pickProxyPort', () => {
+  const proxies = [
+    { name: 'x-app-1', listen: '127.0.0.1:26000' },
+    { name: 'y-app-1', listen: '[::]:26001' },
+    { name: 'x-app-2', listen: '0.0.0.0:26003' },
+  ];
+  it('the lowest port no other proxy holds; its own port when it has one in range', () => {
+    expect(pickProxyPort('x-app-9', proxies, 26000, 10)).toBe(26002);
+    expect(pickProxyPort('x-app-2', proxies, 26000, 10)).toBe(26003);
+    // its own port outside the range (created without a base) is not kept
+    expect(pickProxyPort('x-app-2', proxies, 26001, 1)).toBeUndefined();
+    expect(pickProxyPort('x-app-9', proxies, 26000, 10, new Set([26002]))).toBe(26004);
+    expect(pickProxyPort('x-app-9', proxies, 26000, 2)).toBeUndefined();
+  });
+});
+
+describe('proxy port of an app, on the embedded proxy server', () => {
+  let server: RunningProxyServer;
+  let latency: ToxiproxyLatencyControl;
+  beforeAll(async () => {
+    server = await startProxyServer({ host: '127.0.0.1', port: 0 });
+    latency = new ToxiproxyLatencyControl(server.url);
+  });
+  afterAll(async () => server?.close());
+
+  it('ports come in order of creation, whatever the id (the largest id too); an existing proxy keeps its port; a port another process holds is skipped', async () => {
+    const base = await freeRun(6);
+    await proxiedJob(MAX_NODE_ID, objects, latency, cfg(base));
+    await proxiedJob(1, objects, latency, cfg(base));
+    // a second start of the node (its proxy exists) keeps its address
+    await proxiedJob(MAX_NODE_ID, objects, latency, cfg(base));
+    const blocker = await listen(base + 2);
+    try {
+      await proxiedJob(70000, objects, latency, cfg(base));
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+    const byName = new Map((await latency.listProxies()).map((p) => [p.name, port(p.listen)]));
+    expect(byName.get(proxyNameForApp('test', MAX_NODE_ID))).toBe(base);
+    expect(byName.get(proxyNameForApp('test', 1))).toBe(base + 1);
+    expect(byName.get(proxyNameForApp('test', 70000))).toBe(base + 3);
+    for (const p of [1, MAX_NODE_ID, 70000]) await latency.removeProxy(proxyNameForApp('test', p));
+  });
+
+  it('no base port: any free port, as before', async () => {
+    await proxiedJob(5, objects, latency, cfg(0));
+    const p = (await latency.listProxies()).find((x) => x.name === proxyNameForApp('test', 5))!;
+    expect(port(p.listen)).toBeGreaterThan(0);
+    await latency.removeProxy(p.name);
+  });
+});
+
+describe('a full port range', () => {
+  it('is refused naming FOGSIM_PROXY_BASE_PORT and the range; no proxy is created', async () => {
+    const asked: string[] = [];
+    const full: LatencyControl = {
+      ensureProxy: async (_n, l) => {
+        asked.push(l);
+        return { host: '127.0.0.1', port: port(l) };
+      },
+      listProxies: async () => [
+        { name: 'other-app-1', listen: '0.0.0.0:65534' },
+        { name: 'other-app-2', listen: '0.0.0.0:65535' },
+      ],
+      setLatency: async () => undefined,
+      getLatency: async () => 0,
+      setBandwidth: async () => undefined,
+      setUnreachable: async () => undefined,
+      removeProxy: async () => undefined,
+    };
+    const err = await ensureAppProxy('test-app-3', full, cfg(65534), 'minio:9000').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
-    const msg = (err as Error).message;
-    expect(msg).toContain('FOGSIM_PROXY_BASE_PORT (60000)');
-    expect(msg).toContain(`app id ${MAX_NODE_ID} = ${60000 + MAX_NODE_ID}`);
-    expect(msg).toContain(`at most ${65535 - MAX_NODE_ID}`);
-    // the issue's case: a base of 29500 and node 70000 asked for 127.0.0.1:99500
-    await expect(proxiedJob(70000, objects, latency, cfg(29500))).rejects.toThrow(/= 99500 is not a port/);
-    expect(latency.listens).toEqual([]);
+    expect((err as Error).message).toBe(
+      'proxy test-app-3: no free port left in 65534-65535 (FOGSIM_PROXY_BASE_PORT=65534; 2 other proxies on the server): lower FOGSIM_PROXY_BASE_PORT, remove the proxies no session uses, or unset it to use any free port',
+    );
+    expect(asked).toEqual([]);
   });
+});
 
-  it('a port in range is used as is; no base port means any free port', async () => {
-    const latency = recorder();
-    await proxiedJob(3, objects, latency, cfg(26000));
-    await proxiedJob(65535 - 26000, objects, latency, cfg(26000));
-    await proxiedJob(70000, objects, latency, cfg(0));
-    expect(latency.listens).toEqual(['127.0.0.1:26003', '127.0.0.1:65535', '127.0.0.1:0']);
-  });
-
-  it('FOGSIM_PROXY_BASE_PORT must be an integer 0..65535; the error names the variable', () => {
+describe('FOGSIM_PROXY_BASE_PORT', () => {
+  it('must be an integer 0..65535; the error names the variable', () => {
     expect(readInfraConfig({}).proxyBasePort).toBe(0);
     expect(readInfraConfig({ FOGSIM_PROXY_BASE_PORT: '' }).proxyBasePort).toBe(0);
     expect(readInfraConfig({ FOGSIM_PROXY_BASE_PORT: '26000' }).proxyBasePort).toBe(26000);

@@ -49,7 +49,7 @@ export async function simulate(s: Scenario, maxFakeMs: number): Promise<SimResul
           new AppNode({
             store: infra.store,
             objects: infra.objects,
-            latency: infra.latency,
+            latency: infra.latency, session: infra.session,
             clock,
             rng: createRng(appSeed(s.seed, app.id)),
             scenario: s,

@@ -19,7 +19,7 @@ describe('an app on a stalled link', () => {
   beforeAll(async () => {
     infra = await startInfra(s);
     const runJob = await infra.jobFor(1, { timeoutMs: 1500 });
-    node = new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob, warmUp: false });
+    node = new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, session: infra.session, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob, warmUp: false });
   }, 60_000);
   afterAll(async () => {
     await infra?.close();

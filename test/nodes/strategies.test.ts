@@ -35,7 +35,7 @@ describe('the node loop runs the app\'s strategy', () => {
     await seedModelVectors(infra.store, s);
     const clock: Clock = { now: () => nowMs, sleep: async () => undefined };
     const strategy = await loadAppStrategy(s, 1);
-    return new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, clock, rng: createRng(1), scenario: s, appId: 1, runJob: await infra.jobFor(1), warmUp: false, strategy, ...extra });
+    return new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, session: infra.session, clock, rng: createRng(1), scenario: s, appId: 1, runJob: await infra.jobFor(1), warmUp: false, strategy, ...extra });
   }
 
   it('static never acts: app 1 stays violated, every decision is NA and traced with the strategy', async () => {
@@ -116,7 +116,7 @@ describe('the node loop runs the app\'s strategy', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(1);
     expect(err.trim()).toMatch(new RegExp(`^fogsim node: ${expected.source.slice(1)}`));
-    expect(told).toContainEqual({ fogsimNodeFailure: { message: expect.stringMatching(expected) } });
+    expect(told).toContainEqual({ fogsimNodeFailure: { message: expect.stringMatching(expected), kind: 'strategy' } });
     const runs = await infra.store.listRuns({ appId: 1 });
     expect(runs.at(-1)!.error).toMatch(expected);
 

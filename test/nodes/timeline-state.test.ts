@@ -18,7 +18,7 @@ describe('measure() under the timeline: a node down, a link limited', () => {
   beforeAll(async () => {
     // 20,000 records: about 2 MB, so that a limit of 500 KB/s shows
     infra = await startInfra(s, 20_000);
-    node = new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob: await infra.jobFor(1), warmUp: false });
+    node = new AppNode({ store: infra.store, objects: infra.objects, latency: infra.latency, session: infra.session, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob: await infra.jobFor(1), warmUp: false });
   }, 60_000);
   afterAll(async () => {
     await infra?.close();
@@ -48,7 +48,7 @@ describe('measure() under the timeline: a node down, a link limited', () => {
     await infra.store.setBandwidth(1, 3, 500);
     const slow = await node.measure();
     expect(slow.error).toBeNull();
-    const toxics = await fetch(`${(infra.latency as unknown as { url: string }).url}/proxies/${proxyNameForApp(1)}/toxics`).then((r) => r.json() as Promise<{ name: string; attributes: Record<string, number> }[]>);
+    const toxics = await fetch(`${(infra.latency as unknown as { url: string }).url}/proxies/${proxyNameForApp(infra.session, 1)}/toxics`).then((r) => r.json() as Promise<{ name: string; attributes: Record<string, number> }[]>);
     expect(toxics.find((x) => x.name === 'bandwidth')?.attributes).toEqual({ rate: 500 });
     // ~2 MB at 500 KB/s: about 4 s, far beyond the unlimited read
     const records = 20_000;
@@ -59,7 +59,7 @@ describe('measure() under the timeline: a node down, a link limited', () => {
     expect(lifted.error).toBeNull();
     expect(lifted.metrics.executionTime).toBeLessThan(slow.metrics.executionTime / 3);
     // lifted = toxicity 0, never a delete (proxies/toxiproxy-control.ts)
-    const after = await fetch(`${(infra.latency as unknown as { url: string }).url}/proxies/${proxyNameForApp(1)}/toxics`).then((r) => r.json() as Promise<{ name: string; toxicity: number }[]>);
+    const after = await fetch(`${(infra.latency as unknown as { url: string }).url}/proxies/${proxyNameForApp(infra.session, 1)}/toxics`).then((r) => r.json() as Promise<{ name: string; toxicity: number }[]>);
     expect(after.filter((x) => x.toxicity > 0).map((x) => x.name)).not.toContain('bandwidth');
   }, 30_000);
 });

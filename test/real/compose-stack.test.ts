@@ -4,6 +4,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
 import { closedPort } from '../helpers/ports.js';
+import { proxyNameForApp } from '../../proxies/latency-control.js';
 
 /*
  * `docker compose up` of docker-compose.yml, for real: every service in a container on a real
@@ -94,6 +95,11 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
     const page = await get<{ items: Run[] }>('/api/runs?order=desc&limit=1');
     return page.items[0]?.id ?? 0;
   }
+  /** the name of an app's proxy on Toxiproxy, by the one rule, in the session the controller reports */
+  async function proxyOf(appId: number): Promise<string> {
+    const { session } = await get<{ session: string }>('/api/health');
+    return proxyNameForApp(session, appId);
+  }
   /** every run after afterId, oldest first, page by page (a page holds at most `limit`) */
   async function runsAfter(afterId: number): Promise<Run[]> {
     const all: Run[] = [];
@@ -177,8 +183,9 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
     const links = await get<{ from: number; to: number; latencyMs: number }[]>('/api/links');
     const link = links.find((l) => l.from === remote!.nodeId && l.to === remote!.dataNode)!;
     const proxies = (await (await fetch(`${toxiproxyApi}/proxies`)).json()) as Record<string, { listen: string; upstream: string }>;
-    const proxy = proxies[`app-${remote!.id}`];
-    expect(proxy, `proxy app-${remote!.id} on Toxiproxy: ${Object.keys(proxies).join(', ')}`).toBeDefined();
+    const name = await proxyOf(remote!.id);
+    const proxy = proxies[name];
+    expect(proxy, `proxy ${name} on Toxiproxy: ${Object.keys(proxies).join(', ')}`).toBeDefined();
     const port = Number(proxy!.listen.split(':').pop());
     // inside the app's node container: the same request straight to MinIO and through the app's proxy
     const script = `
@@ -236,7 +243,7 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
       const withAvail = await until('a run at the new availability', async () => (await onLink(availMark)).find((r) => r.availability === availability), 180_000, 2000);
       expect(withAvail.availability).toBe(availability);
       // and Toxiproxy's toxic on the app's proxy follows the link
-      const toxics = (await (await fetch(`${toxiproxyApi}/proxies/app-${remote.id}/toxics`)).json()) as { name: string; toxicity: number; attributes: { latency: number } }[];
+      const toxics = (await (await fetch(`${toxiproxyApi}/proxies/${await proxyOf(remote.id)}/toxics`)).json()) as { name: string; toxicity: number; attributes: { latency: number } }[];
       const lat = toxics.find((x) => x.name === 'latency' && x.toxicity > 0)!;
       expect(Math.abs(lat.attributes.latency - latency)).toBeLessThanOrEqual(latency * 0.1);
     } finally {

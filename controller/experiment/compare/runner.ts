@@ -76,7 +76,7 @@ export interface RunnerResult {
  * Settings that point every child at one shared server: each run needs its own fresh stack, so
  * the children run on the embedded servers whatever the environment names.
  */
-const SHARED_SERVER = /^FOGSIM_(MYSQL_URL|S3_ENDPOINT|TOXIPROXY_URL|KAFKA_BROKERS|PROXY_HOST|PROXY_LISTEN_HOST|PROXY_BASE_PORT|S3_UPSTREAM)$/;
+const SHARED_SERVER = /^FOGSIM_(MYSQL_URL|S3_ENDPOINT|TOXIPROXY_URL|KAFKA_BROKERS|PROXY_HOST|PROXY_LISTEN_HOST|PROXY_BASE_PORT|S3_UPSTREAM|SESSION)$/;
 
 export function runDir(outDir: string, cell: Cell, seed: number): string {
   return join(outDir, 'cells', cell.dir, String(seed));
