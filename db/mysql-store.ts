@@ -13,6 +13,7 @@ import type { AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, ImpactRow
 import type { Scenario } from '../model/scenario.js';
 import type { NewTimelineRow, TimelineRow } from '../model/steps.js';
 import type { EventClosure, EventScope, NewEvent, Page, Store } from './store.js';
+import { labelNamesNode, planNodeRemoval, type AppRemoval, type NodeRemoval } from '../model/removal.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_MYSQL } from './migrations.js';
 import { checkAppExists, checkClosure, checkedCopy, insertedEvent, missing, staleError, toApp, toCopy, toCounters, toDecision, toEvent, toEventStats, toFeedback, toImpact, toLink, toNode, toReferenceCounts, toRun, toBandwidth, toStep, type Row } from './rows.js';
 import { MYSQL, statements, type Query, type Written, seedStatements, type SeedMode } from './statements.js';
@@ -191,6 +192,31 @@ export class MySqlStore implements Store {
     return this.getNode(id);
   }
 
+  async deleteNode(id: number): Promise<NodeRemoval> {
+    return this.tx(async (c) => {
+      const row = await this.get(c, S.lockNode(id));
+      if (!row) throw missing(`node ${id}`);
+      // copies before apps: the order commitCopy locks in, so the two cannot deadlock
+      const copies = (await this.all(c, S.lockCopies())).map(toCopy);
+      const apps = (await this.all(c, S.lockApps())).map(toApp);
+      const plan = planNodeRemoval(id, apps, copies, (await this.all(c, S.listLinks())).map(toLink));
+      for (const r of plan.repointed) await this.run(c, S.setAppReference(r.app, r.to.copy));
+      let impacts = 0;
+      for (const app of plan.apps) impacts += await this.removeApp(c, app);
+      // vectors of the remaining apps for actions to or from the node: a node reusing the id is another node
+      for (const v of (await this.all(c, S.listImpacts())).map(toImpact)) if (labelNamesNode(v.actionLabel, id)) impacts += (await this.run(c, S.deleteImpact(v.appId, v.actionLabel))).changes;
+      const counters = Object.keys(toCounters(await this.all(c, S.listCounters()))).filter((l) => labelNamesNode(l, id));
+      for (const label of counters) await this.run(c, S.deleteCounter(label));
+      await this.run(c, S.deleteNodeCopies(id));
+      await this.run(c, S.deleteNodeLinks(id));
+      await this.run(c, S.deleteNodeBandwidths(id));
+      await this.run(c, S.deleteNodeStatus(id));
+      await this.run(c, S.deleteNode(id));
+      const { node: _id, ...rest } = plan;
+      return { ...rest, node: toNode(row), impacts, counters };
+    });
+  }
+
   // ---- links ----
   async listLinks(): Promise<LinkRow[]> {
     return (await this.all(this.pool, S.listLinks())).map(toLink);
@@ -210,6 +236,20 @@ export class MySqlStore implements Store {
   }
   async upsertApp(a: AppRow): Promise<void> {
     await this.run(this.pool, S.upsertApp(a));
+  }
+  async deleteApp(id: number): Promise<AppRemoval> {
+    return this.tx(async (c) => {
+      const app = (await this.all(c, S.lockApps())).map(toApp).find((a) => a.id === id);
+      if (!app) throw missing(`app ${id}`);
+      const impacts = await this.removeApp(c, id);
+      return { app, impacts, runsKept: Number((await this.get(c, S.countRuns(id)))!.n) };
+    });
+  }
+  /** The app row and its impact vectors (inside a transaction); the number of vectors removed. */
+  private async removeApp(c: Conn, id: number): Promise<number> {
+    const impacts = (await this.run(c, S.deleteAppImpacts(id))).changes;
+    await this.run(c, S.deleteApp(id));
+    return impacts;
   }
   async getAppReference(appId: number): Promise<DatasetCopy | undefined> {
     const r = await this.get(this.pool, S.getAppReference(appId));

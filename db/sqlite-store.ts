@@ -11,6 +11,7 @@ import type { AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, ImpactRow
 import type { Scenario } from '../model/scenario.js';
 import type { NewTimelineRow, TimelineRow } from '../model/steps.js';
 import type { EventClosure, EventScope, NewEvent, Page, Store } from './store.js';
+import { labelNamesNode, planNodeRemoval, type AppRemoval, type NodeRemoval } from '../model/removal.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_SQLITE } from './migrations.js';
 import { checkAppExists, checkClosure, checkedCopy, insertedEvent, missing, staleError, toApp, toCopy, toCounters, toDecision, toEvent, toEventStats, toFeedback, toImpact, toLink, toNode, toReferenceCounts, toRun, toBandwidth, toStep, type Row } from './rows.js';
 import { SQLITE, statements, type Query, type Written, seedStatements, type SeedMode } from './statements.js';
@@ -124,6 +125,29 @@ export class SqliteStore implements Store {
     return this.getNode(id);
   }
 
+  async deleteNode(id: number): Promise<NodeRemoval> {
+    return this.write(() => {
+      const row = this.get(S.lockNode(id));
+      if (!row) throw missing(`node ${id}`);
+      const copies = this.all(S.lockCopies()).map(toCopy); // copies before apps: the order commitCopy locks in
+      const plan = planNodeRemoval(id, this.all(S.lockApps()).map(toApp), copies, this.all(S.listLinks()).map(toLink));
+      for (const r of plan.repointed) this.run(S.setAppReference(r.app, r.to.copy));
+      let impacts = 0;
+      for (const app of plan.apps) impacts += this.removeApp(app);
+      // vectors of the remaining apps for actions to or from the node: a node reusing the id is another node
+      for (const v of this.all(S.listImpacts()).map(toImpact)) if (labelNamesNode(v.actionLabel, id)) impacts += this.run(S.deleteImpact(v.appId, v.actionLabel)).changes;
+      const counters = Object.keys(toCounters(this.all(S.listCounters()))).filter((l) => labelNamesNode(l, id));
+      for (const label of counters) this.run(S.deleteCounter(label));
+      this.run(S.deleteNodeCopies(id));
+      this.run(S.deleteNodeLinks(id));
+      this.run(S.deleteNodeBandwidths(id));
+      this.run(S.deleteNodeStatus(id));
+      this.run(S.deleteNode(id));
+      const { node: _id, ...rest } = plan;
+      return { ...rest, node: toNode(row), impacts, counters };
+    });
+  }
+
   // ---- links ----
   async listLinks(): Promise<LinkRow[]> {
     return this.all(S.listLinks()).map(toLink);
@@ -143,6 +167,20 @@ export class SqliteStore implements Store {
   }
   async upsertApp(a: AppRow): Promise<void> {
     this.run(S.upsertApp(a));
+  }
+  async deleteApp(id: number): Promise<AppRemoval> {
+    return this.write(() => {
+      const app = this.all(S.lockApps()).map(toApp).find((a) => a.id === id);
+      if (!app) throw missing(`app ${id}`);
+      const impacts = this.removeApp(id);
+      return { app, impacts, runsKept: Number(this.get(S.countRuns(id))!.n) };
+    });
+  }
+  /** The app row and its impact vectors (inside a transaction); the number of vectors removed. */
+  private removeApp(id: number): number {
+    const impacts = this.run(S.deleteAppImpacts(id)).changes;
+    this.run(S.deleteApp(id));
+    return impacts;
   }
   async getAppReference(appId: number): Promise<DatasetCopy | undefined> {
     const r = this.get(S.getAppReference(appId));

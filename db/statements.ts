@@ -101,7 +101,11 @@ export function statements(d: Dialect) {
     insertNodeIfMissing: `${d.insertOrSkip.head} nodes (id, name, storage, availability) VALUES (?, ?, ?, ?)${d.insertOrSkip.tail(['id'])}`,
     updateNode: 'UPDATE nodes SET name = COALESCE(?, name), storage = COALESCE(?, storage), availability = COALESCE(?, availability) WHERE id = ?',
 
+    lockNode: `SELECT * FROM nodes WHERE id = ?${d.forUpdate}`,
+    deleteNode: 'DELETE FROM nodes WHERE id = ?',
+
     listLinks: 'SELECT from_node, to_node, latency_ms FROM links ORDER BY from_node, to_node',
+    deleteNodeLinks: 'DELETE FROM links WHERE from_node = ? OR to_node = ?',
     setLink: `INSERT INTO links (from_node, to_node, latency_ms) VALUES (?, ?, ?), (?, ?, ?) ${upsert(['from_node', 'to_node'], ['latency_ms'])}`,
     insertLinkIfMissing: `${d.insertOrSkip.head} links (from_node, to_node, latency_ms) VALUES (?, ?, ?), (?, ?, ?)${d.insertOrSkip.tail(['from_node', 'to_node'])}`,
     getLatency: 'SELECT latency_ms FROM links WHERE (from_node = ? AND to_node = ?) OR (from_node = ? AND to_node = ?) ORDER BY from_node = ? DESC LIMIT 1',
@@ -112,8 +116,12 @@ export function statements(d: Dialect) {
     getAppReference: 'SELECT d.* FROM apps a JOIN datasets d ON d.id = a.dataset_id WHERE a.id = ?',
     setAppReference: 'UPDATE apps SET dataset_id = ? WHERE id = ?',
     lockApp: `SELECT id FROM apps WHERE id = ?${d.forUpdate}`,
+    lockApps: `SELECT * FROM apps ORDER BY id${d.forUpdate}`,
+    deleteApp: 'DELETE FROM apps WHERE id = ?',
 
     listCopies: 'SELECT * FROM datasets ORDER BY id',
+    lockCopies: `SELECT * FROM datasets ORDER BY id${d.forUpdate}`,
+    deleteNodeCopies: 'DELETE FROM datasets WHERE node_id = ?',
     listFamily: 'SELECT * FROM datasets WHERE family_id = ? ORDER BY id',
     getCopy: 'SELECT * FROM datasets WHERE id = ?',
     lockCopy: `SELECT * FROM datasets WHERE id = ?${d.forUpdate}`,
@@ -145,9 +153,12 @@ export function statements(d: Dialect) {
     listCounters: 'SELECT action_label, value FROM action_counters ORDER BY action_label',
     adjustCounter: `INSERT INTO action_counters (action_label, value) VALUES (?, ${max0('?')}) ${d.onDuplicate(['action_label'])} value = ${max0('action_counters.value + ?')}`,
     getCounter: 'SELECT value FROM action_counters WHERE action_label = ?',
+    deleteCounter: 'DELETE FROM action_counters WHERE action_label = ?',
 
     listImpacts: 'SELECT * FROM impact_vectors ORDER BY app_id, action_label',
     listAppImpacts: 'SELECT * FROM impact_vectors WHERE app_id = ? ORDER BY action_label',
+    deleteAppImpacts: 'DELETE FROM impact_vectors WHERE app_id = ?',
+    deleteImpact: 'DELETE FROM impact_vectors WHERE app_id = ? AND action_label = ?',
     upsertImpact: `INSERT INTO impact_vectors (app_id, action_label, rt, et, x, nl, av, dc, source, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${upsert(
       ['app_id', 'action_label'],
       ['rt', 'et', 'x', 'nl', 'av', 'dc', 'source', 'updated_at_ms'],
@@ -164,9 +175,11 @@ export function statements(d: Dialect) {
     getNodeDown: 'SELECT down FROM node_status WHERE node_id = ?',
     listDownNodes: 'SELECT node_id FROM node_status WHERE down = 1 ORDER BY node_id',
     clearNodeStatus: 'DELETE FROM node_status',
+    deleteNodeStatus: 'DELETE FROM node_status WHERE node_id = ?',
     setBandwidth: `INSERT INTO link_bandwidth (from_node, to_node, rate_kbps) VALUES (?, ?, ?), (?, ?, ?) ${upsert(['from_node', 'to_node'], ['rate_kbps'])}`,
     clearBandwidth: 'DELETE FROM link_bandwidth WHERE (from_node = ? AND to_node = ?) OR (from_node = ? AND to_node = ?)',
     clearBandwidths: 'DELETE FROM link_bandwidth',
+    deleteNodeBandwidths: 'DELETE FROM link_bandwidth WHERE from_node = ? OR to_node = ?',
     getBandwidth: 'SELECT rate_kbps FROM link_bandwidth WHERE from_node = ? AND to_node = ?',
     listBandwidths: 'SELECT from_node, to_node, rate_kbps FROM link_bandwidth ORDER BY from_node, to_node',
     insertStep: 'INSERT INTO timeline (at_ms, kind, args, source, error) VALUES (?, ?, ?, ?, ?)',
@@ -186,6 +199,10 @@ export function statements(d: Dialect) {
     insertNodeIfMissing: (n: NodeRow) => q(SQL.insertNodeIfMissing, [checkInt('node id', n.id), n.name, bool(n.storage), n.availability]),
     updateNode: (id: number, patch: Partial<Pick<NodeRow, 'availability' | 'storage' | 'name'>>) =>
       q(SQL.updateNode, [patch.name ?? null, patch.storage === undefined ? null : bool(patch.storage), patch.availability ?? null, id]),
+    /** the node, its row locked for the transaction (a delete) */
+    lockNode: (id: number) => q(SQL.lockNode, [id]),
+    /** the node row only: its links, status, apps and copies have statements of their own */
+    deleteNode: (id: number) => q(SQL.deleteNode, [checkInt('node id', id)]),
 
     // ---- links ----
     listLinks: () => q(SQL.listLinks),
@@ -200,6 +217,8 @@ export function statements(d: Dialect) {
     },
     /** the link a -> b, else b -> a */
     getLatency: (a: number, b: number) => q(SQL.getLatency, [a, b, b, a, a]),
+    /** both directions of every link of the node */
+    deleteNodeLinks: (nodeId: number) => q(SQL.deleteNodeLinks, [checkInt('node id', nodeId), nodeId]),
 
     // ---- apps ----
     listApps: () => q(SQL.listApps),
@@ -209,10 +228,17 @@ export function statements(d: Dialect) {
     setAppReference: (appId: number, datasetId: number) => q(SQL.setAppReference, [datasetId, appId]),
     /** the app's id, its row locked for the transaction */
     lockApp: (appId: number) => q(SQL.lockApp, [appId]),
+    /** every app, the rows locked for the transaction (a node's delete re-points some) */
+    lockApps: () => q(SQL.lockApps),
+    /** the app row only (its impact vectors: deleteAppImpacts; its runs and events stay as history) */
+    deleteApp: (appId: number) => q(SQL.deleteApp, [checkInt('app id', appId)]),
 
     // ---- data set copies ----
     listCopies: (familyId?: number) => (familyId === undefined ? q(SQL.listCopies) : q(SQL.listFamily, [familyId])),
     getCopy: (id: number) => q(SQL.getCopy, [id]),
+    /** every copy, locked for the transaction (MySQL: gaps too, so no copy is added meanwhile) */
+    lockCopies: () => q(SQL.lockCopies),
+    deleteNodeCopies: (nodeId: number) => q(SQL.deleteNodeCopies, [checkInt('node id', nodeId)]),
     /** the copy, its row locked for writing for the transaction */
     lockCopy: (id: number) => q(SQL.lockCopy, [id]),
     /** the copy's id, its row kept from changing for the transaction */
@@ -259,9 +285,12 @@ export function statements(d: Dialect) {
       return q(SQL.adjustCounter, [label, delta, delta]);
     },
     getCounter: (label: string) => q(SQL.getCounter, [label]),
+    deleteCounter: (label: string) => q(SQL.deleteCounter, [label]),
 
     // ---- impact vectors ----
     listImpacts: (appId?: number) => (appId === undefined ? q(SQL.listImpacts) : q(SQL.listAppImpacts, [appId])),
+    deleteAppImpacts: (appId: number) => q(SQL.deleteAppImpacts, [checkInt('app id', appId)]),
+    deleteImpact: (appId: number, label: string) => q(SQL.deleteImpact, [checkInt('app id', appId), label]),
     upsertImpact: (r: ImpactRow) => {
       const v = r.vector;
       return q(SQL.upsertImpact, [r.appId, r.actionLabel, v.responseTime, v.executionTime, v.throughput, v.latency, v.availability, v.consistency, r.source, checkInt('updatedAtMs', r.updatedAtMs)]);
@@ -303,6 +332,7 @@ export function statements(d: Dialect) {
     listDownNodes: () => q(SQL.listDownNodes),
     /** every node up again (seeding starts the story over) */
     clearNodeStatus: () => q(SQL.clearNodeStatus),
+    deleteNodeStatus: (nodeId: number) => q(SQL.deleteNodeStatus, [checkInt('node id', nodeId)]),
     /** both directions in one statement; 0 is no limit: clearBandwidth */
     setBandwidth: (from: number, to: number, rateKBps: number) => {
       checkBandwidth(from, to, rateKBps);
@@ -310,6 +340,8 @@ export function statements(d: Dialect) {
     },
     clearBandwidth: (from: number, to: number) => q(SQL.clearBandwidth, [from, to, to, from]),
     clearBandwidths: () => q(SQL.clearBandwidths),
+    /** both directions of every limited link of the node */
+    deleteNodeBandwidths: (nodeId: number) => q(SQL.deleteNodeBandwidths, [checkInt('node id', nodeId), nodeId]),
     getBandwidth: (from: number, to: number) => q(SQL.getBandwidth, [from, to]),
     listBandwidths: () => q(SQL.listBandwidths),
 

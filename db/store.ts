@@ -2,6 +2,7 @@ import type { ActionType, AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRo
 import type { Scenario } from '../model/scenario.js';
 import type { SeedMode } from './statements.js';
 import type { NewTimelineRow, TimelineRow } from '../model/steps.js';
+import type { AppRemoval, NodeRemoval } from '../model/removal.js';
 
 /** An event as written by the app that acted; the store fills id, active, sums. */
 export interface NewEvent {
@@ -54,6 +55,16 @@ export interface Store {
   upsertNode(n: NodeRow): Promise<void>;
   updateNode(id: number, patch: Partial<Pick<NodeRow, 'availability' | 'storage' | 'name'>>): Promise<NodeRow | undefined>;
 
+  /**
+   * Deletes a node in one transaction, as model/removal.ts planNodeRemoval decides: its apps (as
+   * deleteApp), its copies, both directions of its links, its status and bandwidth rows, the
+   * impact vectors and counters of actions naming it; apps of other nodes reading a copy on it
+   * re-pointed. Runs, events and feedback stay. NotFoundError for an unknown node; ConflictError
+   * (nothing changed) when it holds the last copy of a data set an app of another node reads.
+   * The objects of its copies are the caller's to delete (controller/operations.ts).
+   */
+  deleteNode(id: number): Promise<NodeRemoval>;
+
   listLinks(): Promise<LinkRow[]>;
   /** Sets the latency both ways (from->to and to->from). */
   setLink(from: number, to: number, latencyMs: number): Promise<void>;
@@ -62,6 +73,8 @@ export interface Store {
 
   listApps(): Promise<(AppRow & { datasetId: number | null })[]>;
   upsertApp(a: AppRow): Promise<void>;
+  /** Deletes an app and its impact vectors in one transaction; its runs and events stay. NotFoundError for an unknown app. */
+  deleteApp(id: number): Promise<AppRemoval>;
   /** The copy an app reads, or undefined when it has none yet. */
   getAppReference(appId: number): Promise<DatasetCopy | undefined>;
   setAppReference(appId: number, datasetId: number): Promise<void>;

@@ -26,6 +26,18 @@ const CALLS: { [K in keyof Statements]: (s: Statements) => Query | Query[] } = {
   upsertNode: (s) => s.upsertNode({ id: 1, name: 'n', storage: true, availability: 90 }),
   insertNodeIfMissing: (s) => s.insertNodeIfMissing({ id: 1, name: 'n', storage: true, availability: 90 }),
   updateNode: (s) => s.updateNode(1, { name: 'm' }),
+  lockNode: (s) => s.lockNode(1),
+  deleteNode: (s) => s.deleteNode(1),
+  deleteNodeLinks: (s) => s.deleteNodeLinks(1),
+  lockApps: (s) => s.lockApps(),
+  deleteApp: (s) => s.deleteApp(1),
+  lockCopies: (s) => s.lockCopies(),
+  deleteNodeCopies: (s) => s.deleteNodeCopies(1),
+  deleteCounter: (s) => s.deleteCounter('M3_1'),
+  deleteAppImpacts: (s) => s.deleteAppImpacts(1),
+  deleteImpact: (s) => s.deleteImpact(1, 'M3_1'),
+  deleteNodeStatus: (s) => s.deleteNodeStatus(1),
+  deleteNodeBandwidths: (s) => s.deleteNodeBandwidths(1),
   listLinks: (s) => s.listLinks(),
   setLink: (s) => s.setLink(1, 2, 10),
   insertLinkIfMissing: (s) => s.insertLinkIfMissing(1, 2, 10),
@@ -89,7 +101,7 @@ function all(s: Statements): [string, Query][] {
 }
 
 /** the statements whose text depends on the dialect table; every other text is the same in both */
-const DIALECT_SPECIFIC = ['recordMigration', 'upsertNode', 'setLink', 'upsertApp', 'insertNodeIfMissing', 'insertLinkIfMissing', 'insertAppIfMissing', 'lockApp', 'lockCopy', 'shareCopy', 'lockEventState', 'lockOpenEvent', 'insertFeedback', 'adjustCounter', 'upsertImpact', 'setNodeDown', 'setBandwidth'];
+const DIALECT_SPECIFIC = ['recordMigration', 'upsertNode', 'setLink', 'upsertApp', 'insertNodeIfMissing', 'insertLinkIfMissing', 'insertAppIfMissing', 'lockNode', 'lockApp', 'lockApps', 'lockCopy', 'lockCopies', 'shareCopy', 'lockEventState', 'lockOpenEvent', 'insertFeedback', 'adjustCounter', 'upsertImpact', 'setNodeDown', 'setBandwidth'];
 
 describe('db/statements', () => {
   const sqlite = all(statements(SQLITE));

@@ -581,6 +581,104 @@ describe.each(factories.map((f) => [f.name, f] as const))('Store contract: %s', 
     expect(await store.listBandwidths()).toEqual([]);
   });
 
+  const zero = { responseTime: 0, executionTime: 0, throughput: 0, latency: 0, availability: 0, consistency: 0 };
+  const vectorOf = (appId: number, actionLabel: string) => store.upsertImpact({ appId, actionLabel, vector: zero, source: 'training', updatedAtMs: 1 });
+
+  it('deleteApp removes the app and its impact vectors; its runs, events and feedback stay; an unknown app is not found', async () => {
+    await store.seedScenario(scenario);
+    const copy = await store.createCopy({ nodeId: 3, bucket: 'node-3', objectKey: 'd.json', createdAtMs: 1 });
+    for (const a of [1, 2, 3]) await store.setAppReference(a, copy.id);
+    for (const a of [1, 2]) for (const l of ['M3_1', 'CR2']) await vectorOf(a, l);
+    await store.insertRun(run({ appId: 1 }));
+    await store.insertRun(run({ appId: 1 }));
+    const { event } = await store.commitChangeRef({ appId: 1, toCopyId: copy.id, expectedVersion: copy.version, event: ev({ appId: 1, datasetId: copy.id, actionLabel: 'CR3', actionType: 'changeRef' }) });
+    await store.addFeedback({ eventId: event.id, appId: 2, value: 0.5, createdAtMs: 2_000 });
+    await store.addFeedback({ eventId: event.id, appId: 1, value: 0.5, createdAtMs: 2_000 });
+
+    const removed = await store.deleteApp(1);
+    expect(removed).toEqual({ app: { id: 1, nodeId: 1, goal: scenario.apps[0].goal, datasetId: copy.id }, impacts: 2, runsKept: 2 });
+    expect((await store.listApps()).map((a) => a.id)).toEqual([2, 3]);
+    expect(await store.listImpacts(1)).toEqual([]);
+    expect((await store.listImpacts()).map((r) => `${r.appId}:${r.actionLabel}`)).toEqual(['2:CR2', '2:M3_1']);
+    expect(await store.countRuns(1)).toBe(2);
+    expect((await store.getEvent(event.id))?.appId).toBe(1);
+    expect((await store.listFeedback(event.id)).map((f) => f.appId)).toEqual([1, 2]);
+    expect(await store.getNode(1)).toBeDefined(); // the node stays
+    await expect(store.deleteApp(1)).rejects.toThrow(NotFoundError);
+    await expect(store.deleteApp(1)).rejects.toThrow(/app 1 does not exist/);
+  });
+
+  it('deleteNode removes the node with its apps, copies, links, status and bandwidth rows, re-points readers of its copies; history stays', async () => {
+    await store.seedScenario(scenario); // 1-2 1000 ms, 1-3 1500 ms, 2-3 1200 ms
+    const onThree = await store.createCopy({ nodeId: 3, bucket: 'node-3', objectKey: 'd.json', createdAtMs: 1 });
+    const onTwo = await store.createCopy({ familyId: onThree.familyId, nodeId: 2, bucket: 'node-2', objectKey: 'd2.json', createdAtMs: 2 });
+    const onOne = await store.createCopy({ familyId: onThree.familyId, nodeId: 1, bucket: 'node-1', objectKey: 'd1.json', createdAtMs: 3 });
+    await store.setAppReference(1, onTwo.id);
+    await store.setAppReference(2, onThree.id); // on node 2, 1000 ms from node 1: re-pointed to its own node's copy
+    await store.setAppReference(3, onThree.id);
+    await store.createCopy({ nodeId: 3, bucket: 'node-3', objectKey: 'other.json', createdAtMs: 4 }); // a family nobody reads: goes with the node
+    for (const l of ['M3_1', 'M1_2', 'CR3', 'C2_3', 'M13_1']) await vectorOf(1, l);
+    await vectorOf(3, 'M1_2');
+    await store.adjustCounter('M3_1', 2);
+    await store.adjustCounter('M1_2', 1);
+    await store.setBandwidth(1, 3, 100);
+    await store.setBandwidth(1, 2, 200);
+    await store.setNodeDown(3, true, 1);
+    await store.insertRun(run({ appId: 3 }));
+    const { event } = await store.commitChangeRef({ appId: 3, toCopyId: onThree.id, expectedVersion: onThree.version, event: ev({ appId: 3, datasetId: onThree.id, actionLabel: 'CR3', actionType: 'changeRef' }) });
+
+    const removed = await store.deleteNode(3);
+    expect(removed.node).toEqual({ id: 3, name: 'node3', storage: true, availability: 85 });
+    expect(removed.apps).toEqual([3]);
+    expect(removed.copies.map((c) => c.id)).toEqual([onThree.id, onOne.id + 1]);
+    expect(removed.links).toEqual(expect.arrayContaining([
+      { from: 1, to: 3, latencyMs: 1500 },
+      { from: 3, to: 1, latencyMs: 1500 },
+      { from: 2, to: 3, latencyMs: 1200 },
+      { from: 3, to: 2, latencyMs: 1200 },
+    ]));
+    expect(removed.links).toHaveLength(4);
+    expect(removed.repointed).toEqual([{ app: 2, from: { copy: onThree.id, node: 3 }, to: { copy: onTwo.id, node: 2 } }]);
+    expect(removed.impacts).toBe(4); // app 3's M1_2; app 1's M3_1, CR3, C2_3 (M13_1 names node 13, not 3)
+    expect(removed.counters).toEqual(['M3_1']);
+
+    expect((await store.listNodes()).map((n) => n.id)).toEqual([1, 2]);
+    expect(await store.listLinks()).toEqual([
+      { from: 1, to: 2, latencyMs: 1000 },
+      { from: 2, to: 1, latencyMs: 1000 },
+    ]);
+    expect(await store.listBandwidths()).toEqual([
+      { from: 1, to: 2, rateKBps: 200 },
+      { from: 2, to: 1, rateKBps: 200 },
+    ]);
+    expect(await store.listDownNodes()).toEqual([]);
+    expect((await store.listApps()).map((a) => [a.id, a.datasetId])).toEqual([
+      [1, onTwo.id],
+      [2, onTwo.id],
+    ]);
+    expect((await store.listCopies()).map((c) => c.id)).toEqual([onTwo.id, onOne.id]);
+    expect((await store.listImpacts()).map((r) => `${r.appId}:${r.actionLabel}`)).toEqual(['1:M13_1', '1:M1_2']);
+    expect(await store.getCounters()).toEqual({ M1_2: 1 });
+    expect(await store.countRuns(3)).toBe(1);
+    expect((await store.getEvent(event.id))?.datasetId).toBe(onThree.id);
+    await expect(store.deleteNode(3)).rejects.toThrow(NotFoundError);
+  });
+
+  it('deleteNode refuses the last copy of a data set an app of another node reads, naming both; nothing changes', async () => {
+    await store.seedScenario(scenario);
+    const only = await store.createCopy({ nodeId: 3, bucket: 'node-3', objectKey: 'd.json', createdAtMs: 1 });
+    for (const a of [1, 2, 3]) await store.setAppReference(a, only.id);
+    await store.setBandwidth(1, 3, 100);
+    const err = await store.deleteNode(3).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ConflictError);
+    expect((err as ConflictError).details.join('; ')).toMatch(new RegExp(`node 3 holds the last copy of data set ${only.familyId} \\(copy ${only.id}\\), read by app\\(s\\) 1, 2`));
+    expect((await store.listNodes()).map((n) => n.id)).toEqual([1, 2, 3]);
+    expect(await store.listLinks()).toHaveLength(6);
+    expect(await store.listBandwidths()).toHaveLength(2);
+    expect((await store.listApps()).map((a) => a.datasetId)).toEqual([only.id, only.id, only.id]);
+    expect(await store.listCopies()).toHaveLength(1);
+  });
+
   it('timeline steps are recorded with their args, oldest first, and tail by afterId', async () => {
     const big = 1_700_000_000_000;
     const a = await store.recordStep({ atMs: big, kind: 'setLatency', args: { from: 1, to: 2, latencyMs: 200.5 }, source: 'timeline', error: null });
