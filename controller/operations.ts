@@ -4,6 +4,20 @@ import type { Goal, LinkRow, NodeRow, AppRow } from '../model/types.js';
 import { stepArgs, type RawStep, type Step, type StepSource, type TimelineRow } from '../model/steps.js';
 import { checkStep } from '../model/timeline.js';
 import { addNodeToStore, API_FIELDS, type AddedNode, type AddNodeInput, type FieldNames } from './add-node.js';
+import { planNodeRemoval, type AppRemoval, type NodeRemoval } from '../model/removal.js';
+
+/** DELETE /api/nodes/:id: what the store removed, the objects deleted, and what went wrong beyond the store. */
+export interface DeletedNode extends NodeRemoval {
+  /** bucket/key of each copy's object deleted from the object store */
+  objects: string[];
+  /** what could not be done after the store's delete (an app that would not stop, an object left) */
+  warnings: string[];
+}
+
+/** DELETE /api/apps/:id */
+export interface DeletedApp extends AppRemoval {
+  warnings: string[];
+}
 
 /*
  * The operations the admin UI performs, in one place: the API routes (controller/api/routes.ts)
@@ -20,6 +34,8 @@ export interface OperationHooks {
   stopApp?: (appId: number) => Promise<void>;
   /** nodeUp: the app starts again */
   startApp?: (appId: number) => Promise<void>;
+  /** a deleted node's copies: their objects go from the object store (unset: left, and the answer says so) */
+  deleteObject?: (bucket: string, key: string) => Promise<void>;
 }
 
 /** What subscribers hear: the stream's event name and its data (controller/api/stream.ts). */
@@ -108,6 +124,61 @@ export class Operations {
     this.emit('node', down ? { down: id, apps } : { up: id, apps });
     if (failed.length) throw new Error(`node ${id} is ${down ? 'down' : 'up'}, but ${failed.length === 1 ? 'its app' : 'some of its apps'} could not ${down ? 'stop' : 'start'}: ${failed.join('; ')}`);
     return { node: id, down, apps };
+  }
+
+  /** Stops apps through the hook; returns a warning per app that would not stop. */
+  private async stopApps(apps: number[]): Promise<string[]> {
+    const warnings: string[] = [];
+    for (const app of apps) {
+      if (this.hooks.stopApp) await this.hooks.stopApp(app).catch((e: unknown) => warnings.push(`app ${app} could not be stopped: ${(e as Error).message}`));
+    }
+    return warnings;
+  }
+
+  /**
+   * Deletes a node (DELETE /api/nodes/:id) as model/removal.ts decides. The rule is checked before
+   * any app stops, so a refused delete (409: the last copy of a data set another node's app reads)
+   * changes nothing; the store checks it again in its transaction. Then the node's apps stop, the
+   * store deletes, and the objects of its copies go from the object store.
+   */
+  async deleteNode(id: number): Promise<DeletedNode> {
+    await this.requireNode(id);
+    const [apps, copies, links] = await Promise.all([this.store.listApps(), this.store.listCopies(), this.store.listLinks()]);
+    const plan = planNodeRemoval(id, apps, copies, links);
+    const warnings = await this.stopApps(plan.apps);
+    let removal: NodeRemoval;
+    try {
+      removal = await this.store.deleteNode(id);
+    } catch (e) {
+      // the placement changed between the check and the transaction: the node stays, so do its apps
+      for (const app of plan.apps) await this.hooks.startApp?.(app).catch(() => undefined);
+      throw e;
+    }
+    const objects: string[] = [];
+    const left = new Set((await this.store.listCopies()).map((c) => `${c.bucket}/${c.objectKey}`));
+    for (const c of removal.copies) {
+      const name = `${c.bucket}/${c.objectKey}`;
+      if (left.has(name)) continue; // another row names the same object: it is not this node's alone
+      if (!this.hooks.deleteObject) {
+        warnings.push(`object ${name} left in the object store (this controller has none attached)`);
+        continue;
+      }
+      await this.hooks.deleteObject(c.bucket, c.objectKey).then(
+        () => objects.push(name),
+        (e: unknown) => warnings.push(`object ${name} could not be deleted: ${(e as Error).message}`),
+      );
+    }
+    this.emit('node', { deleted: id, apps: removal.apps, repointed: removal.repointed });
+    return { ...removal, objects, warnings };
+  }
+
+  /** Deletes an app (DELETE /api/apps/:id): its process stops, the store drops its row and impact vectors; its runs stay. */
+  async deleteApp(id: number): Promise<DeletedApp> {
+    if (!(await this.store.listApps()).some((a) => a.id === id)) throw new NotFoundError(`app ${id} does not exist`);
+    const warnings = await this.stopApps([id]);
+    const removal = await this.store.deleteApp(id);
+    this.emit('app', { deleted: id });
+    return { ...removal, warnings };
   }
 
   /** A link's bandwidth, both ways, KB/s; 0 lifts the limit (step setBandwidth). */

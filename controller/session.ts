@@ -231,6 +231,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
       stopApp: async (appId) => {
         await runtime?.stop(appId);
       },
+      deleteObject: (bucket, key) => objects.deleteObject(bucket, key),
       startApp: async (appId) => {
         if (runtime?.list().some((st) => st.appId === appId && (st.state === 'running' || st.state === 'starting' || st.state === 'restarting'))) return;
         // a storage node added since the app last started needs vectors of its own (preflight)

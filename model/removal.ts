@@ -85,10 +85,11 @@ export function planNodeRemoval(nodeId: number, apps: App[], copies: DatasetCopy
     repointed.push({ app: app.id, from: { copy: from.id, node: nodeId }, to: { copy: to.id, node: to.nodeId } });
   }
   if (stranded.size) {
-    const details = [...stranded].map(
-      ([family, readers]) =>
-        `node ${nodeId} holds the last copy of data set ${family} (copy ${gone.filter((c) => c.familyId === family).map((c) => c.id).join(', ')}), read by app(s) ${readers.join(', ')}`,
-    );
+    const details = [...stranded].map(([family, readers]) => {
+      const ids = gone.filter((c) => c.familyId === family).map((c) => c.id);
+      const what = ids.length === 1 ? `the last copy of data set ${family} (copy ${ids[0]})` : `every copy of data set ${family} (copies ${ids.join(', ')})`;
+      return `node ${nodeId} holds ${what}, read by app(s) ${readers.join(', ')}`;
+    });
     throw new ConflictError(`node ${nodeId} cannot be deleted`, [...details, 'delete those apps first, or wait until the data set has a copy on another node']);
   }
   return {

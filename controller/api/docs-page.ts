@@ -90,7 +90,7 @@ th, td { text-align: left; padding: .25rem .6rem .25rem 0; border-bottom: 1px so
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .9em; }
 pre { background: #f5f7fa; padding: .6rem; overflow-x: auto; }
 .m { display: inline-block; min-width: 3.2rem; text-align: center; border-radius: 3px; color: #fff; font-size: .8rem; font-weight: 600; padding: 0 .3rem; }
-.get { background: #2f6fb5; } .post { background: #2e8b57; } .put { background: #b7791f; }
+.get { background: #2f6fb5; } .post { background: #2e8b57; } .put { background: #b7791f; } .delete { background: #b83232; }
 a { color: #2f6fb5; }
 </style>
 </head>

@@ -84,7 +84,8 @@ function operationOf(name: string, spec: RouteSpec): OpenApiOperation {
   const error = (description: string) => ({ description, content: { 'application/json': { schema: errorRef } } });
   if (spec.params || spec.query || spec.body) responses['400'] = error('a parameter or the body is invalid; the message names each bad field');
   if (spec.method !== 'get') responses['401'] = error('the controller has a token (FOGSIM_ADMIN_TOKEN) and the request lacks Authorization: Bearer <token>');
-  if (spec.params) responses['404'] = error('no such node or event');
+  if (spec.params) responses['404'] = error('no such node, app or event');
+  if (spec.conflict) responses['409'] = error(spec.conflict);
   responses['500'] = error('unexpected; the controller log has the details');
   return {
     operationId: name,
@@ -107,7 +108,7 @@ export function openApiDocument(routes: Record<string, RouteSpec> = ROUTES, base
       title: 'fogsim controller API',
       version: packageVersion(),
       description:
-        'The REST API of the fogsim controller (`fogsim up`): the nodes, links, apps, placements, events, feedback, counters, impact vectors and runs of the experiment, and a live stream. Writes (POST, PUT) need `Authorization: Bearer <FOGSIM_ADMIN_TOKEN>` when the controller has a token. Errors are JSON `{"error": "..."}`.',
+        'The REST API of the fogsim controller (`fogsim up`): the nodes, links, apps, placements, events, feedback, counters, impact vectors and runs of the experiment, and a live stream. Writes (POST, PUT, DELETE) need `Authorization: Bearer <FOGSIM_ADMIN_TOKEN>` when the controller has a token. Errors are JSON `{"error": "..."}`.',
     },
     paths,
     components: { schemas: { Error: { type: 'object', properties: { error: { type: 'string' } }, required: ['error'] } } },

@@ -135,6 +135,11 @@ export function apiRoutes(o: RoutesOptions): Router {
     res.json(node);
   });
 
+  on(r, R.deleteNode, async (req, res) => {
+    const { id } = parseOr400(R.deleteNode.params, req.params);
+    res.json(await ops.deleteNode(id));
+  });
+
   on(r, R.listLinks, async (req, res) => {
     const q = parseOr400(R.listLinks.query, req.query, '?');
     let links = await store.listLinks();
@@ -155,6 +160,11 @@ export function apiRoutes(o: RoutesOptions): Router {
     const [apps, copies] = await Promise.all([store.listApps(), store.listCopies()]);
     const nodeOf = new Map(copies.map((c) => [c.id, c.nodeId]));
     res.json(apps.map((a) => ({ ...a, dataNode: a.datasetId === null ? null : (nodeOf.get(a.datasetId) ?? null) })).sort((a, b) => a.id - b.id));
+  });
+
+  on(r, R.deleteApp, async (req, res) => {
+    const { id } = parseOr400(R.deleteApp.params, req.params);
+    res.json(await ops.deleteApp(id));
   });
 
   on(r, R.placements, async (_req, res) => {

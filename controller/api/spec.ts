@@ -16,7 +16,7 @@ export const API_BASE = '/api';
 
 export const MAX_LIMIT = 1000;
 
-export type Method = 'get' | 'post' | 'put';
+export type Method = 'get' | 'post' | 'put' | 'delete';
 
 export interface RouteSpec {
   method: Method;
@@ -27,6 +27,8 @@ export interface RouteSpec {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** when the route may refuse with 409: why (the document lists it) */
+  conflict?: string;
   /** the success answer, described loosely */
   ok: { status: 200 | 201; description: string; mediaType?: 'application/json' | 'text/html' | 'text/event-stream' };
 }
@@ -50,20 +52,21 @@ const intParam = (min: number, max: number, description: string) =>
     })
     .meta({ type: 'integer', minimum: min, ...(max < Number.MAX_SAFE_INTEGER ? { maximum: max } : {}), description });
 
-/** A node id (1..MAX_NODE_ID) or an event id (any positive integer) in the path. */
-const idInPath = (kind: 'node' | 'event', description: string) => {
-  const max = kind === 'node' ? MAX_NODE_ID : Number.MAX_SAFE_INTEGER;
+/** A node or app id (1..MAX_NODE_ID) or an event id (any positive integer) in the path. */
+const idInPath = (kind: 'node' | 'app' | 'event', description: string) => {
+  const bounded = kind !== 'event';
+  const max = bounded ? MAX_NODE_ID : Number.MAX_SAFE_INTEGER;
   return z
     .string()
     .transform((raw, ctx) => {
       const n = Number(raw);
       if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1 || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a positive integer ${kind} id${kind === 'node' ? ` (1 to ${MAX_NODE_ID})` : ''}, got ${JSON.stringify(raw)}` });
+        ctx.addIssue({ code: 'custom', message: `must be a positive integer ${kind} id${bounded ? ` (1 to ${MAX_NODE_ID})` : ''}, got ${JSON.stringify(raw)}` });
         return z.NEVER;
       }
       return n;
     })
-    .meta({ type: 'integer', minimum: 1, ...(kind === 'node' ? { maximum: MAX_NODE_ID } : {}), description, example: 1 });
+    .meta({ type: 'integer', minimum: 1, ...(bounded ? { maximum: MAX_NODE_ID } : {}), description, example: 1 });
 };
 
 const appIdQuery = intParam(1, MAX_NODE_ID, 'only this app');
@@ -129,6 +132,14 @@ export const ROUTES = {
     ok: json('{node, links, app?}', 201),
   },
   putNode: { method: 'put', path: '/nodes/:id', summary: "change a node's availability, storage or name (each app sees it on its next run)", params: nodeParams, body: putNodeBody, ok: json('the node as changed') },
+  deleteNode: {
+    method: 'delete',
+    path: '/nodes/:id',
+    summary: "delete a node: its apps stop and go, its links, its copies of the data set (their objects too); apps of other nodes reading a copy there are re-pointed to the nearest other copy; runs and events stay",
+    params: nodeParams,
+    conflict: 'the node holds the last copy of a data set that an app of another node reads; the message names both',
+    ok: json('{node, apps, links, copies, repointed: [{app, from: {copy, node}, to: {copy, node}}], impacts, counters, objects, warnings}'),
+  },
   listLinks: { method: 'get', path: '/links', summary: 'the latency matrix, one link per direction', query: z.object({ node: intParam(1, MAX_NODE_ID, 'only the links of this node') }), ok: json('[{from, to, latencyMs}] by from, to') },
   putLink: {
     method: 'put',
@@ -139,6 +150,13 @@ export const ROUTES = {
     ok: json('both directions: [{from, to, latencyMs}, {from: to, to: from, latencyMs}]'),
   },
   listApps: { method: 'get', path: '/apps', summary: 'the apps with their goal, the copy of the data set each reads and the node it is on', ok: json('[{id, nodeId, goal, datasetId, dataNode, ...}] by id') },
+  deleteApp: {
+    method: 'delete',
+    path: '/apps/:id',
+    summary: 'delete an app: its process stops, its row and impact vectors go; its runs and events stay',
+    params: z.object({ id: idInPath('app', 'app id') }),
+    ok: json('{app, impacts, runsKept, warnings}'),
+  },
   placements: { method: 'get', path: '/placements', summary: 'every copy of the data set with the apps that read it', ok: json('[{id, nodeId, bucket, objectKey, version, referencedBy: [app ids]}] by id') },
   listEvents: { method: 'get', path: '/events', summary: 'the actions taken (events), newest first, each with its feedback; paged and filtered', query: eventsQuery, ok: json('{total, limit, offset, items: [event with feedback]}') },
   getEvent: { method: 'get', path: '/events/:id', summary: 'one event with its feedback', params: z.object({ id: idInPath('event', 'event id') }), ok: json('the event with feedback: [...]') },
