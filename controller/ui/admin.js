@@ -74,7 +74,7 @@ function renderMatrix() {
 function renderNodes() {
   const t = document.getElementById('nodes-table');
   const msg = document.getElementById('nodes-msg');
-  t.replaceChildren(el('thead', {}, el('tr', {}, el('th', {}, 'id'), el('th', {}, 'name'), el('th', {}, 'availability %'), el('th', {}, 'storage'))));
+  t.replaceChildren(el('thead', {}, el('tr', {}, el('th', {}, 'id'), el('th', {}, 'name'), el('th', {}, 'availability %'), el('th', {}, 'storage'), el('th', {}, 'delete'))));
   const body = el('tbody');
   for (const n of nodes) {
     const err = el('span', { class: 'field-error', id: `avail-err-${n.id}`, role: 'alert' });
@@ -101,7 +101,20 @@ function renderNodes() {
         msg.textContent = `saved: node ${n.id} ${updated.storage ? 'may' : 'may not'} host data`;
       } catch (e) { storage.checked = !storage.checked; msg.className = 'msg err'; msg.textContent = e.message; }
     });
-    body.append(el('tr', {}, el('td', {}, n.id), el('td', {}, n.name), el('td', {}, input, err), el('td', {}, storage)));
+    // the server refuses what would strand an app (409, the last copy of a data set): its message shows as is
+    const remove = async (path, what) => {
+      if (!confirm(`Delete ${what}? Its runs and events stay.`)) return;
+      try {
+        const r = await api(path, { method: 'DELETE' });
+        msg.className = 'msg ok';
+        msg.textContent = `deleted ${what}${r.repointed?.length ? `; re-pointed ${r.repointed.map((x) => `app ${x.app} to copy ${x.to.copy} on node ${x.to.node}`).join(', ')}` : ''}${r.warnings?.length ? `; ${r.warnings.join('; ')}` : ''}`;
+        await loadTopology();
+      } catch (e) { msg.className = 'msg err'; msg.textContent = e.message; }
+    };
+    const deletes = el('td', {},
+      el('button', { type: 'button', id: `delete-node-${n.id}`, class: 'danger', onclick: () => remove(`/api/nodes/${n.id}`, `node ${n.id} with its apps, links and copies`) }, 'node'),
+      (n.apps ?? []).map((a) => el('button', { type: 'button', id: `delete-app-${a.id}`, class: 'danger', onclick: () => remove(`/api/apps/${a.id}`, `app ${a.id}`) }, `app ${a.id}`)));
+    body.append(el('tr', {}, el('td', {}, n.id), el('td', {}, n.name), el('td', {}, input, err), el('td', {}, storage), deletes));
   }
   t.append(body);
 }

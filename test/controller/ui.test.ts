@@ -226,6 +226,26 @@ describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${chr
       .toBe(true);
   });
 
+  it('the delete buttons of the nodes table: a refused delete shows the server\'s message, an app is deleted after confirming', async () => {
+    await page.goto(`${srv.url}/`);
+    page.once('dialog', (d) => void d.accept());
+    // copy 1 moves beside copy 2 on node 2: node 2 then holds every copy, and apps 1 and 3 of other nodes read them
+    const c1 = (await t.store.getCopy(1))!;
+    await t.store.commitMove({ copyId: 1, expectedVersion: c1.version, toNode: 2, bucket: 'node-2', event: { appId: 1, datasetId: 1, actionLabel: 'M1_2', actionType: 'move', createdAtMs: SEED_END_MS, closesAtMs: SEED_END_MS + 1, explored: false } });
+    await page.locator('#delete-node-2').click();
+    await page.locator('#nodes-msg', { hasText: 'node 2 cannot be deleted: node 2 holds every copy of data set 1 (copies 1, 2), read by app(s) 1, 3' }).waitFor({ timeout: 5_000 });
+    expect(await t.store.getNode(2)).toBeDefined();
+    const refused = pageErrors.findIndex((e) => /status of 409 .*\/api\/nodes\/2/.test(e));
+    expect(refused).toBeGreaterThanOrEqual(0);
+    pageErrors.splice(refused, 1);
+
+    page.once('dialog', (d) => void d.accept());
+    await page.locator('#delete-app-3').click();
+    await page.locator('#nodes-msg', { hasText: 'deleted app 3' }).waitFor({ timeout: 5_000 });
+    expect((await t.store.listApps()).map((a) => a.id)).toEqual([1, 2]);
+    await expect.poll(() => page.locator('#delete-app-3').count()).toBe(0);
+  });
+
   it('screenshot of the dashboard; no script errors anywhere', async () => {
     // A calm picture: a freshly seeded run, every app converged.
     const fresh = await tempStore();
