@@ -1,10 +1,11 @@
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
 import { closedPort } from '../helpers/ports.js';
 import { proxyNameForApp } from '../../proxies/latency-control.js';
+import { localImageVars, STACK_PORT_VARS, until } from '../helpers/stack.js';
 
 /*
  * `docker compose up` of docker-compose.yml, for real: every service in a container on a real
@@ -42,21 +43,6 @@ interface Run {
   error: string | null;
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 1000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -70,13 +56,9 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
   let toxiproxyApi: string;
 
   /** The environment compose sees: no FOGSIM_* of the real tier, only the stack's own settings. */
-  function composeEnv(images: string, ports: Record<string, number>): NodeJS.ProcessEnv {
-    const e: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: process.env.DOCKER_HOST };
+  function composeEnv(images: Record<string, string>, ports: Record<string, number>): NodeJS.ProcessEnv {
+    const e: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: process.env.DOCKER_HOST, ...images };
     if (process.env.DOCKER_CONFIG) e.DOCKER_CONFIG = process.env.DOCKER_CONFIG;
-    for (const line of images.split('\n')) {
-      const m = /^(FOGSIM_[A-Z_]+_IMAGE)=(.+)$/.exec(line.trim());
-      if (m) e[m[1]!] = m[2]!;
-    }
     for (const [k, v] of Object.entries(ports)) e[k] = String(v);
     e.FOGSIM_ADMIN_TOKEN = TOKEN;
     e.FOGSIM_LOG_LEVEL = 'warn';
@@ -113,18 +95,10 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
 
   beforeAll(async () => {
     let t = Date.now();
-    // builds what is missing or out of date (cached); progress on stderr, the variables on stdout
-    execFileSync('bash', ['scripts/docker/build-local-images.sh', 'build'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 900_000 });
-    const images = execFileSync('bash', ['scripts/docker/build-local-images.sh', 'env'], { encoding: 'utf8' });
+    const images = localImageVars();
     timings.imagesMs = Date.now() - t;
-    const ports = {
-      FOGSIM_UI_PORT: await closedPort(),
-      FOGSIM_ADMINER_PORT: await closedPort(),
-      FOGSIM_MYSQL_PORT: await closedPort(),
-      FOGSIM_MINIO_PORT: await closedPort(),
-      FOGSIM_MINIO_CONSOLE_PORT: await closedPort(),
-      FOGSIM_TOXIPROXY_PORT: await closedPort(),
-    };
+    const ports: Record<string, number> = {};
+    for (const k of STACK_PORT_VARS) ports[k] = await closedPort();
     env = composeEnv(images, ports);
     api = `http://127.0.0.1:${ports.FOGSIM_UI_PORT}`;
     toxiproxyApi = `http://127.0.0.1:${ports.FOGSIM_TOXIPROXY_PORT}`;
@@ -251,7 +225,7 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
     }
   }, 480_000);
 
-  it('fogsim add-node adds node 4 with an app; the controller trains it', async () => {
+  it('fogsim add-node adds node 4 with an app; its container, started at once, waits for the training and runs', async () => {
     const links = await get<{ from: number; to: number; latencyMs: number }[]>('/api/links');
     expect(links.some((l) => l.from === 4 || l.to === 4)).toBe(false);
     const cli = spawnSync(
@@ -265,11 +239,21 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
     const apps = await get<{ id: number; nodeId: number }[]>('/api/apps');
     const app4 = apps.find((a) => a.nodeId === 4);
     expect(app4).toBeDefined();
+    // its container at once, as a user would: the node waits while the controller trains it
+    // (FOGSIM_NODE_SETUP_WAIT_S in docker-compose.yml), then runs
     const t = Date.now();
-    await until(`impact vectors of app ${app4!.id}`, async () => (await get<unknown[]>(`/api/impacts?appId=${app4!.id}`)).length > 0, 300_000, 3000);
-    timings.trainApp4Ms = Date.now() - t;
-    // (a node container for app 4, `docker compose run ... -e FOGSIM_APP_ID=4 node1`, ran by hand but
-    // saw no run within 180 s in CI: left out until understood; see the issue's note)
+    const before = await lastRunId();
+    await compose(['run', '-d', '--no-deps', '--name', `${project}-node4`, '-e', `FOGSIM_APP_ID=${app4!.id}`, 'node1'], {}, 120_000);
+    try {
+      await until(`impact vectors of app ${app4!.id}`, async () => (await get<unknown[]>(`/api/impacts?appId=${app4!.id}`)).length > 0, 300_000, 3000);
+      timings.trainApp4Ms = Date.now() - t;
+      const first = await until(`a good run of app ${app4!.id} from its container`, async () => (await runsAfter(before)).find((r) => r.appId === app4!.id && r.error === null), 300_000, 3000);
+      timings.app4FirstRunMs = Date.now() - t;
+      expect(first.dataNode).not.toBeNull();
+    } catch (e) {
+      const logs = await run('docker', ['logs', '--tail', '40', `${project}-node4`], { env, encoding: 'utf8' }).catch((x: Error) => ({ stdout: x.message, stderr: '' }));
+      throw new Error(`${(e as Error).message}\nnode 4's container:\n${logs.stdout}${logs.stderr}`);
+    }
   }, 600_000);
 
   it('docker compose restart keeps the data: the events and runs survive', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until as untilEvery } from '../helpers/stack.js';
 import { DockerRuntime, LABEL_APP, LABEL_MANAGED, LABEL_SESSION } from '../../controller/runtime/docker-runtime.js';
 import type { NodeStatus } from '../../controller/runtime/runtime.js';
 import { startSession, type Session } from '../../controller/session.js';
@@ -28,15 +29,7 @@ if (!ready && process.env.CI) {
   });
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number) => untilEvery(what, f, timeoutMs, 100);
 
 describe.skipIf(!ready)('Docker runtime on a real engine (skipped: DOCKER_HOST unset; run scripts/docker/engine.sh start and eval "$(scripts/docker/engine.sh env)")', () => {
   const docker = new Docker();
