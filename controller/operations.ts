@@ -139,7 +139,8 @@ export class Operations {
    * Deletes a node (DELETE /api/nodes/:id) as model/removal.ts decides. The rule is checked before
    * any app stops, so a refused delete (409: the last copy of a data set another node's app reads)
    * changes nothing; the store checks it again in its transaction. Then the node's apps stop, the
-   * store deletes, and the objects of its copies go from the object store.
+   * store deletes (recording the node and its apps as removed, so a restart does not seed them
+   * back), and the objects of its copies go from the object store.
    */
   async deleteNode(id: number): Promise<DeletedNode> {
     await this.requireNode(id);
@@ -148,7 +149,7 @@ export class Operations {
     const warnings = await this.stopApps(plan.apps);
     let removal: NodeRemoval;
     try {
-      removal = await this.store.deleteNode(id);
+      removal = await this.store.deleteNode(id, Math.round(this.now()));
     } catch (e) {
       // the placement changed between the check and the transaction: the node stays, so do its apps
       for (const app of plan.apps) await this.hooks.startApp?.(app).catch(() => undefined);
@@ -172,11 +173,11 @@ export class Operations {
     return { ...removal, objects, warnings };
   }
 
-  /** Deletes an app (DELETE /api/apps/:id): its process stops, the store drops its row and impact vectors; its runs stay. */
+  /** Deletes an app (DELETE /api/apps/:id): its process stops, the store drops its row and impact vectors; its runs stay; a restart does not seed it back. */
   async deleteApp(id: number): Promise<DeletedApp> {
     if (!(await this.store.listApps()).some((a) => a.id === id)) throw new NotFoundError(`app ${id} does not exist`);
     const warnings = await this.stopApps([id]);
-    const removal = await this.store.deleteApp(id);
+    const removal = await this.store.deleteApp(id, Math.round(this.now()));
     this.emit('app', { deleted: id });
     return { ...removal, warnings };
   }

@@ -264,9 +264,29 @@ export const MIGRATIONS: Migration[] = [
       ) ${MYSQL_TABLE}`,
     ],
   },
+  {
+    version: 4,
+    name: 'removals: nodes and apps the admin deleted, kept out when a restart seeds the scenario (issue 18.6)',
+    sqlite: [
+      `CREATE TABLE IF NOT EXISTS removals (
+        kind TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        removed_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (kind, id)
+      )`,
+    ],
+    mysql: [
+      `CREATE TABLE IF NOT EXISTS removals (
+        kind VARCHAR(8) NOT NULL,
+        id INT NOT NULL,
+        removed_at_ms BIGINT NOT NULL,
+        PRIMARY KEY (kind, id)
+      ) ${MYSQL_TABLE}`,
+    ],
+  },
 ];
 
 /** Every table the migrations create, for tools that list or reset the schema. */
-export const TABLES = ['nodes', 'links', 'apps', 'datasets', 'events', 'feedback', 'action_counters', 'impact_vectors', 'runs', 'decisions', 'node_status', 'link_bandwidth', 'timeline', 'schema_migrations'] as const;
+export const TABLES = ['nodes', 'links', 'apps', 'datasets', 'events', 'feedback', 'action_counters', 'impact_vectors', 'runs', 'decisions', 'node_status', 'link_bandwidth', 'timeline', 'removals', 'schema_migrations'] as const;
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

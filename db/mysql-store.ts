@@ -13,9 +13,9 @@ import type { AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, ImpactRow
 import type { Scenario } from '../model/scenario.js';
 import type { NewTimelineRow, TimelineRow } from '../model/steps.js';
 import type { EventClosure, EventScope, NewEvent, Page, Store } from './store.js';
-import { labelNamesNode, planNodeRemoval, type AppRemoval, type NodeRemoval } from '../model/removal.js';
+import { labelNamesNode, planNodeRemoval, type AppRemoval, type NodeRemoval, type Removal } from '../model/removal.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_MYSQL } from './migrations.js';
-import { checkAppExists, checkClosure, checkedCopy, insertedEvent, missing, staleError, toApp, toCopy, toCounters, toDecision, toEvent, toEventStats, toFeedback, toImpact, toLink, toNode, toReferenceCounts, toRun, toBandwidth, toStep, type Row } from './rows.js';
+import { checkAppExists, checkClosure, checkedCopy, insertedEvent, missing, staleError, toApp, toCopy, toCounters, toDecision, toEvent, toEventStats, toFeedback, toImpact, toLink, toNode, toReferenceCounts, toRemoval, toRun, toBandwidth, toStep, type Row } from './rows.js';
 import { MYSQL, statements, type Query, type Written, seedStatements, type SeedMode } from './statements.js';
 
 type Conn = mysql.Pool | mysql.PoolConnection;
@@ -185,14 +185,17 @@ export class MySqlStore implements Store {
     return r ? toNode(r) : undefined;
   }
   async upsertNode(n: NodeRow): Promise<void> {
-    await this.run(this.pool, S.upsertNode(n));
+    await this.tx(async (c) => {
+      await this.run(c, S.upsertNode(n));
+      await this.run(c, S.clearRemoval('node', n.id));
+    });
   }
   async updateNode(id: number, patch: Partial<Pick<NodeRow, 'availability' | 'storage' | 'name'>>): Promise<NodeRow | undefined> {
     await this.run(this.pool, S.updateNode(id, patch));
     return this.getNode(id);
   }
 
-  async deleteNode(id: number): Promise<NodeRemoval> {
+  async deleteNode(id: number, atMs = Date.now()): Promise<NodeRemoval> {
     return this.tx(async (c) => {
       const row = await this.get(c, S.lockNode(id));
       if (!row) throw missing(`node ${id}`);
@@ -202,7 +205,7 @@ export class MySqlStore implements Store {
       const plan = planNodeRemoval(id, apps, copies, (await this.all(c, S.listLinks())).map(toLink));
       for (const r of plan.repointed) await this.run(c, S.setAppReference(r.app, r.to.copy));
       let impacts = 0;
-      for (const app of plan.apps) impacts += await this.removeApp(c, app);
+      for (const app of plan.apps) impacts += await this.removeApp(c, app, atMs);
       // vectors of the remaining apps for actions to or from the node: a node reusing the id is another node
       for (const v of (await this.all(c, S.listImpacts())).map(toImpact)) if (labelNamesNode(v.actionLabel, id)) impacts += (await this.run(c, S.deleteImpact(v.appId, v.actionLabel))).changes;
       const counters = Object.keys(toCounters(await this.all(c, S.listCounters()))).filter((l) => labelNamesNode(l, id));
@@ -212,6 +215,7 @@ export class MySqlStore implements Store {
       await this.run(c, S.deleteNodeBandwidths(id));
       await this.run(c, S.deleteNodeStatus(id));
       await this.run(c, S.deleteNode(id));
+      await this.run(c, S.recordRemoval('node', id, Math.round(atMs)));
       const { node: _id, ...rest } = plan;
       return { ...rest, node: toNode(row), impacts, counters };
     });
@@ -235,21 +239,28 @@ export class MySqlStore implements Store {
     return (await this.all(this.pool, S.listApps())).map(toApp);
   }
   async upsertApp(a: AppRow): Promise<void> {
-    await this.run(this.pool, S.upsertApp(a));
+    await this.tx(async (c) => {
+      await this.run(c, S.upsertApp(a));
+      await this.run(c, S.clearRemoval('app', a.id));
+    });
   }
-  async deleteApp(id: number): Promise<AppRemoval> {
+  async deleteApp(id: number, atMs = Date.now()): Promise<AppRemoval> {
     return this.tx(async (c) => {
       const app = (await this.all(c, S.lockApps())).map(toApp).find((a) => a.id === id);
       if (!app) throw missing(`app ${id}`);
-      const impacts = await this.removeApp(c, id);
+      const impacts = await this.removeApp(c, id, atMs);
       return { app, impacts, runsKept: Number((await this.get(c, S.countRuns(id)))!.n) };
     });
   }
-  /** The app row and its impact vectors (inside a transaction); the number of vectors removed. */
-  private async removeApp(c: Conn, id: number): Promise<number> {
+  /** The app row and its impact vectors, its removal recorded (inside a transaction); the number of vectors removed. */
+  private async removeApp(c: Conn, id: number, atMs: number): Promise<number> {
     const impacts = (await this.run(c, S.deleteAppImpacts(id))).changes;
     await this.run(c, S.deleteApp(id));
+    await this.run(c, S.recordRemoval('app', id, Math.round(atMs)));
     return impacts;
+  }
+  async listRemovals(): Promise<Removal[]> {
+    return (await this.all(this.pool, S.listRemovals())).map(toRemoval);
   }
   async getAppReference(appId: number): Promise<DatasetCopy | undefined> {
     const r = await this.get(this.pool, S.getAppReference(appId));

@@ -5,6 +5,7 @@
 import { ConflictError, NotFoundError, UserError } from '../model/errors.js';
 import type { EventClosure, NewEvent } from './store.js';
 import type { StepKind, StepSource, TimelineRow } from '../model/steps.js';
+import type { Removal } from '../model/removal.js';
 import type { ActionType, AppRow, DatasetCopy, DecisionRow, DecisionTrace, EventRow, FeedbackRow, Goal, ImpactRow, ImpactSource, LinkRow, NodeRow, RunRow } from '../model/types.js';
 
 export type Row = Record<string, unknown>;
@@ -23,6 +24,10 @@ export function toLink(r: Row): LinkRow {
 
 export function toApp(r: Row): AppRow & { datasetId: number | null } {
   return { id: num(r.id), nodeId: num(r.node_id), goal: JSON.parse(String(r.goal)) as Goal, datasetId: numOrNull(r.dataset_id) };
+}
+
+export function toRemoval(r: Row): Removal {
+  return { kind: String(r.kind) as Removal['kind'], id: num(r.id), removedAtMs: num(r.removed_at_ms) };
 }
 
 export function toCopy(r: Row): DatasetCopy {

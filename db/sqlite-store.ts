@@ -11,9 +11,9 @@ import type { AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, ImpactRow
 import type { Scenario } from '../model/scenario.js';
 import type { NewTimelineRow, TimelineRow } from '../model/steps.js';
 import type { EventClosure, EventScope, NewEvent, Page, Store } from './store.js';
-import { labelNamesNode, planNodeRemoval, type AppRemoval, type NodeRemoval } from '../model/removal.js';
+import { labelNamesNode, planNodeRemoval, type AppRemoval, type NodeRemoval, type Removal } from '../model/removal.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_SQLITE } from './migrations.js';
-import { checkAppExists, checkClosure, checkedCopy, insertedEvent, missing, staleError, toApp, toCopy, toCounters, toDecision, toEvent, toEventStats, toFeedback, toImpact, toLink, toNode, toReferenceCounts, toRun, toBandwidth, toStep, type Row } from './rows.js';
+import { checkAppExists, checkClosure, checkedCopy, insertedEvent, missing, staleError, toApp, toCopy, toCounters, toDecision, toEvent, toEventStats, toFeedback, toImpact, toLink, toNode, toReferenceCounts, toRemoval, toRun, toBandwidth, toStep, type Row } from './rows.js';
 import { SQLITE, statements, type Query, type Written, seedStatements, type SeedMode } from './statements.js';
 
 type Stmt = Database.Statement<unknown[], Row>;
@@ -118,14 +118,17 @@ export class SqliteStore implements Store {
     return r ? toNode(r) : undefined;
   }
   async upsertNode(n: NodeRow): Promise<void> {
-    this.run(S.upsertNode(n));
+    this.write(() => {
+      this.run(S.upsertNode(n));
+      this.run(S.clearRemoval('node', n.id));
+    });
   }
   async updateNode(id: number, patch: Partial<Pick<NodeRow, 'availability' | 'storage' | 'name'>>): Promise<NodeRow | undefined> {
     this.run(S.updateNode(id, patch));
     return this.getNode(id);
   }
 
-  async deleteNode(id: number): Promise<NodeRemoval> {
+  async deleteNode(id: number, atMs = Date.now()): Promise<NodeRemoval> {
     return this.write(() => {
       const row = this.get(S.lockNode(id));
       if (!row) throw missing(`node ${id}`);
@@ -133,7 +136,7 @@ export class SqliteStore implements Store {
       const plan = planNodeRemoval(id, this.all(S.lockApps()).map(toApp), copies, this.all(S.listLinks()).map(toLink));
       for (const r of plan.repointed) this.run(S.setAppReference(r.app, r.to.copy));
       let impacts = 0;
-      for (const app of plan.apps) impacts += this.removeApp(app);
+      for (const app of plan.apps) impacts += this.removeApp(app, atMs);
       // vectors of the remaining apps for actions to or from the node: a node reusing the id is another node
       for (const v of this.all(S.listImpacts()).map(toImpact)) if (labelNamesNode(v.actionLabel, id)) impacts += this.run(S.deleteImpact(v.appId, v.actionLabel)).changes;
       const counters = Object.keys(toCounters(this.all(S.listCounters()))).filter((l) => labelNamesNode(l, id));
@@ -143,6 +146,7 @@ export class SqliteStore implements Store {
       this.run(S.deleteNodeBandwidths(id));
       this.run(S.deleteNodeStatus(id));
       this.run(S.deleteNode(id));
+      this.run(S.recordRemoval('node', id, Math.round(atMs)));
       const { node: _id, ...rest } = plan;
       return { ...rest, node: toNode(row), impacts, counters };
     });
@@ -166,21 +170,28 @@ export class SqliteStore implements Store {
     return this.all(S.listApps()).map(toApp);
   }
   async upsertApp(a: AppRow): Promise<void> {
-    this.run(S.upsertApp(a));
+    this.write(() => {
+      this.run(S.upsertApp(a));
+      this.run(S.clearRemoval('app', a.id));
+    });
   }
-  async deleteApp(id: number): Promise<AppRemoval> {
+  async deleteApp(id: number, atMs = Date.now()): Promise<AppRemoval> {
     return this.write(() => {
       const app = this.all(S.lockApps()).map(toApp).find((a) => a.id === id);
       if (!app) throw missing(`app ${id}`);
-      const impacts = this.removeApp(id);
+      const impacts = this.removeApp(id, atMs);
       return { app, impacts, runsKept: Number(this.get(S.countRuns(id))!.n) };
     });
   }
-  /** The app row and its impact vectors (inside a transaction); the number of vectors removed. */
-  private removeApp(id: number): number {
+  /** The app row and its impact vectors, its removal recorded (inside a transaction); the number of vectors removed. */
+  private removeApp(id: number, atMs: number): number {
     const impacts = this.run(S.deleteAppImpacts(id)).changes;
     this.run(S.deleteApp(id));
+    this.run(S.recordRemoval('app', id, Math.round(atMs)));
     return impacts;
+  }
+  async listRemovals(): Promise<Removal[]> {
+    return this.all(S.listRemovals()).map(toRemoval);
   }
   async getAppReference(appId: number): Promise<DatasetCopy | undefined> {
     const r = this.get(S.getAppReference(appId));

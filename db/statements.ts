@@ -4,13 +4,15 @@
  * per dialect (statements(SQLITE), statements(MYSQL)), so a store sees the same string object on
  * every call (SqliteStore caches its prepared statements by text).
  *
- * The dialects differ in four places only, all in the table below:
+ * The dialects differ in five places only, all in the table below:
  *   - upserts: SQLite `ON CONFLICT(key) DO UPDATE SET c = excluded.c`,
  *     MySQL `ON DUPLICATE KEY UPDATE c = VALUES(c)`;
  *   - insert-unless-present: SQLite `ON CONFLICT(key) DO NOTHING`, MySQL `INSERT IGNORE`;
  *   - the larger of two numbers: SQLite's scalar MAX(), MySQL's GREATEST();
  *   - row locks: MySQL locks what a transaction reads (`FOR UPDATE`, `LOCK IN SHARE MODE`);
- *     SQLite needs none, its BEGIN IMMEDIATE already holds the whole file's write lock.
+ *     SQLite needs none, its BEGIN IMMEDIATE already holds the whole file's write lock;
+ *   - a SELECT of values alone with a WHERE (INSERT ... SELECT ? WHERE NOT EXISTS ...): MySQL
+ *     needs `FROM DUAL` before the WHERE, SQLite has no DUAL and needs no FROM.
  * Booleans are 0/1 in both (SQLite INTEGER, MySQL TINYINT(1)): `bool` below, `rows.ts` back.
  * How a new row's id comes back (lastInsertRowid / insertId) and how transactions run are the
  * stores' business: they differ only there.
@@ -22,6 +24,7 @@ import type { NewTimelineRow } from '../model/steps.js';
 import { scenarioLinks, type Scenario } from '../model/scenario.js';
 import { checkBandwidth, checkDelta, checkInt, checkLink, pageBounds } from './rows.js';
 import type { EventScope, NewEvent, Page } from './store.js';
+import type { Removal } from '../model/removal.js';
 
 export type Param = string | number | null;
 
@@ -53,6 +56,8 @@ export interface Dialect {
   /** appended to a SELECT inside a transaction: lock the rows read, for writing / for reading */
   forUpdate: string;
   forShare: string;
+  /** what a SELECT of values alone needs before a WHERE */
+  fromDual: string;
 }
 
 export const SQLITE: Dialect = {
@@ -63,6 +68,7 @@ export const SQLITE: Dialect = {
   greatest: 'MAX',
   forUpdate: '',
   forShare: '',
+  fromDual: '',
 };
 
 export const MYSQL: Dialect = {
@@ -74,6 +80,7 @@ export const MYSQL: Dialect = {
   greatest: 'GREATEST',
   forUpdate: ' FOR UPDATE',
   forShare: ' LOCK IN SHARE MODE',
+  fromDual: ' FROM DUAL',
 };
 
 export const bool = (v: boolean): number => (v ? 1 : 0);
@@ -90,6 +97,8 @@ export function statements(d: Dialect) {
   /** an upsert clause that overwrites `columns` with the new row's values */
   const upsert = (keys: string[], columns: string[]) => `${d.onDuplicate(keys)} ${columns.map((c) => `${c} = ${d.inserted(c)}`).join(', ')}`;
   const max0 = (x: string) => `${d.greatest}(0, ${x})`;
+  /** seeding in store mode: true unless the admin removed what `cond` names (the removals table) */
+  const notRemoved = (cond: string) => `NOT EXISTS (SELECT 1 FROM removals r WHERE ${cond})`;
 
   const SQL = {
     appliedMigrations: 'SELECT version FROM schema_migrations ORDER BY version',
@@ -98,7 +107,7 @@ export function statements(d: Dialect) {
     listNodes: 'SELECT * FROM nodes ORDER BY id',
     getNode: 'SELECT * FROM nodes WHERE id = ?',
     upsertNode: `INSERT INTO nodes (id, name, storage, availability) VALUES (?, ?, ?, ?) ${upsert(['id'], ['name', 'storage', 'availability'])}`,
-    insertNodeIfMissing: `${d.insertOrSkip.head} nodes (id, name, storage, availability) VALUES (?, ?, ?, ?)${d.insertOrSkip.tail(['id'])}`,
+    insertNodeIfMissing: `${d.insertOrSkip.head} nodes (id, name, storage, availability) SELECT ?, ?, ?, ?${d.fromDual} WHERE ${notRemoved("r.kind = 'node' AND r.id = ?")}${d.insertOrSkip.tail(['id'])}`,
     updateNode: 'UPDATE nodes SET name = COALESCE(?, name), storage = COALESCE(?, storage), availability = COALESCE(?, availability) WHERE id = ?',
 
     lockNode: `SELECT * FROM nodes WHERE id = ?${d.forUpdate}`,
@@ -107,12 +116,15 @@ export function statements(d: Dialect) {
     listLinks: 'SELECT from_node, to_node, latency_ms FROM links ORDER BY from_node, to_node',
     deleteNodeLinks: 'DELETE FROM links WHERE from_node = ? OR to_node = ?',
     setLink: `INSERT INTO links (from_node, to_node, latency_ms) VALUES (?, ?, ?), (?, ?, ?) ${upsert(['from_node', 'to_node'], ['latency_ms'])}`,
-    insertLinkIfMissing: `${d.insertOrSkip.head} links (from_node, to_node, latency_ms) VALUES (?, ?, ?), (?, ?, ?)${d.insertOrSkip.tail(['from_node', 'to_node'])}`,
+    // both directions as a derived table, so one condition on the row's two nodes covers both
+    insertLinkIfMissing: `${d.insertOrSkip.head} links (from_node, to_node, latency_ms) SELECT p.f, p.t, p.l FROM (SELECT ? AS f, ? AS t, ? AS l UNION ALL SELECT ?, ?, ?) p WHERE ${notRemoved(
+      "r.kind = 'node' AND r.id IN (p.f, p.t)",
+    )}${d.insertOrSkip.tail(['from_node', 'to_node'])}`,
     getLatency: 'SELECT latency_ms FROM links WHERE (from_node = ? AND to_node = ?) OR (from_node = ? AND to_node = ?) ORDER BY from_node = ? DESC LIMIT 1',
 
     listApps: 'SELECT * FROM apps ORDER BY id',
     upsertApp: `INSERT INTO apps (id, node_id, goal) VALUES (?, ?, ?) ${upsert(['id'], ['node_id', 'goal'])}`,
-    insertAppIfMissing: `${d.insertOrSkip.head} apps (id, node_id, goal) VALUES (?, ?, ?)${d.insertOrSkip.tail(['id'])}`,
+    insertAppIfMissing: `${d.insertOrSkip.head} apps (id, node_id, goal) SELECT ?, ?, ?${d.fromDual} WHERE ${notRemoved("(r.kind = 'app' AND r.id = ?) OR (r.kind = 'node' AND r.id = ?)")}${d.insertOrSkip.tail(['id'])}`,
     getAppReference: 'SELECT d.* FROM apps a JOIN datasets d ON d.id = a.dataset_id WHERE a.id = ?',
     setAppReference: 'UPDATE apps SET dataset_id = ? WHERE id = ?',
     lockApp: `SELECT id FROM apps WHERE id = ?${d.forUpdate}`,
@@ -185,6 +197,11 @@ export function statements(d: Dialect) {
     insertStep: 'INSERT INTO timeline (at_ms, kind, args, source, error) VALUES (?, ?, ?, ?, ?)',
     getStep: 'SELECT * FROM timeline WHERE id = ?',
     listTimeline: 'SELECT * FROM timeline WHERE id > ? ORDER BY id LIMIT ? OFFSET ?',
+
+    recordRemoval: `INSERT INTO removals (kind, id, removed_at_ms) VALUES (?, ?, ?) ${upsert(['kind', 'id'], ['removed_at_ms'])}`,
+    clearRemoval: 'DELETE FROM removals WHERE kind = ? AND id = ?',
+    clearRemovals: 'DELETE FROM removals',
+    listRemovals: 'SELECT kind, id, removed_at_ms FROM removals ORDER BY kind DESC, id',
   } as const;
 
   return {
@@ -196,7 +213,8 @@ export function statements(d: Dialect) {
     listNodes: () => q(SQL.listNodes),
     getNode: (id: number) => q(SQL.getNode, [id]),
     upsertNode: (n: NodeRow) => q(SQL.upsertNode, [checkInt('node id', n.id), n.name, bool(n.storage), n.availability]),
-    insertNodeIfMissing: (n: NodeRow) => q(SQL.insertNodeIfMissing, [checkInt('node id', n.id), n.name, bool(n.storage), n.availability]),
+    /** unless the store has the node, or the admin removed it */
+    insertNodeIfMissing: (n: NodeRow) => q(SQL.insertNodeIfMissing, [checkInt('node id', n.id), n.name, bool(n.storage), n.availability, n.id]),
     updateNode: (id: number, patch: Partial<Pick<NodeRow, 'availability' | 'storage' | 'name'>>) =>
       q(SQL.updateNode, [patch.name ?? null, patch.storage === undefined ? null : bool(patch.storage), patch.availability ?? null, id]),
     /** the node, its row locked for the transaction (a delete) */
@@ -211,6 +229,7 @@ export function statements(d: Dialect) {
       checkLink(from, to, latencyMs);
       return q(SQL.setLink, [from, to, latencyMs, to, from, latencyMs]);
     },
+    /** each direction unless the store has it; neither when the admin removed one of the two nodes */
     insertLinkIfMissing: (from: number, to: number, latencyMs: number) => {
       checkLink(from, to, latencyMs);
       return q(SQL.insertLinkIfMissing, [from, to, latencyMs, to, from, latencyMs]);
@@ -223,7 +242,8 @@ export function statements(d: Dialect) {
     // ---- apps ----
     listApps: () => q(SQL.listApps),
     upsertApp: (a: AppRow) => q(SQL.upsertApp, [checkInt('app id', a.id), checkInt('node id', a.nodeId), JSON.stringify(a.goal)]),
-    insertAppIfMissing: (a: AppRow) => q(SQL.insertAppIfMissing, [checkInt('app id', a.id), checkInt('node id', a.nodeId), JSON.stringify(a.goal)]),
+    /** unless the store has the app, or the admin removed it or its node */
+    insertAppIfMissing: (a: AppRow) => q(SQL.insertAppIfMissing, [checkInt('app id', a.id), checkInt('node id', a.nodeId), JSON.stringify(a.goal), a.id, a.nodeId]),
     getAppReference: (appId: number) => q(SQL.getAppReference, [appId]),
     setAppReference: (appId: number, datasetId: number) => q(SQL.setAppReference, [datasetId, appId]),
     /** the app's id, its row locked for the transaction */
@@ -352,21 +372,36 @@ export function statements(d: Dialect) {
       const { limit, offset } = pageBounds(p);
       return paged(SQL.listTimeline, [p.afterId ?? 0, limit, offset]);
     },
+
+    // ---- removals: what the admin deleted stays deleted over a restart (model/removal.ts) ----
+    recordRemoval: (kind: Removal['kind'], id: number, atMs: number) => q(SQL.recordRemoval, [removalKind(kind), checkInt(`${kind} id`, id), checkInt('atMs', atMs)]),
+    /** the id is added again: it is no longer removed */
+    clearRemoval: (kind: Removal['kind'], id: number) => q(SQL.clearRemoval, [removalKind(kind), checkInt(`${kind} id`, id)]),
+    /** seeding in file mode: the file applies in full */
+    clearRemovals: () => q(SQL.clearRemovals),
+    /** nodes first, then apps, each by id */
+    listRemovals: () => q(SQL.listRemovals),
   };
+}
+
+function removalKind(kind: string): Removal['kind'] {
+  if (kind !== 'node' && kind !== 'app') throw new Error(`removal kind must be node or app, got ${JSON.stringify(kind)}`);
+  return kind;
 }
 
 export type Statements = ReturnType<typeof statements>;
 
 /**
  * How a scenario is written into a store (Store.seedScenario): `file` makes the store what the
- * file says (fogsim run, up --reset, a first start); `store` adds only what the store lacks, so a
- * restart keeps what the admin changed (its edits stay the truth).
+ * file says (fogsim run, up --reset, a first start), its removals forgotten; `store` adds only
+ * what the store lacks and the admin did not remove, so a restart keeps what the admin changed
+ * (its edits and deletions stay the truth).
  */
 export type SeedMode = 'file' | 'store';
 
 /** The statements that seed a scenario, in order, for either store (one transaction). */
 export function seedStatements(S: Statements, s: Scenario, mode: SeedMode): Query[] {
-  const out: Query[] = [];
+  const out: Query[] = mode === 'file' ? [S.clearRemovals()] : [];
   for (const n of s.nodes) {
     const row = { id: n.id, name: n.name, storage: n.storage, availability: n.availability };
     out.push(mode === 'file' ? S.upsertNode(row) : S.insertNodeIfMissing(row));

@@ -2,7 +2,7 @@ import type { ActionType, AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRo
 import type { Scenario } from '../model/scenario.js';
 import type { SeedMode } from './statements.js';
 import type { NewTimelineRow, TimelineRow } from '../model/steps.js';
-import type { AppRemoval, NodeRemoval } from '../model/removal.js';
+import type { AppRemoval, NodeRemoval, Removal } from '../model/removal.js';
 
 /** An event as written by the app that acted; the store fills id, active, sums. */
 export interface NewEvent {
@@ -45,13 +45,16 @@ export interface Store {
   close(): Promise<void>;
   /**
    * Seeds nodes, links, apps (idempotent: nothing duplicated; with mode `file`, the default,
-   * existing rows take the file's values, with `store` they are kept as they are), and starts the
-   * network over: every node up, no bandwidth limit. Does not create data set copies.
+   * existing rows take the file's values and every removal is forgotten; with `store` they are
+   * kept as they are, and removed nodes, removed apps, apps on removed nodes and links touching
+   * a removed node stay out), and starts the network over: every node up, no bandwidth limit.
+   * Does not create data set copies.
    */
   seedScenario(s: Scenario, mode?: SeedMode): Promise<void>;
 
   listNodes(): Promise<NodeRow[]>;
   getNode(id: number): Promise<NodeRow | undefined>;
+  /** Writes the node; a removal of its id is forgotten (it exists again). */
   upsertNode(n: NodeRow): Promise<void>;
   updateNode(id: number, patch: Partial<Pick<NodeRow, 'availability' | 'storage' | 'name'>>): Promise<NodeRow | undefined>;
 
@@ -61,9 +64,10 @@ export interface Store {
    * impact vectors and counters of actions naming it; apps of other nodes reading a copy on it
    * re-pointed. Runs, events and feedback stay. NotFoundError for an unknown node; ConflictError
    * (nothing changed) when it holds the last copy of a data set an app of another node reads.
-   * The objects of its copies are the caller's to delete (controller/operations.ts).
+   * The objects of its copies are the caller's to delete (controller/operations.ts). The node
+   * and its apps are recorded as removed at `atMs` (default now), so a restart does not seed them back.
    */
-  deleteNode(id: number): Promise<NodeRemoval>;
+  deleteNode(id: number, atMs?: number): Promise<NodeRemoval>;
 
   listLinks(): Promise<LinkRow[]>;
   /** Sets the latency both ways (from->to and to->from). */
@@ -72,9 +76,15 @@ export interface Store {
   getLatency(a: number, b: number): Promise<number | undefined>;
 
   listApps(): Promise<(AppRow & { datasetId: number | null })[]>;
+  /** Writes the app; a removal of its id is forgotten (it exists again). */
   upsertApp(a: AppRow): Promise<void>;
-  /** Deletes an app and its impact vectors in one transaction; its runs and events stay. NotFoundError for an unknown app. */
-  deleteApp(id: number): Promise<AppRemoval>;
+  /**
+   * Deletes an app and its impact vectors in one transaction, recording it as removed at `atMs`
+   * (default now); its runs and events stay. NotFoundError for an unknown app.
+   */
+  deleteApp(id: number, atMs?: number): Promise<AppRemoval>;
+  /** The nodes and apps deleted and not added again since (nodes first, each by id). */
+  listRemovals(): Promise<Removal[]>;
   /** The copy an app reads, or undefined when it has none yet. */
   getAppReference(appId: number): Promise<DatasetCopy | undefined>;
   setAppReference(appId: number, datasetId: number): Promise<void>;

@@ -49,6 +49,17 @@ export interface AppRemoval {
   runsKept: number;
 }
 
+/**
+ * A node or app the admin deleted, as the store remembers it: seeding the scenario on a restart
+ * (mode `store`) leaves it out, with a node's links and apps, so a deletion is kept like any other
+ * edit. Adding the id again forgets it; seeding in mode `file` (--reset) forgets them all.
+ */
+export interface Removal {
+  kind: 'node' | 'app';
+  id: number;
+  removedAtMs: number;
+}
+
 /** Whether an action label moves, copies or re-points data from or to `nodeId`. */
 export function labelNamesNode(label: string, nodeId: number): boolean {
   const a = tryParseAction(label);

@@ -122,7 +122,7 @@ export const ROUTES = {
   docs: { method: 'get', path: '/docs', summary: 'the OpenAPI document as a page: every route with its parameters and body (works offline)', ok: { status: 200, description: 'an HTML page', mediaType: 'text/html' } },
   health: { method: 'get', path: '/health', summary: 'liveness: the service, its store, the scenario, the session (its proxies are <session>-app-<id>), the node count, uptime and stream clients', ok: json('{ok, service, store, scenario, strategy, session, nodes, uptimeS, streamClients}') },
   listNodes: { method: 'get', path: '/nodes', summary: "every fog node, with its apps' process state (a node that could not start is failed, with its error)", ok: json('[{id, name, availability, storage, apps: [{id, state, restarts, error}]}] by id; state: starting, running, restarting, stopped, failed, or null when the controller runs no nodes') },
-  drift: { method: 'get', path: '/drift', summary: "where the store differs from the scenario file (the admin's edits, kept over a restart; fogsim up --reset applies the file)", ok: json('{file, items: [{what, file, store}]}') },
+  drift: { method: 'get', path: '/drift', summary: "where the store differs from the scenario file (the admin's edits and deletions, kept over a restart; fogsim up --reset applies the file)", ok: json('{file, items: [{what, file, store}]}') },
   getNode: { method: 'get', path: '/nodes/:id', summary: "one fog node, with its apps' process state", params: nodeParams, ok: json('{id, name, availability, storage, apps: [{id, state, restarts, error}]}') },
   addNode: {
     method: 'post',

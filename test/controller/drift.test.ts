@@ -22,4 +22,19 @@ describe('drift of the store from the scenario file (controller/drift.ts)', () =
     ]);
     expect(describeDrift(d, 'thesis.yaml')).toMatch(/^the store differs from thesis\.yaml in 3 place\(s\), kept .*--reset.*: node 2 availability 61 \(file 80\)/);
   });
+
+  it('a node or app of the file the admin deleted is removed; a node gone without a removal is missing', () => {
+    const removals = [
+      { kind: 'node' as const, id: 3, removedAtMs: 1 },
+      { kind: 'app' as const, id: 3, removedAtMs: 1 },
+      { kind: 'app' as const, id: 9, removedAtMs: 1 }, // an app added at run time, not the file's: not drift
+    ];
+    const kept = nodes().filter((n) => n.id !== 3);
+    const l = links().filter((x) => x.from !== 3 && x.to !== 3);
+    expect(driftFrom(s, kept, l, removals)).toEqual([
+      { what: 'node 3', file: 'present', store: 'removed' },
+      { what: 'app 3', file: 'present', store: 'removed' },
+    ]);
+    expect(driftFrom(s, kept, l)).toEqual([{ what: 'node 3', file: 'present', store: 'missing' }]);
+  });
 });

@@ -91,6 +91,10 @@ const CALLS: { [K in keyof Statements]: (s: Statements) => Query | Query[] } = {
   insertStep: (s) => s.insertStep({ atMs: 1, kind: 'nodeDown', args: { node: 1 }, source: 'timeline', error: null }),
   getStep: (s) => s.getStep(1),
   listTimeline: (s) => s.listTimeline({ afterId: 2, limit: 10 }),
+  recordRemoval: (s) => [s.recordRemoval('node', 3, 1), s.recordRemoval('app', 3, 1)],
+  clearRemoval: (s) => s.clearRemoval('app', 3),
+  clearRemovals: (s) => s.clearRemovals(),
+  listRemovals: (s) => s.listRemovals(),
 };
 
 function all(s: Statements): [string, Query][] {
@@ -101,7 +105,7 @@ function all(s: Statements): [string, Query][] {
 }
 
 /** the statements whose text depends on the dialect table; every other text is the same in both */
-const DIALECT_SPECIFIC = ['recordMigration', 'upsertNode', 'setLink', 'upsertApp', 'insertNodeIfMissing', 'insertLinkIfMissing', 'insertAppIfMissing', 'lockNode', 'lockApp', 'lockApps', 'lockCopy', 'lockCopies', 'shareCopy', 'lockEventState', 'lockOpenEvent', 'insertFeedback', 'adjustCounter', 'upsertImpact', 'setNodeDown', 'setBandwidth'];
+const DIALECT_SPECIFIC = ['recordMigration', 'upsertNode', 'setLink', 'upsertApp', 'insertNodeIfMissing', 'insertLinkIfMissing', 'insertAppIfMissing', 'lockNode', 'lockApp', 'lockApps', 'lockCopy', 'lockCopies', 'shareCopy', 'lockEventState', 'lockOpenEvent', 'insertFeedback', 'adjustCounter', 'upsertImpact', 'setNodeDown', 'setBandwidth', 'recordRemoval'];
 
 describe('db/statements', () => {
   const sqlite = all(statements(SQLITE));
@@ -129,6 +133,8 @@ describe('db/statements', () => {
     expect(() => s.listRuns({ limit: -1 })).toThrow(/limit/);
     expect(() => s.setBandwidth(1, 2, 0)).toThrow(/rateKBps/);
     expect(() => s.setBandwidth(2, 2, 10)).toThrow(/two different nodes/);
+    expect(() => s.recordRemoval('link' as never, 1, 1)).toThrow(/removal kind must be node or app/);
+    expect(() => s.clearRemoval('node', 1.5)).toThrow(/node id/);
   });
 
   const dirs: string[] = [];

@@ -240,6 +240,62 @@ describe.each(factories.map((f) => [f.name, f] as const))('Store contract: %s', 
     expect(await store.getLatency(1, 2)).toBe(scenario.links.find((l) => (l.from === 1 && l.to === 2) || (l.from === 2 && l.to === 1))!.latencyMs);
   });
 
+  it('a deleted node stays out of a store-mode seed with its links and apps; a file-mode seed brings them back and forgets the removals', async () => {
+    await store.seedScenario(scenario);
+    const at = 1_700_000_000_123;
+    await store.deleteNode(3, at);
+    expect(await store.listRemovals()).toEqual([
+      { kind: 'node', id: 3, removedAtMs: at },
+      { kind: 'app', id: 3, removedAtMs: at },
+    ]);
+    // the file grew meanwhile: node 4 linked to 1 and 3, app 4 placed on the removed node 3
+    const goal = scenario.apps[0].goal;
+    const grown = {
+      ...scenario,
+      nodes: [...scenario.nodes, { id: 4, name: 'node4', availability: 70, storage: true }],
+      links: [...scenario.links, { from: 1, to: 4, latencyMs: 41 }, { from: 3, to: 4, latencyMs: 43 }],
+      apps: [...scenario.apps, { id: 4, node: 3, goal }],
+    };
+    await store.seedScenario(grown, 'store');
+    await store.seedScenario(grown, 'store'); // a second restart changes nothing either
+    expect((await store.listNodes()).map((n) => n.id)).toEqual([1, 2, 4]);
+    expect((await store.listLinks()).map((l) => `${l.from}-${l.to}`)).toEqual(['1-2', '1-4', '2-1', '4-1']);
+    expect((await store.listApps()).map((a) => a.id)).toEqual([1, 2]);
+    expect(await store.listRemovals()).toHaveLength(2);
+
+    await store.seedScenario(grown, 'file');
+    expect((await store.listNodes()).map((n) => n.id)).toEqual([1, 2, 3, 4]);
+    expect(await store.listLinks()).toHaveLength(10);
+    expect(await store.getLatency(4, 3)).toBe(43);
+    expect((await store.listApps()).map((a) => [a.id, a.nodeId])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [4, 3],
+    ]);
+    expect(await store.listRemovals()).toEqual([]);
+  });
+
+  it('a deleted app stays out of a store-mode seed, its node stays; adding an id again forgets its removal', async () => {
+    await store.seedScenario(scenario);
+    await store.deleteApp(2, 5);
+    await store.seedScenario(scenario, 'store');
+    expect((await store.listApps()).map((a) => a.id)).toEqual([1, 3]);
+    expect((await store.listNodes()).map((n) => n.id)).toEqual([1, 2, 3]);
+    expect(await store.listRemovals()).toEqual([{ kind: 'app', id: 2, removedAtMs: 5 }]);
+    await store.upsertApp({ id: 2, nodeId: 2, goal: scenario.apps[1].goal });
+    expect(await store.listRemovals()).toEqual([]);
+
+    // a node added again (add-node without a goal): its links come back with a restart, its deleted app does not
+    await store.deleteNode(3, 6);
+    await store.upsertNode({ id: 3, name: 'node3', storage: true, availability: 50 });
+    expect(await store.listRemovals()).toEqual([{ kind: 'app', id: 3, removedAtMs: 6 }]);
+    await store.seedScenario(scenario, 'store');
+    expect((await store.getNode(3))?.availability).toBe(50);
+    expect(await store.listLinks()).toHaveLength(6);
+    expect((await store.listApps()).map((a) => a.id)).toEqual([1, 2]);
+  });
+
   it('nodes round-trip, patch and report missing ones', async () => {
     await store.upsertNode({ id: 2, name: 'fog-b', storage: false, availability: 80.5 });
     await store.upsertNode({ id: 1, name: 'fog-a', storage: true, availability: 97 });
@@ -677,6 +733,7 @@ describe.each(factories.map((f) => [f.name, f] as const))('Store contract: %s', 
     expect(await store.listBandwidths()).toHaveLength(2);
     expect((await store.listApps()).map((a) => a.datasetId)).toEqual([only.id, only.id, only.id]);
     expect(await store.listCopies()).toHaveLength(1);
+    expect(await store.listRemovals()).toEqual([]); // a refused delete records no removal
   });
 
   it('timeline steps are recorded with their args, oldest first, and tail by afterId', async () => {
