@@ -48,9 +48,10 @@ interface Relay {
 /**
  * A plain TCP relay standing where the app's latency proxy sits in front of the S3 server; it
  * counts requests and connections. `stallAfter`: it stops passing the server's bytes on after
- * that many (a transfer that hangs mid-way).
+ * that many (a transfer that hangs mid-way). `gate`: each of the client's writes waits for it
+ * before going on to the server (a test makes something happen between two requests).
  */
-async function startRelay(target: { host: string; port: number }, opts: { stallAfter?: number } = {}): Promise<Relay> {
+async function startRelay(target: { host: string; port: number }, opts: { stallAfter?: number; gate?: () => Promise<unknown> } = {}): Promise<Relay> {
   let bytes = 0;
   let requests = 0;
   let connections = 0;
@@ -62,11 +63,14 @@ async function startRelay(target: { host: string; port: number }, opts: { stallA
     const upstream = net.connect(target.port, target.host);
     sockets.add(client).add(upstream);
     let carry = '';
+    let order: Promise<unknown> = Promise.resolve();
     client.on('data', (d: Buffer) => {
       const text = carry + d.toString('latin1');
       requests += text.split('\r\n\r\n').length - 1;
       carry = text.slice(-3);
-      upstream.write(d);
+      if (!opts.gate) upstream.write(d);
+      // in order, each after the gate
+      else order = order.then(opts.gate).then(() => upstream.write(d), () => upstream.write(d));
     });
     upstream.on('data', (d: Buffer) => {
       const room = (opts.stallAfter ?? Infinity) - bytes;
@@ -383,19 +387,26 @@ function contract(label: string, open: () => Promise<{ store: S3ObjectStore; clo
         const key = `ranged-race/${transport}`;
         await store.putObject(A, key, Buffer.alloc(4_000_000, 0x31));
         let put: Promise<void> | undefined;
-        const err = await over(store)
-          .readObject(
-            A,
-            key,
-            () => {
-              // 16 KiB ranges: about 250 round trips, the overwrite lands among them
-              put ??= store.putObject(A, key, Buffer.alloc(3_000_000, 0x32));
-            },
-            { rangeBytes: 16 * 1024 },
-          )
-          .catch((e: unknown) => e);
-        await put;
-        expect((err as Error).message).toMatch(new RegExp(`object s3://${A}/${key} changed while it was read in ranges`));
+        // the overwrite starts with the first bytes read, and the next range's request waits for it
+        // to finish: the read meets the new version whatever the machine's speed
+        const relay = await startRelay(store.endpoint, { gate: () => put ?? Promise.resolve() });
+        try {
+          const err = await over(store, relay.port)
+            .readObject(
+              A,
+              key,
+              () => {
+                put ??= store.putObject(A, key, Buffer.alloc(3_000_000, 0x32));
+              },
+              { rangeBytes: 256 * 1024 },
+            )
+            .catch((e: unknown) => e);
+          await put;
+          expect(put, 'the overwrite started').toBeDefined();
+          expect((err as Error).message).toMatch(new RegExp(`object s3://${A}/${key} changed while it was read in ranges`));
+        } finally {
+          await relay.close();
+        }
       });
 
       it(`readObject (${transport}): an abort mid-transfer rejects within 100 ms with an AbortError and leaves no open connection`, async () => {
