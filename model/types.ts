@@ -34,7 +34,8 @@ export interface DatasetCopy {
   createdAtMs: number;
 }
 
-export type ActionType = 'move' | 'copy' | 'changeRef' | 'none';
+/** `scale`: a stream app's S{n} (stream/app/), which changes no placement. */
+export type ActionType = 'move' | 'copy' | 'changeRef' | 'scale' | 'none';
 
 export interface EventRow {
   id: number;
