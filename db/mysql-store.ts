@@ -332,6 +332,9 @@ export class MySqlStore implements Store {
   }
 
   // ---- events and feedback ----
+  async recordEvent(e: NewEvent): Promise<EventRow> {
+    return this.tx((c) => this.insertEvent(c, e));
+  }
   async listEvents(q: Page & { appId?: number; active?: boolean } = {}): Promise<EventRow[]> {
     return (await this.all(this.pool, S.listEvents(q))).map(toEvent);
   }

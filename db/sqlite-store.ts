@@ -261,6 +261,9 @@ export class SqliteStore implements Store {
   }
 
   // ---- events and feedback ----
+  async recordEvent(e: NewEvent): Promise<EventRow> {
+    return this.write(() => this.insertEvent(e));
+  }
   async listEvents(q: Page & { appId?: number; active?: boolean } = {}): Promise<EventRow[]> {
     return this.all(S.listEvents(q)).map(toEvent);
   }

@@ -22,6 +22,9 @@ export interface EventClosure {
   counterDelta: number;
 }
 
+/** dataset_id of an event that names no copy (a stream app's S{n}): copy ids start at 1. */
+export const NO_COPY = 0;
+
 export type EventScope = { copyId: number } | { familyId: number };
 
 export interface Page {
@@ -103,6 +106,12 @@ export interface Store {
   commitCopy(a: { sourceCopyId: number; expectedVersion: number; toNode: number; bucket: string; objectKey: string; appId: number; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }>;
   /** Change reference: the app now reads another existing copy. Throws ConflictError when that copy changed since it was read. */
   commitChangeRef(a: { appId: number; toCopyId: number; expectedVersion: number; event: NewEvent }): Promise<{ copy: DatasetCopy; event: EventRow }>;
+
+  /**
+   * An event of an action that changes no placement: a stream app's S{n} (stream/app/). Stream
+   * apps read a topic, not a copy: their events have dataset_id 0 (NO_COPY), which no copy has.
+   */
+  recordEvent(e: NewEvent): Promise<EventRow>;
 
   /** Oldest first (ascending id). */
   listEvents(q?: Page & { appId?: number; active?: boolean }): Promise<EventRow[]>;

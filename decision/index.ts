@@ -9,3 +9,4 @@ export * from './feedback.js';
 export * from './consistency.js';
 export * from './decide.js';
 export * from './convergence.js';
+export * from './scale.js';

@@ -21,6 +21,9 @@ export function actionCost(a: Action, p: ScoreParams): number {
       return p.costChangeRef;
     case 'none':
       return p.costNone;
+    case 'scale':
+      // S{n} is chosen by a stream app's rule (decision/scale.ts), never scored against placements
+      throw new Error('a scale action S{n} has no cost in the placement scoring: stream apps choose it by decision/scale.ts');
   }
 }
 

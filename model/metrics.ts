@@ -41,3 +41,12 @@ export function arrayToVector(a: readonly number[]): ImpactVector {
 export function zeroVector(): ImpactVector {
   return arrayToVector(METRICS.map(() => 0));
 }
+
+/**
+ * A stream app's metrics, one value each per window (stream/app/): `latency` end-to-end latency
+ * p95 (result published - record timestamp), ms; `latencyP50` its median; `throughput` records
+ * consumed per second; `lag` messages produced and not yet committed by the app's group.
+ */
+export const STREAM_METRICS = ['latency', 'latencyP50', 'throughput', 'lag'] as const;
+export type StreamMetric = (typeof STREAM_METRICS)[number];
+export type StreamMetricValues = Record<StreamMetric, number>;

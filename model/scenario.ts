@@ -1,12 +1,14 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { METRICS, type Metric } from './metrics.js';
+import { METRICS, STREAM_METRICS, type Metric, type StreamMetric } from './metrics.js';
+import { SCALE_RULES, WINDOWED_SCALING, type ScaleRule, type WindowedScaling } from '../decision/scale.js';
 import { UserError } from './errors.js';
 import { readYaml, YamlError } from './yaml.js';
 import { latencyMsSchema, MAX_NODE_ID, scenarioIdSchema, showValue } from './limits.js';
-import type { Goal } from './types.js';
+import type { Goal, GoalOf } from './types.js';
 import { dynamicsSchema, timedStepSchema, type TimedStep } from './steps.js';
 import { checkDynamics, checkTimeline, fromScenario, readTrace, type RawTimedStep } from './timeline.js';
+import { checkTopicName } from '../stream/bus.js';
 import { dataPathModelSchema, type DataPathModel } from '../sim/data-path.js';
 import { BUILTIN_STRATEGY_NAMES, checkStrategySpec, DEFAULT_STRATEGY, strategyBaseDir } from '../decision/strategies/spec.js';
 import { appGeneratorSchema, generateApps } from './generators/apps.js';
@@ -47,11 +49,62 @@ const rhoOverrides = z.object(Object.fromEntries(METRICS.map((m) => [m, z.number
 
 const appSchema = z
   .object({
+    kind: z.literal('batch').optional().describe('batch (the default): the analytic job in a loop over a data set copy; stream: see the stream app fields'),
     id: scenarioIdSchema.describe('app id'),
     node: scenarioIdSchema.describe('the node the app runs on'),
     goal: z.unknown().describe('the QoS goal: {metric, min} or {metric, max}, or {all: [...]} / {any: [...]} of goals'),
     rho: rhoOverrides.optional().describe("this app's normalisation constants, over decision.rho, metric by metric"),
     strategy: z.string().min(1).optional().describe("this app's strategy, over the scenario's strategy"),
+  })
+  .strict();
+
+/*
+ * A stream app (issue 19, stream/app/): a consumer group over a topic that aggregates per window
+ * and publishes the results to `<topic>.results`, with a goal over its window metrics and a
+ * scaling rule (decision/scale.ts) that sets its number of workers.
+ */
+const streamAppSchema = z
+  .object({
+    kind: z.literal('stream').describe('a stream app'),
+    id: scenarioIdSchema.describe('app id (not shared with a batch app: events and counters are per app id)'),
+    topic: z.string().min(1).describe('the topic it consumes (a workloads entry must produce it)'),
+    windowS: z.number().positive().default(5).describe('W: window length, seconds; aggregates, metrics and the decision are per window'),
+    workers: int(1).default(1).describe('workers (consumers of its group) at the start'),
+    maxWorkers: int(1).default(8).describe('the most workers the rule may set (at most the topic\'s partitions: a worker beyond them would hold none)'),
+    costMs: z
+      .number()
+      .positive()
+      .describe('service time a worker spends per record, ms (it waits it out, so workers in one process run side by side): what makes one worker\'s throughput finite (about 1000 / costMs records/s) and scaling matter'),
+    goal: z.unknown().describe(`the QoS goal over the window metrics (${STREAM_METRICS.join(', ')}; latency = end-to-end p95, ms): {metric, max|min}, or all / any of goals`),
+    scale: z
+      .object({
+        rule: z.enum(SCALE_RULES).default('autoscaler').describe('autoscaler (seed 004): n = ceil(input rate / observed throughput per worker); ds2: n = ceil(input rate / true rate per worker), true rate = processed / busy time'),
+        violationsInARow: int(1).default(3).describe('violated windows in a row before the rule acts'),
+        windowed: z.enum(WINDOWED_SCALING).default('rate').describe('autoscaler only: add2 scales this windowed app to current + 2 (the seed\'s windows + 2) instead of the rate rule'),
+      })
+      .strict()
+      .prefault({})
+      .describe('how the app rescales (decision/scale.ts)'),
+  })
+  .strict();
+
+const workloadSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('bloodtests').describe("replays the scenario's data set records as JSON messages, cycling") }).strict(),
+]);
+
+const workloadSchema = z
+  .object({
+    id: z.string().min(1).describe('name of the workload (in the report)'),
+    topic: z.string().min(1).describe('the topic it produces to (created with `partitions`)'),
+    partitions: int(1).max(10_000).default(12).describe('partitions of the topic'),
+    source: workloadSourceSchema.describe('where the messages come from (stream/workload/sources.ts)'),
+    rate: z.number().positive().describe('target rate, messages/s'),
+    batch: int(1).default(100).describe('most messages in one send'),
+    key: z.string().min(1).optional().describe('a record field whose value keys the message (same key, same partition); default none: round-robin'),
+    rateSteps: z
+      .array(z.object({ at: z.number().min(0).describe('seconds from the start'), rate: z.number().positive().describe('the new target rate, messages/s') }).strict())
+      .default([])
+      .describe('rate changes during the run, in time order'),
   })
   .strict();
 
@@ -163,7 +216,10 @@ export const scenarioSchema = z
       .describe('instead of nodes and links: a generated (generator: tiered, random-geometric) or imported ({file: net.csv or net.graphml}) network; a pair has the latency of its model'),
     dataset: datasetSchema.describe('the data set the apps read'),
     job: jobSchema.describe('how the analytic job reads the data'),
-    apps: z.union([z.array(appSchema).min(1), appGeneratorSchema]).describe('one app per entry, with its goal; or {generator, count, goals} to generate them'),
+    apps: z
+      .union([z.array(z.discriminatedUnion('kind', [appSchema, streamAppSchema])).min(1), appGeneratorSchema])
+      .describe('one app per entry, with its goal (kind: batch, the default, or stream); or {generator, count, goals} to generate batch apps'),
+    workloads: z.array(workloadSchema).default([]).describe("producers of the stream apps' topics (stream/workload/)"),
     timing: timingSchema.describe('arrivals, feedback window, repairs'),
     decision: decisionSchema.describe('every parameter of the decision system'),
     training: trainingSchema.describe('offline training'),
@@ -192,6 +248,17 @@ export interface ScenarioApp {
   /** overrides the scenario's strategy for this app */
   strategy?: string;
 }
+export interface StreamAppSpec {
+  id: number;
+  topic: string;
+  windowS: number;
+  workers: number;
+  maxWorkers: number;
+  costMs: number;
+  goal: GoalOf<StreamMetric>;
+  scale: { rule: ScaleRule; violationsInARow: number; windowed: WindowedScaling };
+}
+export type WorkloadSpec = Parsed['workloads'][number];
 export type DecisionParams = Parsed['decision'];
 export type TimingParams = Parsed['timing'];
 export type JobParams = Parsed['job'];
@@ -206,6 +273,8 @@ export function rhoFor(s: Pick<Scenario, 'decision' | 'apps'>, appId: number): R
 }
 
 export interface Scenario extends Omit<Parsed, 'nodes' | 'apps' | 'timeline' | 'topology' | 'dataset' | 'sim'> {
+  /** the apps of kind stream (apps[] entries with kind: stream); `apps` holds the batch apps */
+  streamApps: StreamAppSpec[];
   /** `model`: the file as written; `dataPathModel`: its contents, read and checked when the scenario loaded */
   sim: { model?: string; dataPathModel?: DataPathModel };
   nodes: ScenarioNode[];
@@ -236,7 +305,8 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
       // a timeline step of an unknown kind: name the kinds there are
       if ('discriminator' in issue && 'options' in issue && Array.isArray(issue.options)) {
         const given = (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator as string];
-        const expected = `expected one of ${issue.options.join(', ')}`;
+        // an optional discriminator (apps[].kind: batch may be left out) is listed as undefined: not a value to write
+        const expected = `expected one of ${issue.options.filter((o) => o !== undefined && o !== null).join(', ')}`;
         return given === undefined ? `${path}: required; ${expected}` : `${path}: unknown ${String(issue.discriminator)} ${showValue(given)}; ${expected}`;
       }
       // a list or a generator (apps): the problems of the branch of the input's shape, else both shapes
@@ -271,7 +341,9 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
 const GOAL_HINT = 'a goal is {metric, min} or {metric, max}, or {all: [...]} / {any: [...]} of goals';
 
 /** Validates a goal expression, pushing path-precise errors; returns the typed goal when valid. */
-export function parseGoal(raw: unknown, path: string, errors: string[]): Goal | undefined {
+export function parseGoal(raw: unknown, path: string, errors: string[]): Goal | undefined;
+export function parseGoal<M extends string>(raw: unknown, path: string, errors: string[], metrics: readonly M[]): GoalOf<M> | undefined;
+export function parseGoal(raw: unknown, path: string, errors: string[], metrics: readonly string[] = METRICS): GoalOf<string> | undefined {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     errors.push(`${path}: expected an object; ${GOAL_HINT}`);
     return undefined;
@@ -287,18 +359,18 @@ export function parseGoal(raw: unknown, path: string, errors: string[]): Goal | 
         errors.push(`${path}.${combinator}: expected a non-empty list of goals`);
         return undefined;
       }
-      const parts = list.map((g, i) => parseGoal(g, `${path}.${combinator}[${i}]`, errors));
+      const parts = list.map((g, i) => parseGoal(g, `${path}.${combinator}[${i}]`, errors, metrics));
       if (parts.some((p) => p === undefined)) return undefined;
-      return combinator === 'all' ? { all: parts as Goal[] } : { any: parts as Goal[] };
+      return combinator === 'all' ? { all: parts as GoalOf<string>[] } : { any: parts as GoalOf<string>[] };
     }
   }
   const before = errors.length;
   const metric = obj.metric;
-  if (typeof metric !== 'string' || !(METRICS as readonly string[]).includes(metric)) {
+  if (typeof metric !== 'string' || !metrics.includes(metric)) {
     errors.push(
       metric === undefined
         ? `${path}.metric: required; ${GOAL_HINT}`
-        : `${path}.metric: unknown metric ${JSON.stringify(metric)}; expected one of ${METRICS.join(', ')}`,
+        : `${path}.metric: unknown metric ${JSON.stringify(metric)}; expected one of ${metrics.join(', ')}`,
     );
   }
   const hasMin = 'min' in obj;
@@ -311,7 +383,7 @@ export function parseGoal(raw: unknown, path: string, errors: string[]): Goal | 
   const extra = keys.filter((k) => !['metric', 'min', 'max'].includes(k));
   if (extra.length) errors.push(`${path}: unknown field(s) ${extra.map((k) => `"${k}"`).join(', ')}; ${GOAL_HINT}`);
   if (errors.length > before) return undefined;
-  if ((metric === 'availability' && ((bound as number) < 0 || (bound as number) > 100)) || (metric === 'consistency' && ((bound as number) < 0 || (bound as number) > 1))) {
+  if (metrics === METRICS && ((metric === 'availability' && ((bound as number) < 0 || (bound as number) > 100)) || (metric === 'consistency' && ((bound as number) < 0 || (bound as number) > 1)))) {
     errors.push(`${path}.${hasMin ? 'min' : 'max'}: ${metric} is ${metric === 'availability' ? 'a percentage (0-100)' : 'a ratio (0-1)'}, got ${bound}`);
     return undefined;
   }
@@ -319,7 +391,7 @@ export function parseGoal(raw: unknown, path: string, errors: string[]): Goal | 
     errors.push(`${path}.${hasMin ? 'min' : 'max'}: must be >= 0, got ${bound}`);
     return undefined;
   }
-  return hasMin ? { metric: metric as Metric, min: bound as number } : { metric: metric as Metric, max: bound as number };
+  return hasMin ? { metric: metric as string, min: bound as number } : { metric: metric as string, max: bound as number };
 }
 
 function duplicates(ids: number[]): number[] {
@@ -344,7 +416,7 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
     const rawApps = raw && typeof raw === 'object' ? (raw as { apps?: unknown }).apps : undefined;
     if (Array.isArray(rawApps)) {
       rawApps.forEach((a, i) => {
-        if (a && typeof a === 'object' && 'goal' in a) parseGoal((a as { goal: unknown }).goal, `apps[${i}].goal`, errors);
+        if (a && typeof a === 'object' && 'goal' in a) parseGoal((a as { goal: unknown }).goal, `apps[${i}].goal`, errors, (a as { kind?: unknown }).kind === 'stream' ? STREAM_METRICS : METRICS);
       });
     } else if (rawApps && typeof rawApps === 'object' && Array.isArray((rawApps as { goals?: unknown }).goals)) {
       (rawApps as { goals: unknown[] }).goals.forEach((g, i) => parseGoal(g, `apps.goals[${i}]`, errors));
@@ -393,9 +465,16 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
   }
 
   const apps: ScenarioApp[] = [];
+  const streamApps: StreamAppSpec[] = [];
   if (Array.isArray(s.apps)) {
     for (const d of duplicates(s.apps.map((a) => a.id))) errors.push(`apps: duplicate app id ${d}; every app needs its own id`);
     s.apps.forEach((a, i) => {
+      if (a.kind === 'stream') {
+        const goal = parseGoal(a.goal, `apps[${i}].goal`, errors, STREAM_METRICS);
+        if (goal) streamApps.push({ id: a.id, topic: a.topic, windowS: a.windowS, workers: a.workers, maxWorkers: a.maxWorkers, costMs: a.costMs, goal, scale: a.scale });
+        checkStreamApp(a, i, s.workloads, errors);
+        return;
+      }
       if (!known.has(a.node)) errors.push(`apps[${i}].node: node ${a.node} does not exist; known nodes: ${knownList}`);
       const goal = parseGoal(a.goal, `apps[${i}].goal`, errors);
       if (goal) apps.push({ id: a.id, node: a.node, goal, ...(a.rho ? { rho: a.rho } : {}), ...(a.strategy !== undefined ? { strategy: a.strategy } : {}) });
@@ -410,7 +489,8 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
     if (problem) errors.push(`${path}: ${problem}`);
   };
   badStrategy(s.strategy, 'strategy');
-  if (Array.isArray(s.apps)) s.apps.forEach((a, i) => a.strategy !== undefined && badStrategy(a.strategy, `apps[${i}].strategy`));
+  if (Array.isArray(s.apps)) s.apps.forEach((a, i) => a.kind !== 'stream' && a.strategy !== undefined && badStrategy(a.strategy, `apps[${i}].strategy`));
+  checkWorkloads(s.workloads, errors);
 
   const datasetFile = s.dataset.file === undefined ? undefined : checkDatasetFile(fromScenario(source, s.dataset.file), errors);
   const datasetNode = s.dataset.node ?? generated?.datasetNode;
@@ -447,9 +527,39 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
     dataset: { ...s.dataset, node: datasetNode!, ...(datasetFile === undefined ? {} : { file: datasetFile }) },
     sim: { ...s.sim, ...(dataPathModel ? { dataPathModel } : {}) },
     apps,
+    streamApps,
     timeline,
     source,
   };
+}
+
+type ParsedStreamApp = z.infer<typeof streamAppSchema>;
+
+/** A stream app against the workloads: its topic is produced, its workers fit the topic's partitions. */
+function checkStreamApp(a: ParsedStreamApp, i: number, workloads: Parsed['workloads'], errors: string[]): void {
+  const bad = checkTopicName(a.topic);
+  if (bad) errors.push(`apps[${i}].topic: ${bad}`);
+  const producer = workloads.find((w) => w.topic === a.topic);
+  if (!producer) errors.push(`apps[${i}].topic: no workload produces topic ${JSON.stringify(a.topic)}; add a workloads entry with topic: ${a.topic} (or correct the name)`);
+  else if (a.maxWorkers > producer.partitions) errors.push(`apps[${i}].maxWorkers: ${a.maxWorkers} workers but topic ${a.topic} has ${producer.partitions} partitions (workloads entry ${producer.id}); a worker beyond them would hold none: lower maxWorkers or raise that workload's partitions`);
+  if (a.workers > a.maxWorkers) errors.push(`apps[${i}].workers: ${a.workers} is more than maxWorkers ${a.maxWorkers}; lower workers or raise maxWorkers`);
+}
+
+function checkWorkloads(workloads: Parsed['workloads'], errors: string[]): void {
+  const ids = new Set<string>();
+  const partitionsOf = new Map<string, number>();
+  workloads.forEach((w, i) => {
+    if (ids.has(w.id)) errors.push(`workloads[${i}].id: duplicate workload id ${JSON.stringify(w.id)}; give each its own`);
+    ids.add(w.id);
+    const bad = checkTopicName(w.topic);
+    if (bad) errors.push(`workloads[${i}].topic: ${bad}`);
+    const p = partitionsOf.get(w.topic);
+    if (p !== undefined && p !== w.partitions) errors.push(`workloads[${i}].partitions: topic ${w.topic} is given ${p} partitions by another workload; use the same count`);
+    partitionsOf.set(w.topic, w.partitions);
+    w.rateSteps.forEach((st, k) => {
+      if (k > 0 && st.at <= w.rateSteps[k - 1].at) errors.push(`workloads[${i}].rateSteps[${k}].at: ${st.at} s is not after the step before (${w.rateSteps[k - 1].at} s); list the steps in time order`);
+    });
+  });
 }
 
 /**

@@ -14,8 +14,11 @@ export interface LinkRow {
   latencyMs: number;
 }
 
-export type GoalTerm = { metric: Metric; min: number; max?: undefined } | { metric: Metric; max: number; min?: undefined };
-export type Goal = GoalTerm | { all: Goal[] } | { any: Goal[] };
+/** A goal over any set of metric names: a batch app's six (Metric) or a stream app's (StreamMetric). */
+export type GoalTermOf<M extends string> = { metric: M; min: number; max?: undefined } | { metric: M; max: number; min?: undefined };
+export type GoalOf<M extends string> = GoalTermOf<M> | { all: GoalOf<M>[] } | { any: GoalOf<M>[] };
+export type GoalTerm = GoalTermOf<Metric>;
+export type Goal = GoalOf<Metric>;
 
 export interface AppRow {
   id: number;
@@ -34,7 +37,8 @@ export interface DatasetCopy {
   createdAtMs: number;
 }
 
-export type ActionType = 'move' | 'copy' | 'changeRef' | 'none';
+/** `scale`: a stream app's S{n} (stream/app/), which changes no placement. */
+export type ActionType = 'move' | 'copy' | 'changeRef' | 'scale' | 'none';
 
 export interface EventRow {
   id: number;

@@ -10,6 +10,7 @@
  * object is then unreferenced. Every action writes a fresh key, so the objects an intent names
  * belong to that action alone and deleting them can never hit another app's copy in flight.
  */
+import { formatAction } from '../decision/actions.js';
 import type { NewEvent, Store } from '../db/store.js';
 import { ConflictError } from '../model/errors.js';
 import type { DatasetCopy, EventRow } from '../model/types.js';
@@ -58,6 +59,8 @@ export async function executeAction(d: ActuatorDeps, ref: DatasetCopy, chosen: C
     return (await store.commitChangeRef({ appId, toCopyId: target.id, expectedVersion: target.version, event })).event;
   }
   if (a.type === 'none') throw new Error('NA is not executed');
+  // a batch app's candidates never hold S{n}: stream apps scale their own consumer group (stream/app/)
+  if (a.type === 'scale') throw new Error(`${formatAction(a)} is a stream app's action; a batch app cannot execute it`);
   // an earlier action of ours that did not finish (object store down mid-way) is settled first:
   // there is one intent per app
   await reconcileIntent(d);

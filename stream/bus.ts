@@ -91,6 +91,18 @@ export interface BusConsumer {
   close(): Promise<void>;
 }
 
+/** One partition's end offset (the next offset to be written) and a group's committed offset there (0 when it committed none). */
+export interface PartitionOffsets {
+  partition: number;
+  end: number;
+  committed: number;
+}
+
+/** Consumer lag: messages written and not yet committed by the group, over every partition. */
+export function lagOf(offsets: readonly PartitionOffsets[]): number {
+  return offsets.reduce((n, o) => n + Math.max(0, o.end - o.committed), 0);
+}
+
 export interface MessageBus {
   readonly kind: 'embedded' | 'kafka';
   /** Creates the topic; a topic that exists with this many partitions is fine, with another count a UserError. */
@@ -98,6 +110,8 @@ export interface MessageBus {
   deleteTopic(name: string): Promise<void>;
   /** the number of partitions of an existing topic; a UserError naming the topic and the fix if there is none */
   partitions(topic: string): Promise<number>;
+  /** End and committed offsets of a group on every partition of a topic (for lag and input rate); a UserError for a missing topic. */
+  groupOffsets(groupId: string, topic: string): Promise<PartitionOffsets[]>;
   producer(opts?: ProducerOptions): BusProducer;
   consumer(groupId: string, topic: string): BusConsumer;
   /** Closes every producer and consumer of this bus. */

@@ -19,6 +19,7 @@ import {
   type ConsumedBatch,
   type ConsumedMessage,
   type MessageBus,
+  type PartitionOffsets,
   type ProducerOptions,
   type RunOptions,
   type SendResult,
@@ -150,6 +151,13 @@ export class EmbeddedBus implements MessageBus {
 
   async partitions(topic: string): Promise<number> {
     return this.topic(topic).logs.length;
+  }
+
+  async groupOffsets(groupId: string, topic: string): Promise<PartitionOffsets[]> {
+    const t = this.topic(topic);
+    const g = t.groups.get(groupId);
+    // a group that never committed a partition has read nothing of it (as Kafka reports offset -1)
+    return t.logs.map((log, partition) => ({ partition, end: log.end, committed: g?.committed.get(partition) ?? 0 }));
   }
 
   producer(opts: ProducerOptions = {}): BusProducer {

@@ -23,6 +23,7 @@ import {
   type CommitOffset,
   type ConsumedBatch,
   type MessageBus,
+  type PartitionOffsets,
   type ProducerOptions,
   type RunOptions,
   type SendResult,
@@ -154,6 +155,21 @@ export class KafkaBus implements MessageBus {
     if (!n) throw this.missingTopic(topic);
     this.counts.set(topic, n);
     return n;
+  }
+
+  async groupOffsets(groupId: string, topic: string): Promise<PartitionOffsets[]> {
+    await this.partitions(topic); // the clear error for a missing topic
+    return this.call(
+      `the offsets of group ${groupId} on ${topic}`,
+      async () => {
+        const admin = await this.connectedAdmin();
+        const [ends, groups] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+        const committed = new Map((groups[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+        // Kafka says -1 for a partition the group never committed: it has read nothing there
+        return ends.map((e) => ({ partition: e.partition, end: Number(e.high), committed: Math.max(0, committed.get(e.partition) ?? 0) })).sort((a, b) => a.partition - b.partition);
+      },
+      topic,
+    );
   }
 
   producer(opts: ProducerOptions = {}): BusProducer {

@@ -15,6 +15,9 @@ import { loadScenario } from '../../model/scenario.js';
 import { validateTimeline } from '../../model/timeline.js';
 import { stringify as toYaml } from 'yaml';
 import type { ScenarioSet } from '../../model/scenario-set.js';
+import { openBus } from '../../stream/open.js';
+import { startStreams, type StreamRun } from '../../stream/app/run.js';
+import { ensureDatasetFile } from '../../dataset/generate.js';
 
 export { writeRunOutputs, type ExperimentResult } from './run-outputs.js';
 
@@ -65,12 +68,24 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   };
   session.runtime?.on('crash', onCrash);
   const wake = o.signal ? AbortSignal.any([o.signal, failure.signal]) : failure.signal;
+  // stream apps and their workloads run here, in the controller's process (issue 19; not on the nodes yet)
+  let streams: StreamRun | undefined;
+  const streamBus = session.scenario.streamApps.length ? await openBus() : undefined;
   try {
+    if (streamBus) {
+      const datasetFile = session.scenario.dataset.file ?? (await ensureDatasetFile(session.scenario, cfg));
+      streams = await startStreams({ bus: streamBus, scenario: session.scenario, datasetFile, store, log: o.log });
+    }
     while (Date.now() < deadline && !o.signal?.aborted && !failed) {
       await sleep(Math.min(o.pollMs ?? 500, Math.max(0, deadline - Date.now())), wake);
       if (failed) break;
       // with steps still to come the run goes on; after the last one every app converges anew
       if (session.timeline.pending > 0) continue;
+      if (streams?.errors.length) {
+        o.log(`stream: ${streams.errors[0]}`);
+        break;
+      }
+      if (streams && !streams.converged(windowRuns)) continue;
       if ((await readConvergence(store, windowRuns)).converged && (await settledSince(store, session.timeline.lastAppliedAtMs, windowRuns))) {
         convergedAtMs = Date.now();
         o.log(`converged after ${((convergedAtMs - startedAtMs) / 1000).toFixed(1)} s`);
@@ -80,6 +95,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     if (failed) o.log(`stopped: ${failed.message}`);
     else if (convergedAtMs === null) o.log(o.signal?.aborted ? 'stopped before convergence' : `not converged within ${o.durationS} s`);
     session.runtime?.off('crash', onCrash);
+    const streamReport = await streams?.stop();
     await session.runtime?.stopAll();
     // what the nodes learned online outlives this run's store: the next run starts from it
     await session.saveLearnedVectors();
@@ -99,9 +115,11 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     const endedAtMs = Date.now();
     const datasetBytes = await datasetSize(session.infra);
     const report = await buildReport(store, session.scenario, { startedAtMs, endedAtMs, convergedAtMs, datasetBytes, strategy: session.strategy });
+    if (streamReport) report.stream = { ...streamReport, errors: streams!.errors };
     const runs = await store.listRuns({ limit: 1_000_000 }).then((rs) => rs.filter((r) => r.startedAtMs >= startedAtMs).sort((a, b) => a.id - b.id));
     return writeRunOutputs(o.reportFile, report, runs);
   } finally {
+    await streamBus?.close();
     await session.close();
   }
 }

@@ -1,4 +1,5 @@
 import type { Store } from '../../db/store.js';
+import type { StreamReport } from '../../stream/app/run.js';
 import type { Scenario } from '../../model/scenario.js';
 import type { AppRow, DatasetCopy, DecisionRow, EventRow, FeedbackRow, Goal, RunRow } from '../../model/types.js';
 import type { TimelineRow } from '../../model/steps.js';
@@ -43,6 +44,8 @@ export interface ExperimentReport {
   /** each event in order with its reasons, feedback and counter change; time in violation; which mechanisms acted */
   story: Story;
   /** every timeline step applied during the run, in order: the scenario's (source timeline) and those applied by hand (admin) */
+  /** the stream apps (fogsim run, in the controller's process): windows with their metrics, the workloads' rate steps, the S{n} actions with their arithmetic */
+  stream?: StreamReport & { errors: string[] };
   timeline: { atS: number; kind: StepKind; args: Record<string, unknown>; source: StepSource; label: string; error: string | null }[];
 }
 

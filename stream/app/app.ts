@@ -1,0 +1,279 @@
+/**
+ * A stream app (issue 19 item 3, scenario apps[] with kind: stream): a consumer group of n
+ * workers over its topic. Each worker handles its batches one record after another and waits
+ * out `costMs` per record (the service time: workers in one process run side by side, as on
+ * machines of their own, and one worker's throughput is about 1000 / costMs records/s). Every
+ * window of W seconds the app merges what its workers aggregated, publishes the result to
+ * `<topic>.results`, measures the window (input rate, throughput, busy fraction, end-to-end
+ * latency, lag), checks its goal and asks its scaling rule (decision/scale.ts); an S{n} rescales
+ * the group (workers join or leave it) and is written as an event, as any action is.
+ */
+import type { BusConsumer, BusProducer, ConsumedBatch, MessageBus } from '../bus.js';
+import { lagOf } from '../bus.js';
+import { NO_COPY, type Store } from '../../db/store.js';
+import type { DecisionParams, StreamAppSpec, TimingParams } from '../../model/scenario.js';
+import type { StreamMetricValues } from '../../model/metrics.js';
+import { evaluateGoal, formatTerm } from '../../decision/goal.js';
+import { countViolations, decideScale, type ScaleDecision } from '../../decision/scale.js';
+import { closeDueEvents, leaveFeedback } from '../../nodes/community.js';
+import { WindowAggregate, quantile, type GroupResult } from './aggregate.js';
+
+/** One window as the report shows it. */
+export interface StreamWindow {
+  index: number;
+  /** seconds from the app's start */
+  startS: number;
+  endS: number;
+  workers: number;
+  /** messages written to the topic in the window (end offsets), and processed by the workers */
+  produced: number;
+  processed: number;
+  inputRate: number;
+  throughput: number;
+  throughputPerWorker: number;
+  /** busy time / (window x workers) */
+  busyFraction: number;
+  latencyP50: number | null;
+  latencyP95: number | null;
+  lag: number;
+  goalMet: boolean;
+  violated: string[];
+  violationsInARow: number;
+  /** S{n} or NA */
+  action: string;
+  reason: string;
+}
+
+export interface StreamScaleAction {
+  atS: number;
+  window: number;
+  from: number;
+  to: number;
+  label: string;
+  rule: string;
+  arithmetic: string;
+  inputs: Record<string, number>;
+  eventId: number | null;
+}
+
+export interface StreamAppDeps {
+  bus: MessageBus;
+  spec: StreamAppSpec;
+  /** where its events, feedback and counters go; without one (unit tests) they are kept in the app only */
+  store?: Store;
+  timing: Pick<TimingParams, 'feedbackWindowMs'>;
+  decision: Pick<DecisionParams, 'feedbackThreshold' | 'feedbackScope'>;
+  onWindow?: (w: StreamWindow, d: ScaleDecision) => void;
+  onError?: (e: Error) => void;
+}
+
+const CHUNK = 20;
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+class Worker {
+  /** when the records it took on are served; a worker that waited for records starts anew from now */
+  private serviceUntil = 0;
+  constructor(
+    readonly consumer: BusConsumer,
+    private readonly app: StreamApp,
+  ) {}
+
+  async handle(batch: ConsumedBatch): Promise<void> {
+    const cost = this.app.spec.costMs;
+    for (let i = 0; i < batch.messages.length; i += CHUNK) {
+      const chunk = batch.messages.slice(i, i + CHUNK);
+      const start = Date.now();
+      this.serviceUntil = Math.max(start, this.serviceUntil) + chunk.length * cost;
+      const wait = this.serviceUntil - start;
+      if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
+      this.app.processed(chunk, Date.now() - start);
+    }
+  }
+}
+
+export class StreamApp {
+  readonly spec: StreamAppSpec;
+  readonly group: string;
+  readonly resultsTopic: string;
+  readonly windows: StreamWindow[] = [];
+  readonly actions: StreamScaleAction[] = [];
+  /** records handled since the start, by every worker */
+  consumed = 0;
+  private workers: Worker[] = [];
+  private agg = new WindowAggregate();
+  private stamps: number[] = [];
+  private busyMs = 0;
+  private results?: BusProducer;
+  private startedAtMs = 0;
+  private windowStartMs = 0;
+  private lastEnd = 0;
+  private violations = 0;
+  private timer?: NodeJS.Timeout;
+  private closing?: Promise<void>;
+  private stopped = false;
+  /** the last window's results, for whoever shows them */
+  lastResults: GroupResult[] = [];
+
+  constructor(private readonly d: StreamAppDeps) {
+    this.spec = d.spec;
+    this.group = `fogsim-stream-app-${d.spec.id}`;
+    this.resultsTopic = `${d.spec.topic}.results`;
+  }
+
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
+  /** Joins the group with the initial workers; a missing topic is the bus's clear error, here. */
+  async start(): Promise<void> {
+    await this.d.bus.partitions(this.spec.topic);
+    await this.d.bus.createTopic(this.resultsTopic, 1);
+    this.results = this.d.bus.producer({ acks: -1 });
+    this.startedAtMs = this.windowStartMs = Date.now();
+    this.lastEnd = endSum(await this.d.bus.groupOffsets(this.group, this.spec.topic));
+    await this.scaleTo(this.spec.workers);
+    this.schedule(1);
+  }
+
+  /** called by a worker for each chunk it served */
+  processed(chunk: ConsumedBatch['messages'], busyMs: number): void {
+    for (const m of chunk) {
+      try {
+        this.agg.add(JSON.parse(m.value.toString('utf8')) as Record<string, unknown>);
+      } catch {
+        this.agg.add({}); // a record that is not JSON still counts, in group unknown
+      }
+      this.stamps.push(m.timestampMs);
+    }
+    this.consumed += chunk.length;
+    this.busyMs += busyMs;
+  }
+
+  private schedule(k: number): void {
+    if (this.stopped) return;
+    // windows on the app's own grid: a late close does not shift the next one
+    const at = this.startedAtMs + k * this.spec.windowS * 1000;
+    this.timer = setTimeout(() => {
+      this.closing = this.closeWindow(k - 1).catch((e: Error) => this.d.onError?.(e)).finally(() => this.schedule(k + 1));
+    }, Math.max(0, at - Date.now()));
+  }
+
+  private async scaleTo(n: number): Promise<void> {
+    while (this.workers.length < n) {
+      const c = this.d.bus.consumer(this.group, this.spec.topic);
+      // from the oldest message: nothing written before the app joined is skipped
+      await c.subscribe({ fromBeginning: true });
+      const w = new Worker(c, this);
+      this.workers.push(w);
+      await c.run((b) => w.handle(b));
+    }
+    while (this.workers.length > n) await this.workers.pop()!.consumer.close();
+  }
+
+  private async closeWindow(index: number): Promise<void> {
+    // what the workers did in the window, taken at once; records served from now count in the next
+    const agg = this.agg;
+    const stamps = this.stamps;
+    const processed = agg.records;
+    const busyMs = this.busyMs;
+    this.agg = new WindowAggregate();
+    this.stamps = [];
+    this.busyMs = 0;
+    const endMs = Date.now();
+    const durS = Math.max(1e-3, (endMs - this.windowStartMs) / 1000);
+    const workers = this.workers.length;
+    const groups = agg.results();
+    this.lastResults = groups;
+    await this.results!.send(this.resultsTopic, [{ key: String(this.spec.id), value: JSON.stringify({ app: this.spec.id, window: index, startMs: this.windowStartMs, endMs, groups }), timestampMs: endMs }]);
+    const resultAt = Date.now();
+    const latencies = stamps.map((t) => resultAt - t);
+    const offsets = await this.d.bus.groupOffsets(this.group, this.spec.topic);
+    const end = endSum(offsets);
+    const produced = end - this.lastEnd;
+    this.lastEnd = end;
+    const lag = lagOf(offsets);
+    const p95 = quantile(latencies, 0.95);
+    const p50 = quantile(latencies, 0.5);
+    // a window that processed nothing has no latency to measure: met when nothing waits, else violated
+    const idle = processed === 0 && lag === 0;
+    const metrics: StreamMetricValues = { latency: idle ? 0 : p95, latencyP50: idle ? 0 : p50, throughput: processed / durS, lag };
+    const check = evaluateGoal(this.spec.goal, metrics);
+    this.violations = countViolations(this.violations, check.met);
+    const rates = { workers, inputRate: produced / durS, throughput: processed / durS, processed, busyMs };
+    const decision = decideScale({ ...this.spec.scale, maxWorkers: this.spec.maxWorkers }, rates, this.violations, true);
+    const w: StreamWindow = {
+      index,
+      startS: r2((this.windowStartMs - this.startedAtMs) / 1000),
+      endS: r2((endMs - this.startedAtMs) / 1000),
+      workers,
+      produced,
+      processed,
+      inputRate: r2(rates.inputRate),
+      throughput: r2(rates.throughput),
+      throughputPerWorker: r2(rates.throughput / Math.max(1, workers)),
+      busyFraction: r2(busyMs / (durS * 1000 * Math.max(1, workers))),
+      latencyP50: Number.isFinite(p50) ? Math.round(p50) : null,
+      latencyP95: Number.isFinite(p95) ? Math.round(p95) : null,
+      lag,
+      goalMet: check.met,
+      violated: check.violated.map((t) => formatTerm(t)),
+      violationsInARow: this.violations,
+      action: decision.label,
+      reason: decision.reason,
+    };
+    this.windowStartMs = endMs;
+    this.windows.push(w);
+    await this.community(endMs, check.met);
+    if (decision.action.type === 'scale' && !this.stopped) {
+      const from = workers;
+      await this.scaleTo(decision.action.workers);
+      const event = await this.d.store?.recordEvent({
+        appId: this.spec.id,
+        datasetId: NO_COPY,
+        actionLabel: decision.label,
+        actionType: 'scale',
+        createdAtMs: endMs,
+        closesAtMs: endMs + Math.round(this.d.timing.feedbackWindowMs),
+        explored: false,
+      });
+      this.actions.push({ atS: w.endS, window: index, from, to: decision.action.workers, label: decision.label, rule: this.spec.scale.rule, arithmetic: decision.arithmetic, inputs: decision.inputs, eventId: event?.id ?? null });
+      // the new workers get their own violationsInARow windows before the rule acts again
+      this.violations = 0;
+    }
+    this.d.onWindow?.(w, decision);
+  }
+
+  /**
+   * As a batch app does at each check: overdue events closed (global feedback, counters); when
+   * violated, feedback on the open events of other stream apps (their S{n} events name no copy,
+   * NO_COPY: what stream apps share is the bus).
+   */
+  private async community(nowMs: number, met: boolean): Promise<void> {
+    const store = this.d.store;
+    if (!store) return;
+    await closeDueEvents(store, nowMs, this.d.decision);
+    if (!met) await leaveFeedback(store, { appId: this.spec.id, copy: { id: NO_COPY, familyId: NO_COPY }, nowMs, decision: { feedbackScope: 'copy' }, timing: this.d.timing });
+  }
+
+  /** Waits until the group committed everything written to its topic, or `timeoutMs` passed; returns the lag left. */
+  async drain(timeoutMs: number): Promise<number> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const lag = lagOf(await this.d.bus.groupOffsets(this.group, this.spec.topic));
+      if (lag === 0 || Date.now() >= until) return lag;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.closing;
+    await this.scaleTo(0);
+    await this.results?.close();
+  }
+}
+
+function endSum(offsets: readonly { end: number }[]): number {
+  return offsets.reduce((n, o) => n + o.end, 0);
+}

@@ -1,0 +1,116 @@
+/**
+ * Runs a scenario's stream part: creates the workloads' topics, starts the stream apps, then the
+ * producers; stop() stops the producers, lets the apps drain what was acknowledged (so the
+ * counts can be compared: produced-and-acked = consumed) and stops them. In the controller's
+ * process for now (fogsim run); the report takes `summary()`.
+ */
+import type { MessageBus } from '../bus.js';
+import type { Store } from '../../db/store.js';
+import type { Scenario } from '../../model/scenario.js';
+import { formatGoal } from '../../decision/goal.js';
+import { openSource } from '../workload/sources.js';
+import { startWorkload, type RunningWorkload, type WorkloadStats } from '../workload/producer.js';
+import { StreamApp, type StreamScaleAction, type StreamWindow } from './app.js';
+
+export interface StreamAppReport {
+  id: number;
+  topic: string;
+  goal: string;
+  windowS: number;
+  costMs: number;
+  rule: string;
+  workers: { initial: number; final: number; max: number };
+  windows: StreamWindow[];
+  actions: StreamScaleAction[];
+  /** every record handled; equals the workloads' acked count on its topic once drained */
+  consumed: number;
+  /** messages left uncommitted when the run stopped (0 once drained) */
+  lagAtEnd: number;
+  /** whether the goal held in the last `windowRuns` windows with no action among them */
+  converged: boolean;
+}
+
+export interface StreamReport {
+  /** where it ran: the controller's process, on this bus */
+  runtime: 'controller';
+  bus: MessageBus['kind'];
+  workloads: (WorkloadStats & { rate: number; rateSteps: { at: number; rate: number }[]; partitions: number })[];
+  apps: StreamAppReport[];
+}
+
+export interface StreamRun {
+  apps: StreamApp[];
+  workloads: RunningWorkload[];
+  /** the first error of a workload or an app, if one stopped */
+  readonly errors: string[];
+  /** whether every stream app converged (goal met for windowRuns windows, none acting, every rate step behind) */
+  converged(windowRuns: number): boolean;
+  stop(drainMs?: number): Promise<StreamReport>;
+}
+
+export interface StreamRunOptions {
+  bus: MessageBus;
+  scenario: Pick<Scenario, 'streamApps' | 'workloads' | 'timing' | 'decision' | 'convergence'>;
+  datasetFile: string;
+  store?: Store;
+  log?: (msg: string) => void;
+}
+
+export async function startStreams(o: StreamRunOptions): Promise<StreamRun> {
+  const { bus, scenario: s } = o;
+  const errors: string[] = [];
+  for (const w of s.workloads) await bus.createTopic(w.topic, w.partitions);
+  const apps = s.streamApps.map(
+    (spec) =>
+      new StreamApp({
+        bus,
+        spec,
+        store: o.store,
+        timing: s.timing,
+        decision: s.decision,
+        onError: (e) => errors.push(`stream app ${spec.id}: ${e.message}`),
+        onWindow: (w) => {
+          if (w.action !== 'NA') o.log?.(`stream app ${spec.id}: window ${w.index} ${w.action} (${w.reason})`);
+        },
+      }),
+  );
+  for (const a of apps) await a.start();
+  const t0 = Date.now();
+  const workloads = s.workloads.map((w, i) => startWorkload(bus, w, openSource(w, { datasetFile: o.datasetFile, origin: `workloads[${i}]` })));
+  for (const w of workloads) w.done.catch((e: Error) => errors.push(e.message));
+  const lastStepS = Math.max(0, ...s.workloads.flatMap((w) => w.rateSteps.map((st) => st.at)));
+  const appConverged = (a: StreamApp, windowRuns: number) => {
+    const recent = a.windows.slice(-windowRuns);
+    return recent.length === windowRuns && recent.every((w) => w.goalMet && w.action === 'NA' && w.startS >= lastStepS);
+  };
+  return {
+    apps,
+    workloads,
+    errors,
+    converged: (windowRuns) => Date.now() - t0 >= lastStepS * 1000 && apps.every((a) => appConverged(a, windowRuns)),
+    async stop(drainMs = 10_000) {
+      for (const w of workloads) await w.stop();
+      const lags = await Promise.all(apps.map((a) => a.drain(drainMs)));
+      for (const a of apps) await a.stop();
+      return {
+        runtime: 'controller',
+        bus: bus.kind,
+        workloads: workloads.map((w, i) => ({ ...w.stats, rate: s.workloads[i].rate, rateSteps: s.workloads[i].rateSteps, partitions: s.workloads[i].partitions })),
+        apps: apps.map((a, i) => ({
+          id: a.spec.id,
+          topic: a.spec.topic,
+          goal: formatGoal(a.spec.goal),
+          windowS: a.spec.windowS,
+          costMs: a.spec.costMs,
+          rule: a.spec.scale.rule,
+          workers: { initial: a.spec.workers, final: a.actions.at(-1)?.to ?? a.spec.workers, max: a.spec.maxWorkers },
+          windows: a.windows,
+          actions: a.actions,
+          consumed: a.consumed,
+          lagAtEnd: lags[i],
+          converged: appConverged(a, s.convergence.windowRuns),
+        })),
+      };
+    },
+  };
+}
