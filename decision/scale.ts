@@ -12,7 +12,8 @@
  *   rate being processed / busy time (useful time only, not the time spent waiting for records),
  *   so an underloaded worker is not mistaken for a slow one.
  *
- * n is clamped to [1, maxWorkers]. A rule giving the current n is NA: nothing to change.
+ * n is clamped to [1, maxWorkers]. A rule giving the current n is NA: nothing to change; so is
+ * scaling out while the backlog shrank over the violated windows (the workers catch up).
  */
 import { NO_ACTION, formatAction, scaleAction, type Action } from './actions.js';
 
@@ -43,6 +44,9 @@ export interface WindowRates {
   processed: number;
   /** time the workers spent processing (sum over workers), ms: DS2's useful time */
   busyMs: number;
+  /** records waiting at the window's end, and at the end of the window before the violated streak began */
+  lag?: number;
+  lagAtStreakStart?: number;
 }
 
 export interface ScaleDecision {
@@ -114,6 +118,13 @@ export function decideScale(p: ScaleParams, w: WindowRates, violations: number, 
   const shown = n !== raw ? `${arithmetic}, clamped to [1, ${p.maxWorkers}] = ${n}` : arithmetic;
   if (n === w.workers) {
     return { action: NO_ACTION, label: 'NA', workers: n, violations, needed, triggered: true, arithmetic: shown, inputs, ...clamped, reason: `the rule gives the current ${n} workers` };
+  }
+  // the backlog shrank over the violated windows: the workers catch up and the latency is records
+  // still queued, not missing capacity. One window's rates dip while a backlog drains (the rule
+  // then asks for more); the streak's lag does not.
+  if (n > w.workers && w.lag !== undefined && w.lagAtStreakStart !== undefined && w.lag < w.lagAtStreakStart) {
+    const why = `catching up: the backlog fell from ${w.lagAtStreakStart} to ${w.lag} records over the ${violations} violated windows`;
+    return { action: NO_ACTION, label: 'NA', workers: w.workers, violations, needed, triggered: true, arithmetic: `${shown}; ${why}`, inputs: { ...inputs, lag: w.lag, lagAtStreakStart: w.lagAtStreakStart }, ...clamped, reason: why };
   }
   const action = scaleAction(n);
   return { action, label: formatAction(action), workers: n, violations, needed, triggered: true, arithmetic: shown, inputs, ...clamped, reason: `violated ${violations} windows in a row: ${p.rule}` };

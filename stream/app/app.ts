@@ -199,7 +199,10 @@ export class StreamApp {
     const metrics: StreamMetricValues = { latency: idle ? 0 : p95, latencyP50: idle ? 0 : p50, throughput: processed / durS, lag };
     const check = evaluateGoal(this.spec.goal, metrics);
     this.violations = countViolations(this.violations, check.met);
-    const rates = { workers, inputRate: produced / durS, throughput: processed / durS, processed, busyMs };
+    // the lag when the violated streak began: at the end of the window before its first
+    const streakStart = this.windows.length - (this.violations - 1) - 1;
+    const lagAtStreakStart = this.violations > 0 && streakStart >= 0 ? this.windows[streakStart]!.lag : undefined;
+    const rates = { workers, inputRate: produced / durS, throughput: processed / durS, processed, busyMs, lag, lagAtStreakStart };
     const decision = decideScale({ ...this.spec.scale, maxWorkers: this.spec.maxWorkers }, rates, this.violations, true);
     const w: StreamWindow = {
       index,

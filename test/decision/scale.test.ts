@@ -62,4 +62,18 @@ describe('scale rules', () => {
     expect(decideScale(params(), { workers: 2, inputRate: 500, throughput: 0, processed: 0, busyMs: 0 }, 3, false).label).toBe('NA');
     expect(decideScale(params({ rule: 'ds2' }), { workers: 2, inputRate: 500, throughput: 0, processed: 0, busyMs: 0 }, 3, false).label).toBe('NA');
   });
+
+  it('does not scale out while the backlog shrank over the violated windows (the workers catch up)', () => {
+    // 3 workers drain a backlog; in this window one dipped, so the observed rule alone asks for 4
+    const dipped: WindowRates = { workers: 3, inputRate: 650, throughput: 600, processed: 600, busyMs: 3000 };
+    expect(ruleWorkers(params(), dipped, false).n).toBe(4);
+    const d = decideScale(params(), { ...dipped, lag: 900, lagAtStreakStart: 2400 }, 3, false);
+    expect(d).toMatchObject({ label: 'NA', triggered: true, workers: 3 });
+    expect(d.reason).toBe('catching up: the backlog fell from 2400 to 900 records over the 3 violated windows');
+    // a backlog that grew over the streak: the rule acts
+    expect(decideScale(params(), { ...dipped, lag: 2600, lagAtStreakStart: 2400 }, 3, false).label).toBe('S4');
+    // scaling in is never held back by it
+    const idle: WindowRates = { workers: 4, inputRate: 100, throughput: 100, processed: 100, busyMs: 400, lag: 0, lagAtStreakStart: 50 };
+    expect(decideScale(params({ rule: 'ds2' }), idle, 3, false).label).toBe('S1');
+  });
 });
