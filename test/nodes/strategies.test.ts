@@ -140,7 +140,8 @@ describe('the node loop runs the app\'s strategy', () => {
 
 /** The raw form of a parsed scenario, to write it back as YAML. */
 function rawOf(s: ReturnType<typeof scaledThesis>): Record<string, unknown> {
-  const { source: _s, ...rest } = s as typeof s & { source?: string };
+  // the file's form: stream apps are apps of the file (the parsed scenario keeps them apart)
+  const { source: _s, streamApps, ...rest } = s as typeof s & { source?: string };
   void _s;
-  return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify({ ...rest, apps: [...rest.apps, ...streamApps] })) as Record<string, unknown>;
 }

@@ -144,8 +144,8 @@ describe('calibration on the embedded stack', () => {
     expect(m.bytesPerRecord).toBeLessThan(800);
     const points = calibrationPoints(samples, m);
     expect(points.map((p) => p.requests)).toEqual([1, 1, 4, 4]);
-    // within 30 %: a wrong fit misses by far more, and two runs a point on a shared machine vary
-    for (const p of points) expect(Math.abs(p.modelEtMs - p.meanEtMs), `${p.records} records at ${p.latencyMs} ms`).toBeLessThan(Math.max(10, 0.3 * p.meanEtMs));
+    // within 30 % or 15 ms: a wrong fit misses the 60 ms points by far more, and two runs a point vary on a shared machine (10 ms on a 25 ms run seen)
+    for (const p of points) expect(Math.abs(p.modelEtMs - p.meanEtMs), `${p.records} records at ${p.latencyMs} ms`).toBeLessThan(Math.max(15, 0.3 * p.meanEtMs));
   });
 
   it('fogsim calibrate writes a model file a scenario and simulate --model read', async () => {
