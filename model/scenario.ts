@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { METRICS, STREAM_METRICS, type Metric, type StreamMetric } from './metrics.js';
 import { SCALE_RULES, WINDOWED_SCALING, type ScaleRule, type WindowedScaling } from '../decision/scale.js';
@@ -68,6 +68,7 @@ const streamAppSchema = z
     kind: z.literal('stream').describe('a stream app'),
     id: scenarioIdSchema.describe('app id (not shared with a batch app: events and counters are per app id)'),
     topic: z.string().min(1).describe('the topic it consumes (a workloads entry must produce it)'),
+    node: scenarioIdSchema.optional().describe('the node its workers run on (default: the first node); they pay the link latency between it and stream.busNode'),
     windowS: z.number().positive().default(5).describe('W: window length, seconds; aggregates, metrics and the decision are per window'),
     workers: int(1).default(1).describe('workers (consumers of its group) at the start'),
     maxWorkers: int(1).default(8).describe('the most workers the rule may set (at most the topic\'s partitions: a worker beyond them would hold none)'),
@@ -90,6 +91,21 @@ const streamAppSchema = z
 
 const workloadSourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('bloodtests').describe("replays the scenario's data set records as JSON messages, cycling") }).strict(),
+  z
+    .object({
+      kind: z.literal('module').describe("a user's simulation in cadCAD's shape (docs/workloads.md): initial state, policies, state updates, emit"),
+      path: z.string().min(1).describe('the .js or .mjs module, relative to this file'),
+      params: z.record(z.string(), z.unknown()).optional().describe("parameters over the module's own, key by key"),
+      runs: int(1).default(1).describe("Monte Carlo runs (cadCAD's N), stepped in turn, each seeded from the scenario's seed"),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('csv').describe('a CSV file replayed row by row as JSON messages, cycling; the header row names the fields, numbers are parsed'),
+      file: z.string().min(1).describe('the CSV file (RFC 4180), relative to this file'),
+      key: z.string().min(1).optional().describe("a column whose value keys the message (over the workload's key)"),
+    })
+    .strict(),
 ]);
 
 const workloadSchema = z
@@ -98,7 +114,13 @@ const workloadSchema = z
     topic: z.string().min(1).describe('the topic it produces to (created with `partitions`)'),
     partitions: int(1).max(10_000).default(12).describe('partitions of the topic'),
     source: workloadSourceSchema.describe('where the messages come from (stream/workload/sources.ts)'),
-    rate: z.number().positive().describe('target rate, messages/s'),
+    rate: z.number().positive().describe('target rate, messages/s, in total: split evenly across the producers'),
+    producers: int(1).max(1000).default(1).describe('producers sending the workload side by side, each at rate / producers'),
+    nodes: z
+      .array(scenarioIdSchema)
+      .min(1)
+      .optional()
+      .describe('the nodes the producers run on, round-robin (producer i on nodes[i % length]); default: the first node. Each pays the link latency between its node and stream.busNode'),
     batch: int(1).default(100).describe('most messages in one send'),
     key: z.string().min(1).optional().describe('a record field whose value keys the message (same key, same partition); default none: round-robin'),
     rateSteps: z
@@ -220,6 +242,13 @@ export const scenarioSchema = z
       .union([z.array(z.discriminatedUnion('kind', [appSchema, streamAppSchema])).min(1), appGeneratorSchema])
       .describe('one app per entry, with its goal (kind: batch, the default, or stream); or {generator, count, goals} to generate batch apps'),
     workloads: z.array(workloadSchema).default([]).describe("producers of the stream apps' topics (stream/workload/)"),
+    stream: z
+      .object({
+        busNode: scenarioIdSchema.optional().describe('the node the message bus lives on (default: the first node); producers and stream app workers elsewhere pay the link latency to it'),
+      })
+      .strict()
+      .prefault({})
+      .describe('the message bus of the workloads and stream apps (docs/workloads.md)'),
     timing: timingSchema.describe('arrivals, feedback window, repairs'),
     decision: decisionSchema.describe('every parameter of the decision system'),
     training: trainingSchema.describe('offline training'),
@@ -251,6 +280,8 @@ export interface ScenarioApp {
 export interface StreamAppSpec {
   id: number;
   topic: string;
+  /** the node its workers run on (the scenario's first node when not given) */
+  node: number;
   windowS: number;
   workers: number;
   maxWorkers: number;
@@ -258,7 +289,9 @@ export interface StreamAppSpec {
   goal: GoalOf<StreamMetric>;
   scale: { rule: ScaleRule; violationsInARow: number; windowed: WindowedScaling };
 }
-export type WorkloadSpec = Parsed['workloads'][number];
+/** A workload with its producers' nodes filled in (the scenario's first node when not given). */
+export type WorkloadSpec = Omit<Parsed['workloads'][number], 'nodes'> & { nodes: number[] };
+export type WorkloadSourceSpec = WorkloadSpec['source'];
 export type DecisionParams = Parsed['decision'];
 export type TimingParams = Parsed['timing'];
 export type JobParams = Parsed['job'];
@@ -272,7 +305,10 @@ export function rhoFor(s: Pick<Scenario, 'decision' | 'apps'>, appId: number): R
   return out;
 }
 
-export interface Scenario extends Omit<Parsed, 'nodes' | 'apps' | 'timeline' | 'topology' | 'dataset' | 'sim'> {
+export interface Scenario extends Omit<Parsed, 'nodes' | 'apps' | 'timeline' | 'topology' | 'dataset' | 'sim' | 'workloads' | 'stream'> {
+  workloads: WorkloadSpec[];
+  /** `busNode`: the node the message bus lives on (the first node when not given) */
+  stream: { busNode: number };
   /** the apps of kind stream (apps[] entries with kind: stream); `apps` holds the batch apps */
   streamApps: StreamAppSpec[];
   /** `model`: the file as written; `dataPathModel`: its contents, read and checked when the scenario loaded */
@@ -471,7 +507,8 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
     s.apps.forEach((a, i) => {
       if (a.kind === 'stream') {
         const goal = parseGoal(a.goal, `apps[${i}].goal`, errors, STREAM_METRICS);
-        if (goal) streamApps.push({ id: a.id, topic: a.topic, windowS: a.windowS, workers: a.workers, maxWorkers: a.maxWorkers, costMs: a.costMs, goal, scale: a.scale });
+        if (a.node !== undefined && !known.has(a.node)) errors.push(`apps[${i}].node: node ${a.node} does not exist; known nodes: ${knownList}`);
+        if (goal) streamApps.push({ id: a.id, topic: a.topic, node: a.node ?? nodeIds[0]!, windowS: a.windowS, workers: a.workers, maxWorkers: a.maxWorkers, costMs: a.costMs, goal, scale: a.scale });
         checkStreamApp(a, i, s.workloads, errors);
         return;
       }
@@ -490,7 +527,8 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
   };
   badStrategy(s.strategy, 'strategy');
   if (Array.isArray(s.apps)) s.apps.forEach((a, i) => a.kind !== 'stream' && a.strategy !== undefined && badStrategy(a.strategy, `apps[${i}].strategy`));
-  checkWorkloads(s.workloads, errors);
+  checkWorkloads(s.workloads, errors, known, knownList, source);
+  if (s.stream.busNode !== undefined && !known.has(s.stream.busNode)) errors.push(`stream.busNode: node ${s.stream.busNode} does not exist; known nodes: ${knownList}`);
 
   const datasetFile = s.dataset.file === undefined ? undefined : checkDatasetFile(fromScenario(source, s.dataset.file), errors);
   const datasetNode = s.dataset.node ?? generated?.datasetNode;
@@ -528,6 +566,8 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
     sim: { ...s.sim, ...(dataPathModel ? { dataPathModel } : {}) },
     apps,
     streamApps,
+    workloads: s.workloads.map((w) => ({ ...w, nodes: w.nodes ?? [nodeIds[0]!] })),
+    stream: { busNode: s.stream.busNode ?? nodeIds[0]! },
     timeline,
     source,
   };
@@ -545,10 +585,22 @@ function checkStreamApp(a: ParsedStreamApp, i: number, workloads: Parsed['worklo
   if (a.workers > a.maxWorkers) errors.push(`apps[${i}].workers: ${a.workers} is more than maxWorkers ${a.maxWorkers}; lower workers or raise maxWorkers`);
 }
 
-function checkWorkloads(workloads: Parsed['workloads'], errors: string[]): void {
+function checkWorkloads(workloads: Parsed['workloads'], errors: string[], known: ReadonlySet<number>, knownList: string, source: string | undefined): void {
   const ids = new Set<string>();
   const partitionsOf = new Map<string, number>();
   workloads.forEach((w, i) => {
+    w.nodes?.forEach((n, k) => {
+      if (!known.has(n)) errors.push(`workloads[${i}].nodes[${k}]: node ${n} does not exist; known nodes: ${knownList}`);
+    });
+    const src = w.source;
+    if (src.kind === 'module' && w.key !== undefined) errors.push(`workloads[${i}].key: a module source keys its own messages (the key emit returns); remove key`);
+    // the files are read when the run starts (stream/workload/sources.ts); a wrong path is named here, before anything starts
+    if (src.kind === 'module' && !existsSync(fromScenario(source, src.path))) {
+      errors.push(`workloads[${i}].source.path: no workload module at ${fromScenario(source, src.path)}; fix the path (it is relative to the scenario file)`);
+    }
+    if (src.kind === 'csv' && !existsSync(fromScenario(source, src.file))) {
+      errors.push(`workloads[${i}].source.file: no CSV file at ${fromScenario(source, src.file)}; fix the path (it is relative to the scenario file)`);
+    }
     if (ids.has(w.id)) errors.push(`workloads[${i}].id: duplicate workload id ${JSON.stringify(w.id)}; give each its own`);
     ids.add(w.id);
     const bad = checkTopicName(w.topic);

@@ -15,7 +15,8 @@ import { loadScenario } from '../../model/scenario.js';
 import { validateTimeline } from '../../model/timeline.js';
 import { stringify as toYaml } from 'yaml';
 import type { ScenarioSet } from '../../model/scenario-set.js';
-import { openBus } from '../../stream/open.js';
+import { openBus, readBrokers } from '../../stream/open.js';
+import { embeddedPath, kafkaPath, storeLatency, type DataPath } from '../../stream/data-path.js';
 import { startStreams, type StreamRun } from '../../stream/app/run.js';
 import { ensureDatasetFile } from '../../dataset/generate.js';
 
@@ -74,7 +75,14 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   try {
     if (streamBus) {
       const datasetFile = session.scenario.dataset.file ?? (await ensureDatasetFile(session.scenario, cfg));
-      streams = await startStreams({ bus: streamBus, scenario: session.scenario, datasetFile, store, log: o.log });
+      // the bus lives on stream.busNode; each producer and stream app reaches it over its node's link (stream/data-path.ts)
+      const busNode = session.scenario.stream.busNode;
+      const latencyOf = storeLatency(store, busNode, session.scenario);
+      const brokers = readBrokers();
+      const path: DataPath = brokers
+        ? kafkaPath({ brokers, busNode, latencyOf, control: session.infra.latency, cfg: session.infra.cfg })
+        : embeddedPath(streamBus, busNode, latencyOf);
+      streams = await startStreams({ bus: streamBus, scenario: session.scenario, datasetFile, store, log: o.log, path });
     }
     while (Date.now() < deadline && !o.signal?.aborted && !failed) {
       await sleep(Math.min(o.pollMs ?? 500, Math.max(0, deadline - Date.now())), wake);

@@ -9,11 +9,15 @@ import type { Store } from '../../db/store.js';
 import type { Scenario } from '../../model/scenario.js';
 import { formatGoal } from '../../decision/goal.js';
 import { openSource } from '../workload/sources.js';
+import type { MessageSource } from '../workload/source.js';
+import { strategyBaseDir } from '../../decision/strategies/spec.js';
+import { directPath, type DataPath } from '../data-path.js';
 import { startWorkload, type RunningWorkload, type WorkloadStats } from '../workload/producer.js';
 import { StreamApp, type StreamScaleAction, type StreamWindow } from './app.js';
 
 export interface StreamAppReport {
   id: number;
+  node: number;
   topic: string;
   goal: string;
   windowS: number;
@@ -34,15 +38,21 @@ export interface StreamReport {
   /** where it ran: the controller's process, on this bus */
   runtime: 'controller';
   bus: MessageBus['kind'];
-  workloads: (WorkloadStats & { rate: number; rateSteps: { at: number; rate: number }[]; partitions: number })[];
+  /** the node the bus is on, how the link latency reaches the stream (stream/data-path.ts), the proxies made for it */
+  dataPath: { busNode: number; latency: DataPath['latency']; proxies: ReturnType<DataPath['proxies']> };
+  workloads: (WorkloadStats & { rate: number; rateSteps: { at: number; rate: number }[]; partitions: number; nodes: number[] })[];
+  /** what stopped during the run and let it go on: a workload that failed (its module threw, its sends failed) */
+  degradations: string[];
   apps: StreamAppReport[];
 }
 
 export interface StreamRun {
   apps: StreamApp[];
   workloads: RunningWorkload[];
-  /** the first error of a workload or an app, if one stopped */
+  /** the errors of the stream apps (an app that failed ends the run) */
   readonly errors: string[];
+  /** workloads that stopped on an error (status failed): the run goes on without them, the report records them */
+  readonly degradations: string[];
   /** whether every stream app converged (goal met for windowRuns windows, none acting, every rate step behind) */
   converged(windowRuns: number): boolean;
   stop(drainMs?: number): Promise<StreamReport>;
@@ -50,20 +60,41 @@ export interface StreamRun {
 
 export interface StreamRunOptions {
   bus: MessageBus;
-  scenario: Pick<Scenario, 'streamApps' | 'workloads' | 'timing' | 'decision' | 'convergence'>;
+  scenario: Pick<Scenario, 'streamApps' | 'workloads' | 'timing' | 'decision' | 'convergence'> & Partial<Pick<Scenario, 'seed' | 'source'>>;
   datasetFile: string;
+  /** how each node reaches the bus (stream/data-path.ts); default: every node the bus itself, no latency */
+  path?: DataPath;
   store?: Store;
   log?: (msg: string) => void;
 }
 
 export async function startStreams(o: StreamRunOptions): Promise<StreamRun> {
+  const path = o.path ?? directPath(o.bus);
+  try {
+    return await start(o, path);
+  } catch (e) {
+    // a start that failed leaves no proxy or per-node bus behind
+    await path.close().catch(() => {});
+    throw e;
+  }
+}
+
+async function start(o: StreamRunOptions, path: DataPath): Promise<StreamRun> {
   const { bus, scenario: s } = o;
   const errors: string[] = [];
+  const degradations: string[] = [];
+  const baseDir = strategyBaseDir({ source: s.source });
+  // the sources first: a module that does not load, a CSV with a bad row, fails before anything starts
+  const sources: MessageSource[] = [];
+  for (const [i, w] of s.workloads.entries()) sources.push(await openSource(w, { datasetFile: o.datasetFile, origin: `workloads[${i}]`, baseDir, seed: s.seed }));
   for (const w of s.workloads) await bus.createTopic(w.topic, w.partitions);
+  const views = new Map<number, MessageBus>();
+  for (const n of new Set([...s.workloads.flatMap((w) => w.nodes), ...s.streamApps.map((a) => a.node)])) views.set(n, await path.busFor(n));
+  const busOf = (n: number) => views.get(n) ?? bus;
   const apps = s.streamApps.map(
     (spec) =>
       new StreamApp({
-        bus,
+        bus: busOf(spec.node),
         spec,
         store: o.store,
         timing: s.timing,
@@ -76,8 +107,13 @@ export async function startStreams(o: StreamRunOptions): Promise<StreamRun> {
   );
   for (const a of apps) await a.start();
   const t0 = Date.now();
-  const workloads = s.workloads.map((w, i) => startWorkload(bus, w, openSource(w, { datasetFile: o.datasetFile, origin: `workloads[${i}]` })));
-  for (const w of workloads) w.done.catch((e: Error) => errors.push(e.message));
+  const workloads = s.workloads.map((w, i) => startWorkload(busOf, w, sources[i]!));
+  for (const w of workloads) {
+    w.done.catch((e: Error) => {
+      degradations.push(e.message);
+      o.log?.(`stream: ${e.message} (a degradation: the run goes on without it)`);
+    });
+  }
   const lastStepS = Math.max(0, ...s.workloads.flatMap((w) => w.rateSteps.map((st) => st.at)));
   const appConverged = (a: StreamApp, windowRuns: number) => {
     const recent = a.windows.slice(-windowRuns);
@@ -87,17 +123,22 @@ export async function startStreams(o: StreamRunOptions): Promise<StreamRun> {
     apps,
     workloads,
     errors,
+    degradations,
     converged: (windowRuns) => Date.now() - t0 >= lastStepS * 1000 && apps.every((a) => appConverged(a, windowRuns)),
     async stop(drainMs = 10_000) {
       for (const w of workloads) await w.stop();
       const lags = await Promise.all(apps.map((a) => a.drain(drainMs)));
       for (const a of apps) await a.stop();
+      await path.close();
       return {
         runtime: 'controller',
         bus: bus.kind,
-        workloads: workloads.map((w, i) => ({ ...w.stats, rate: s.workloads[i].rate, rateSteps: s.workloads[i].rateSteps, partitions: s.workloads[i].partitions })),
+        dataPath: { busNode: path.busNode, latency: path.latency, proxies: path.proxies() },
+        workloads: workloads.map((w, i) => ({ ...w.stats, rate: s.workloads[i].rate, rateSteps: s.workloads[i].rateSteps, partitions: s.workloads[i].partitions, nodes: s.workloads[i].nodes })),
+        degradations: degradations.slice(),
         apps: apps.map((a, i) => ({
           id: a.spec.id,
+          node: a.spec.node,
           topic: a.spec.topic,
           goal: formatGoal(a.spec.goal),
           windowS: a.spec.windowS,

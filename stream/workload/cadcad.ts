@@ -3,7 +3,7 @@
  * distroduce runs on cadCAD): an initial state, policies that compute signals from the state,
  * state updates that compute each state variable's next value from the state and the signals, and
  * an `emit` that turns each timestep's state into messages. `runs` Monte Carlo runs, each with its
- * own seed, step in turn; the runner (runner.ts) asks the source for the next n messages.
+ * own seed, step in turn; the producer runner (producer.ts) asks the source for the next n messages.
  *
  * One timestep t of one run (cadCAD's one partial state update block, one substep):
  *   1. every policy (params, t, state, rng) on the state after t-1, signals aggregated
@@ -20,11 +20,9 @@ import { hasModuleExtension, resolveStrategyPath } from '../../decision/strategi
 import { ValidationError } from '../../model/errors.js';
 import { appSeed, createRng, type Rng } from '../../util/rng.js';
 import type { StreamMessage } from '../bus.js';
+import type { MessageSource } from './source.js';
 
-/** What the producer runner (runner.ts, sources.ts) takes messages from: the next n, stamped nowMs. */
-export interface MessageSource {
-  next(n: number, nowMs: number): StreamMessage[];
-}
+export type { MessageSource } from './source.js';
 
 export type State = Readonly<Record<string, unknown>>;
 export type Params = Readonly<Record<string, unknown>>;
