@@ -15,9 +15,6 @@ import { loadScenario } from '../../model/scenario.js';
 import { validateTimeline } from '../../model/timeline.js';
 import { stringify as toYaml } from 'yaml';
 import type { ScenarioSet } from '../../model/scenario-set.js';
-import { openBus } from '../../stream/open.js';
-import { startStreams, type StreamRun } from '../../stream/app/run.js';
-import { ensureDatasetFile } from '../../dataset/generate.js';
 
 export { writeRunOutputs, type ExperimentResult } from './run-outputs.js';
 
@@ -68,14 +65,9 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   };
   session.runtime?.on('crash', onCrash);
   const wake = o.signal ? AbortSignal.any([o.signal, failure.signal]) : failure.signal;
-  // stream apps and their workloads run here, in the controller's process (issue 19; not on the nodes yet)
-  let streams: StreamRun | undefined;
-  const streamBus = session.scenario.streamApps.length ? await openBus() : undefined;
+  // stream apps and their workloads: started by the session, in the controller's process (issue 19; not on the nodes yet)
+  const streams = session.streams;
   try {
-    if (streamBus) {
-      const datasetFile = session.scenario.dataset.file ?? (await ensureDatasetFile(session.scenario, cfg));
-      streams = await startStreams({ bus: streamBus, scenario: session.scenario, datasetFile, store, log: o.log });
-    }
     while (Date.now() < deadline && !o.signal?.aborted && !failed) {
       await sleep(Math.min(o.pollMs ?? 500, Math.max(0, deadline - Date.now())), wake);
       if (failed) break;
@@ -119,7 +111,6 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     const runs = await store.listRuns({ limit: 1_000_000 }).then((rs) => rs.filter((r) => r.startedAtMs >= startedAtMs).sort((a, b) => a.id - b.id));
     return writeRunOutputs(o.reportFile, report, runs);
   } finally {
-    await streamBus?.close();
     await session.close();
   }
 }
