@@ -67,6 +67,11 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const wake = o.signal ? AbortSignal.any([o.signal, failure.signal]) : failure.signal;
   // stream apps and their workloads: started by the session, in the controller's process (issue 19; not on the nodes yet)
   const streams = session.streams;
+  // the batch apps' verdict; a scenario of stream apps alone has none to wait for (only its events to close)
+  const batchConverged = async () => {
+    const c = await readConvergence(store, windowRuns);
+    return c.converged || (streams !== undefined && c.apps.length === 0 && c.openEvents === 0);
+  };
   try {
     while (Date.now() < deadline && !o.signal?.aborted && !failed) {
       await sleep(Math.min(o.pollMs ?? 500, Math.max(0, deadline - Date.now())), wake);
@@ -78,7 +83,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
         break;
       }
       if (streams && !streams.converged(windowRuns)) continue;
-      if ((await readConvergence(store, windowRuns)).converged && (await settledSince(store, session.timeline.lastAppliedAtMs, windowRuns))) {
+      if ((await batchConverged()) && (await settledSince(store, session.timeline.lastAppliedAtMs, windowRuns))) {
         convergedAtMs = Date.now();
         o.log(`converged after ${((convergedAtMs - startedAtMs) / 1000).toFixed(1)} s`);
         break;
@@ -100,7 +105,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     }
     // a node may have been mid-cycle when the verdict was taken: the report holds the verdict on
     // the store as the stopped nodes left it
-    if (convergedAtMs !== null && !(await readConvergence(store, windowRuns)).converged) {
+    if (convergedAtMs !== null && !(await batchConverged())) {
       o.log('a node acted after convergence was first seen: not converged');
       convergedAtMs = null;
     }
