@@ -96,7 +96,7 @@ export function streamSectionHtml(stream: StreamSection | undefined, xRange: [nu
             (a) =>
               `<tr><td>${esc(a.label)}</td><td>${esc(fmt(a.atS))}</td><td>${esc(a.window)}</td><td>${esc(a.from)} → ${esc(a.to)}</td><td>${esc(a.rule)}</td><td style="text-align:left">${esc(a.arithmetic)}</td><td style="text-align:left">${esc(
                 Object.entries(a.inputs)
-                  .map(([k, v]) => `${k} ${fmt(v)}`)
+                  .map(([k, v]) => `${k} ${v}`)
                   .join(', '),
               )}</td><td>${a.eventId === null ? '–' : `#${esc(a.eventId)}`}</td></tr>`,
           )
