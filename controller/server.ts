@@ -20,6 +20,7 @@ import { apiRoutes } from './api/routes.js';
 import { API_BASE } from './api/spec.js';
 import { LiveFeed, type ConvergenceState } from './api/stream.js';
 import { readConvergence } from './experiment/convergence.js';
+import type { StreamRun } from '../stream/app/run.js';
 
 export interface ControllerOptions {
   store: Store;
@@ -47,6 +48,11 @@ export interface ControllerOptions {
   nodeStatus?: () => NodeStatus[];
   /** the session's namespace on the proxy server (FOGSIM_SESSION), shown by /api/health */
   session?: string;
+  /**
+   * the session's stream apps (controller/session.ts streams): each closed window goes out on
+   * /api/stream as a `stream-window` event, GET /api/stream-apps shows the latest windows
+   */
+  streams?: Pick<StreamRun, 'subscribe' | 'snapshot'>;
   /** store polling period of the live stream */
   pollMs?: number;
   logger?: Logger;
@@ -123,7 +129,12 @@ export function createControllerApp(o: ControllerOptions): ControllerApp {
   const feed = new LiveFeed(o.store, convergence, log, o.telemetry, o.pollMs ?? 500);
   const operations = o.operations ?? new Operations(o.store, { onNodeAdded: o.onNodeAdded });
   // every change the operations make reaches the open streams (the timeline's steps too)
-  const unsubscribe = operations.subscribe((event, data) => feed.announce(event, data));
+  const unsubscribeOps = operations.subscribe((event, data) => feed.announce(event, data));
+  const unsubscribeStreams = o.streams?.subscribe((e) => feed.broadcast('stream-window', e));
+  const unsubscribe = () => {
+    unsubscribeOps();
+    unsubscribeStreams?.();
+  };
   const scenarioStrategy = (o.scenario as { strategy?: unknown } | undefined)?.strategy;
   const strategy = o.strategy ?? (typeof scenarioStrategy === 'string' ? scenarioStrategy : undefined);
   // Started lazily on the first request so that creating the app stays synchronous.
@@ -172,7 +183,7 @@ export function createControllerApp(o: ControllerOptions): ControllerApp {
   app.use(API_BASE, express.json({ limit: '256kb' }));
   app.use(
     API_BASE,
-    apiRoutes({ store: o.store, feed, convergence, scenarioName: o.scenario?.name, scenario: o.scenario, strategy, session: o.session, nodeStatus: o.nodeStatus, operations, startedAtMs: Date.now() }),
+    apiRoutes({ store: o.store, feed, convergence, scenarioName: o.scenario?.name, scenario: o.scenario, strategy, session: o.session, nodeStatus: o.nodeStatus, operations, streams: o.streams, startedAtMs: Date.now() }),
   );
 
   const ui = findUiDir();

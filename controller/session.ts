@@ -26,6 +26,9 @@ import { errorText, Operations } from './operations.js';
 import { TimelineScheduler } from './experiment/timeline.js';
 import { loadAppStrategy } from '../decision/strategies/load.js';
 import { isStrategyPath } from '../decision/strategies/spec.js';
+import { openBus, readBrokers } from '../stream/open.js';
+import { embeddedPath, kafkaPath, storeLatency, type DataPath } from '../stream/data-path.js';
+import { startStreams, type StreamRun } from '../stream/app/run.js';
 
 /*
  * A session: the scenario on its infrastructure with its nodes running. `fogsim up` keeps one
@@ -97,6 +100,12 @@ export interface Session {
   operations: Operations;
   /** applies the scenario's timeline from startedAtMs (controller/experiment/timeline.ts) */
   timeline: TimelineScheduler;
+  /**
+   * the scenario's stream apps and workloads (issue 19), running in the controller's process on
+   * the bus of openBus (embedded, or Kafka with FOGSIM_KAFKA_BROKERS); undefined without stream
+   * apps. `run` stops them for its report; close() stops them otherwise (`up`).
+   */
+  streams?: StreamRun;
   /**
    * Writes the store's online-learned vectors to <vectorsDir>/learned/app-<id>/ for the next
    * session; call it once the nodes have stopped (the end of `run`, the shutdown of `up`).
@@ -242,11 +251,33 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     const timeline = new TimelineScheduler({ steps: expandTimeline(scenario, o.durationS ?? Infinity), operations, startedAtMs, log: o.log });
     closers.push(() => timeline.close());
     timeline.start();
-    return { scenario, scenarioFile, strategy, infra, runtime, telemetry, startedAtMs, vectorsDir, startNode, nodeStatus, operations, timeline, saveLearnedVectors, close };
+    const streams = await startScenarioStreams(scenario, infra, datasetFile, o.log, closers);
+    return { scenario, scenarioFile, strategy, infra, runtime, telemetry, startedAtMs, vectorsDir, startNode, nodeStatus, operations, timeline, streams, saveLearnedVectors, close };
   } catch (e) {
     await close();
     throw e;
   }
+}
+
+/**
+ * The scenario's stream part in the controller's process (not on the nodes yet): the bus, the
+ * workloads' topics, the stream apps, then the producers. The closers stop them (a stop the
+ * caller made already, for its report, is not made twice) and close the bus.
+ */
+async function startScenarioStreams(scenario: Scenario, infra: Infra, datasetFile: string, log: (line: string) => void, closers: (() => Promise<unknown>)[]): Promise<StreamRun | undefined> {
+  if (!scenario.streamApps.length) return undefined;
+  const { store } = infra;
+  const bus = await openBus();
+  closers.push(() => bus.close());
+  // the bus lives on stream.busNode; each producer and stream app reaches it over its node's link (stream/data-path.ts)
+  const busNode = scenario.stream.busNode;
+  const latencyOf = storeLatency(store, busNode, scenario);
+  const brokers = readBrokers();
+  const path: DataPath = brokers ? kafkaPath({ brokers, busNode, latencyOf, control: infra.latency, cfg: infra.cfg }) : embeddedPath(bus, busNode, latencyOf);
+  const streams = await startStreams({ bus, scenario, datasetFile, store, log, path });
+  closers.push(() => streams.stop());
+  log(`${scenario.streamApps.length} stream app(s) started on the ${bus.kind} bus (apps ${scenario.streamApps.map((a) => a.id).join(', ')}; workloads ${scenario.workloads.map((w) => w.id).join(', ') || 'none'})`);
+  return streams;
 }
 
 /**

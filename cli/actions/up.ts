@@ -96,6 +96,8 @@ export async function up(opts: UpOptions): Promise<void> {
     strategy: s.strategy,
     session: s.infra.cfg.session,
     nodeStatus: s.nodeStatus,
+    // the scenario's stream apps, started by the session: their windows on the dashboard
+    streams: s.streams,
   }).catch(async (e) => {
     await s.close();
     release();

@@ -11,6 +11,7 @@ import { badRequest, notFound, parseOr400 } from './errors.js';
 import { openApiDocument, openApiPath } from './openapi.js';
 import { API_BASE, ROUTES, type RouteSpec } from './spec.js';
 import type { ConvergenceState, LiveFeed } from './stream.js';
+import type { StreamRun } from '../../stream/app/run.js';
 
 export interface RoutesOptions {
   store: Store;
@@ -27,6 +28,8 @@ export interface RoutesOptions {
   session?: string;
   /** every write of the admin UI goes through these (controller/operations.ts): the timeline's path too */
   operations: Operations;
+  /** the session's stream apps, if it runs any (GET /api/stream-apps) */
+  streams?: Pick<StreamRun, 'snapshot'>;
   startedAtMs: number;
 }
 
@@ -238,6 +241,11 @@ export function apiRoutes(o: RoutesOptions): Router {
     if (!parsed.success) throw badRequest(parsed.error.issues.map((i) => describeIssue(i)).join('; '));
     const { row } = await ops.apply(parsed.data.do, 'admin');
     res.status(201).json(row);
+  });
+
+  on(r, R.streamApps, (req, res) => {
+    const q = parseOr400(R.streamApps.query, req.query, '?');
+    res.json(o.streams?.snapshot(q.limit ?? 120) ?? { startedAtMs: null, bus: null, apps: [] });
   });
 
   on(r, R.stream, async (_req, res) => {

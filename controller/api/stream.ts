@@ -36,7 +36,9 @@ class SeenIds {
  * Both are deduplicated by row id, so a client sees each run, action and feedback once.
  * SSE event names: run, action, feedback, event (an event closed, with its global feedback),
  * convergence, node, link, app, timeline (a step applied: the scenario's or by hand; also
- * polled from the store, so steps applied by another process show up too).
+ * polled from the store, so steps applied by another process show up too), stream-window (a
+ * stream app closed a window: {appId, topic, goal, startedAtMs, window, groups, action};
+ * controller/server.ts forwards them from the session's stream apps).
  */
 export class LiveFeed {
   private readonly clients = new Set<Response>();

@@ -15,10 +15,6 @@ import { loadScenario } from '../../model/scenario.js';
 import { validateTimeline } from '../../model/timeline.js';
 import { stringify as toYaml } from 'yaml';
 import type { ScenarioSet } from '../../model/scenario-set.js';
-import { openBus, readBrokers } from '../../stream/open.js';
-import { embeddedPath, kafkaPath, storeLatency, type DataPath } from '../../stream/data-path.js';
-import { startStreams, type StreamRun } from '../../stream/app/run.js';
-import { ensureDatasetFile } from '../../dataset/generate.js';
 
 export { writeRunOutputs, type ExperimentResult } from './run-outputs.js';
 
@@ -69,21 +65,14 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   };
   session.runtime?.on('crash', onCrash);
   const wake = o.signal ? AbortSignal.any([o.signal, failure.signal]) : failure.signal;
-  // stream apps and their workloads run here, in the controller's process (issue 19; not on the nodes yet)
-  let streams: StreamRun | undefined;
-  const streamBus = session.scenario.streamApps.length ? await openBus() : undefined;
+  // stream apps and their workloads: started by the session, in the controller's process (issue 19; not on the nodes yet)
+  const streams = session.streams;
+  // the batch apps' verdict; a scenario of stream apps alone has none to wait for (only its events to close)
+  const batchConverged = async () => {
+    const c = await readConvergence(store, windowRuns);
+    return c.converged || (streams !== undefined && c.apps.length === 0 && c.openEvents === 0);
+  };
   try {
-    if (streamBus) {
-      const datasetFile = session.scenario.dataset.file ?? (await ensureDatasetFile(session.scenario, cfg));
-      // the bus lives on stream.busNode; each producer and stream app reaches it over its node's link (stream/data-path.ts)
-      const busNode = session.scenario.stream.busNode;
-      const latencyOf = storeLatency(store, busNode, session.scenario);
-      const brokers = readBrokers();
-      const path: DataPath = brokers
-        ? kafkaPath({ brokers, busNode, latencyOf, control: session.infra.latency, cfg: session.infra.cfg })
-        : embeddedPath(streamBus, busNode, latencyOf);
-      streams = await startStreams({ bus: streamBus, scenario: session.scenario, datasetFile, store, log: o.log, path });
-    }
     while (Date.now() < deadline && !o.signal?.aborted && !failed) {
       await sleep(Math.min(o.pollMs ?? 500, Math.max(0, deadline - Date.now())), wake);
       if (failed) break;
@@ -94,7 +83,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
         break;
       }
       if (streams && !streams.converged(windowRuns)) continue;
-      if ((await readConvergence(store, windowRuns)).converged && (await settledSince(store, session.timeline.lastAppliedAtMs, windowRuns))) {
+      if ((await batchConverged()) && (await settledSince(store, session.timeline.lastAppliedAtMs, windowRuns))) {
         convergedAtMs = Date.now();
         o.log(`converged after ${((convergedAtMs - startedAtMs) / 1000).toFixed(1)} s`);
         break;
@@ -116,7 +105,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     }
     // a node may have been mid-cycle when the verdict was taken: the report holds the verdict on
     // the store as the stopped nodes left it
-    if (convergedAtMs !== null && !(await readConvergence(store, windowRuns)).converged) {
+    if (convergedAtMs !== null && !(await batchConverged())) {
       o.log('a node acted after convergence was first seen: not converged');
       convergedAtMs = null;
     }
@@ -127,7 +116,6 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     const runs = await store.listRuns({ limit: 1_000_000 }).then((rs) => rs.filter((r) => r.startedAtMs >= startedAtMs).sort((a, b) => a.id - b.id));
     return writeRunOutputs(o.reportFile, report, runs);
   } finally {
-    await streamBus?.close();
     await session.close();
   }
 }

@@ -1,3 +1,4 @@
+import { startStreamApps } from './stream.js';
 import { api, el, fmtGoal, fmtNum, fmtStep, fmtTime, goalTerms, METRIC_LABEL, METRIC_UNIT, RUN_FIELD, renderHeader } from './common.js';
 
 renderHeader('dashboard');
@@ -215,6 +216,7 @@ async function loadHistory() {
 
 api('/api/health').then((h) => { document.getElementById('strategy').textContent = `strategy: ${h.strategy ?? 'original'}`; }).catch(() => undefined);
 const seenRuns = await loadHistory();
+const onStreamWindow = await startStreamApps(document.getElementById('stream-apps')).catch(() => () => undefined);
 await Promise.all([loadPlacements(), loadCounters(), api('/api/convergence').then(showConvergence)]);
 
 // Live: everything after the initial load arrives through server-sent events.
@@ -256,6 +258,7 @@ source.addEventListener('event', (m) => {
 source.addEventListener('convergence', (m) => showConvergence(JSON.parse(m.data)));
 source.addEventListener('node', () => loadPlacements());
 source.addEventListener('timeline', (m) => addStep(JSON.parse(m.data), true));
+source.addEventListener('stream-window', (m) => onStreamWindow(JSON.parse(m.data)));
 window.fogsimStream = source;
 // for tests and the curious: each step with its x on the charts
 window.fogsimSteps = () => steps.map((t) => ({ ...t, x: stepX(t) }));

@@ -14,6 +14,7 @@ import { strategyBaseDir } from '../../decision/strategies/spec.js';
 import { directPath, type DataPath } from '../data-path.js';
 import { startWorkload, type RunningWorkload, type WorkloadStats } from '../workload/producer.js';
 import { StreamApp, type StreamScaleAction, type StreamWindow } from './app.js';
+import type { GroupResult } from './aggregate.js';
 
 export interface StreamAppReport {
   id: number;
@@ -46,6 +47,43 @@ export interface StreamReport {
   apps: StreamAppReport[];
 }
 
+/** One closed window of one stream app, as the live feed sends it (SSE event `stream-window`). */
+export interface StreamWindowEvent {
+  appId: number;
+  topic: string;
+  goal: string;
+  /** ms since the epoch: when the stream apps started (a window's startS and endS count from it) */
+  startedAtMs: number;
+  window: StreamWindow;
+  /** the window's aggregates: count and average cholesterol by gender and age band */
+  groups: GroupResult[];
+  /** the S{n} taken at the end of this window, if one was */
+  action: StreamScaleAction | null;
+}
+
+/** What GET /api/stream-apps answers: per app its latest windows, its actions and its latest aggregates. */
+export interface StreamAppsSnapshot {
+  startedAtMs: number;
+  bus: MessageBus['kind'];
+  apps: {
+    id: number;
+    topic: string;
+    goal: string;
+    windowS: number;
+    workers: number;
+    maxWorkers: number;
+    rule: string;
+    /** the latest windows, oldest first (at most `limit`) */
+    windows: StreamWindow[];
+    /** every window closed so far */
+    windowCount: number;
+    actions: StreamScaleAction[];
+    /** the latest window's aggregates */
+    groups: GroupResult[];
+    consumed: number;
+  }[];
+}
+
 export interface StreamRun {
   apps: StreamApp[];
   workloads: RunningWorkload[];
@@ -55,7 +93,12 @@ export interface StreamRun {
   readonly degradations: string[];
   /** whether every stream app converged (goal met for windowRuns windows, none acting, every rate step behind) */
   converged(windowRuns: number): boolean;
+  /** the report once stopped (a second call answers the first's) */
   stop(drainMs?: number): Promise<StreamReport>;
+  /** calls `listener` with every window an app closes; returns the unsubscribe */
+  subscribe(listener: (e: StreamWindowEvent) => void): () => void;
+  /** the latest `limit` windows of each app, its actions and its latest aggregates */
+  snapshot(limit?: number): StreamAppsSnapshot;
 }
 
 export interface StreamRunOptions {
@@ -83,6 +126,8 @@ async function start(o: StreamRunOptions, path: DataPath): Promise<StreamRun> {
   const { bus, scenario: s } = o;
   const errors: string[] = [];
   const degradations: string[] = [];
+  const listeners = new Set<(e: StreamWindowEvent) => void>();
+  let startedAtMs = Date.now();
   const baseDir = strategyBaseDir({ source: s.source });
   // the sources first: a module that does not load, a CSV with a bad row, fails before anything starts
   const sources: MessageSource[] = [];
@@ -102,9 +147,21 @@ async function start(o: StreamRunOptions, path: DataPath): Promise<StreamRun> {
         onError: (e) => errors.push(`stream app ${spec.id}: ${e.message}`),
         onWindow: (w) => {
           if (w.action !== 'NA') o.log?.(`stream app ${spec.id}: window ${w.index} ${w.action} (${w.reason})`);
+          if (!listeners.size) return;
+          const app = apps.find((a) => a.spec.id === spec.id)!;
+          const last = app.actions.at(-1);
+          const e: StreamWindowEvent = { appId: spec.id, topic: spec.topic, goal: formatGoal(spec.goal), startedAtMs, window: w, groups: app.lastResults, action: last && last.window === w.index ? last : null };
+          for (const l of listeners) {
+            try {
+              l(e);
+            } catch {
+              // a listener's failure is its own: the app goes on
+            }
+          }
         },
       }),
   );
+  startedAtMs = Date.now();
   for (const a of apps) await a.start();
   const t0 = Date.now();
   const workloads = s.workloads.map((w, i) => startWorkload(busOf, w, sources[i]!));
@@ -119,39 +176,64 @@ async function start(o: StreamRunOptions, path: DataPath): Promise<StreamRun> {
     const recent = a.windows.slice(-windowRuns);
     return recent.length === windowRuns && recent.every((w) => w.goalMet && w.action === 'NA' && w.startS >= lastStepS);
   };
+  let stopped: Promise<StreamReport> | undefined;
+  const stop = async (drainMs: number): Promise<StreamReport> => {
+    for (const w of workloads) await w.stop();
+    const lags = await Promise.all(apps.map((a) => a.drain(drainMs)));
+    for (const a of apps) await a.stop();
+    await path.close();
+    listeners.clear();
+    return {
+      runtime: 'controller',
+      bus: bus.kind,
+      dataPath: { busNode: path.busNode, latency: path.latency, proxies: path.proxies() },
+      workloads: workloads.map((w, i) => ({ ...w.stats, rate: s.workloads[i].rate, rateSteps: s.workloads[i].rateSteps, partitions: s.workloads[i].partitions, nodes: s.workloads[i].nodes })),
+      degradations: degradations.slice(),
+      apps: apps.map((a, i) => ({
+        id: a.spec.id,
+        node: a.spec.node,
+        topic: a.spec.topic,
+        goal: formatGoal(a.spec.goal),
+        windowS: a.spec.windowS,
+        costMs: a.spec.costMs,
+        rule: a.spec.scale.rule,
+        workers: { initial: a.spec.workers, final: a.actions.at(-1)?.to ?? a.spec.workers, max: a.spec.maxWorkers },
+        windows: a.windows,
+        actions: a.actions,
+        consumed: a.consumed,
+        lagAtEnd: lags[i],
+        converged: appConverged(a, s.convergence.windowRuns),
+      })),
+    };
+  };
   return {
     apps,
     workloads,
     errors,
     degradations,
     converged: (windowRuns) => Date.now() - t0 >= lastStepS * 1000 && apps.every((a) => appConverged(a, windowRuns)),
-    async stop(drainMs = 10_000) {
-      for (const w of workloads) await w.stop();
-      const lags = await Promise.all(apps.map((a) => a.drain(drainMs)));
-      for (const a of apps) await a.stop();
-      await path.close();
-      return {
-        runtime: 'controller',
-        bus: bus.kind,
-        dataPath: { busNode: path.busNode, latency: path.latency, proxies: path.proxies() },
-        workloads: workloads.map((w, i) => ({ ...w.stats, rate: s.workloads[i].rate, rateSteps: s.workloads[i].rateSteps, partitions: s.workloads[i].partitions, nodes: s.workloads[i].nodes })),
-        degradations: degradations.slice(),
-        apps: apps.map((a, i) => ({
-          id: a.spec.id,
-          node: a.spec.node,
-          topic: a.spec.topic,
-          goal: formatGoal(a.spec.goal),
-          windowS: a.spec.windowS,
-          costMs: a.spec.costMs,
-          rule: a.spec.scale.rule,
-          workers: { initial: a.spec.workers, final: a.actions.at(-1)?.to ?? a.spec.workers, max: a.spec.maxWorkers },
-          windows: a.windows,
-          actions: a.actions,
-          consumed: a.consumed,
-          lagAtEnd: lags[i],
-          converged: appConverged(a, s.convergence.windowRuns),
-        })),
-      };
+    stop: (drainMs = 10_000) => (stopped ??= stop(drainMs)),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
+    snapshot: (limit = 120) => ({
+      startedAtMs,
+      bus: bus.kind,
+      apps: apps.map((a) => ({
+        id: a.spec.id,
+        topic: a.spec.topic,
+        goal: formatGoal(a.spec.goal),
+        windowS: a.spec.windowS,
+        workers: a.workerCount,
+        maxWorkers: a.spec.maxWorkers,
+        rule: a.spec.scale.rule,
+        windows: a.windows.slice(-limit),
+        windowCount: a.windows.length,
+        actions: a.actions,
+        groups: a.lastResults,
+        consumed: a.consumed,
+      })),
+    }),
   };
 }

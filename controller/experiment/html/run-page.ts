@@ -3,15 +3,17 @@ import type { Goal, RunRow } from '../../../model/types.js';
 import { flattenLoopMetrics, loopMetrics, type LoopReport } from '../loop-metrics.js';
 import type { ExperimentReport } from '../report.js';
 import { CHART_CSS, esc, fmt, lineChartSvg } from './svg.js';
+import { streamSectionHtml } from './stream-section.js';
 
 /*
  * The page of one run (`fogsim run --report F` writes it as F.html; the comparison report holds
  * one per run): its loop metrics, and per app each goal metric over time with the goal's
- * thresholds, the app's actions and the timeline's steps as markers. Self-contained: inline SVG
+ * thresholds, the app's actions and the timeline's steps as markers; the stream apps' windows
+ * (html/stream-section.ts) with their rate steps and S{n} actions. Self-contained: inline SVG
  * and CSS, no script, nothing fetched.
  */
 
-export type RunPageReport = LoopReport & Pick<ExperimentReport, 'scenario' | 'seed'> & { strategy?: unknown; timeline?: unknown };
+export type RunPageReport = LoopReport & Pick<ExperimentReport, 'scenario' | 'seed'> & { strategy?: unknown; timeline?: unknown; stream?: ExperimentReport['stream'] };
 
 const VALUE: Record<Metric, (r: RunRow) => number> = {
   responseTime: (r) => r.rtMs,
@@ -106,6 +108,7 @@ export function runSectionHtml(report: RunPageReport, runs: readonly RunRow[], o
     }
     out.push('</div>');
   }
+  out.push(streamSectionHtml(report.stream, xRange, steps));
   return out.join('\n');
 }
 

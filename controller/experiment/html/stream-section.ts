@@ -1,0 +1,108 @@
+import type { ExperimentReport } from '../report.js';
+import { esc, fmt, lineChartSvg } from './svg.js';
+
+/*
+ * The stream part of a run's page (issue 19): per stream app, its windows charted (end-to-end
+ * latency p95 with the goal's threshold, input rate against throughput, workers, lag) with the
+ * workloads' rate steps and the app's S{n} actions marked on them, as the batch charts mark
+ * actions and timeline steps, and a table of the actions with their arithmetic. Inline SVG only.
+ */
+
+export type StreamSection = NonNullable<ExperimentReport['stream']>;
+
+/** The bounds a formatted goal names (`latency <= 4000 AND lag <= 100`), by metric. */
+export function goalBounds(goal: string): { metric: string; kind: 'min' | 'max'; bound: number }[] {
+  const out: { metric: string; kind: 'min' | 'max'; bound: number }[] = [];
+  for (const m of goal.matchAll(/(\w+)\s*(<=|>=)\s*(-?[\d.]+(?:e[+-]?\d+)?)/gi)) out.push({ metric: m[1]!, kind: m[2] === '<=' ? 'max' : 'min', bound: Number(m[3]) });
+  return out;
+}
+
+const ACTION = '#e67e22';
+const STEP = '#555';
+
+/** The stream section of a run's page; empty when the run had no stream apps. */
+export function streamSectionHtml(stream: StreamSection | undefined, xRange: [number, number], timeline: { x: number; label: string; color: string; dashed: boolean }[] = []): string {
+  if (!stream || !stream.apps?.length) return '';
+  const out: string[] = [`<h2>Stream apps</h2>`];
+  out.push(`<p>in the controller's process on the ${esc(stream.bus)} bus; ${stream.apps.length} stream app(s), ${stream.workloads.length} workload(s)</p>`);
+  if (stream.errors?.length) out.push(`<p class="err">${stream.errors.map((e) => esc(e)).join('<br>')}</p>`);
+  out.push(
+    `<table class="workloads"><tr><th>workload</th><th>topic</th><th>partitions</th><th>rate (msgs/s)</th><th>rate steps</th><th>acked</th></tr>${stream.workloads
+      .map((w) => `<tr><td>${esc(w.id)}</td><td>${esc(w.topic)}</td><td>${esc(w.partitions)}</td><td>${esc(w.rate)}</td><td>${w.rateSteps.length ? w.rateSteps.map((s) => `${esc(fmt(s.rate))}/s at ${esc(fmt(s.at))} s`).join(', ') : '–'}</td><td>${esc(w.acked)}${w.error ? ` <span class="err">${esc(w.error)}</span>` : ''}</td></tr>`)
+      .join('')}</table>`,
+  );
+  out.push(`<div class="legend"><span><i style="background:#2c6fb0"></i>a window (red dot: goal violated)</span><span><i style="background:#c0392b"></i>goal threshold</span><span><i style="background:${ACTION}"></i>an S{n} action</span><span><i style="background:${STEP}"></i>a rate step or timeline step</span></div>`);
+  for (const app of stream.apps) {
+    const steps = stream.workloads
+      .filter((w) => w.topic === app.topic)
+      .flatMap((w) => w.rateSteps.map((s) => ({ x: s.at, label: `${w.id} ${fmt(s.rate)}/s`, color: STEP, dashed: true })));
+    const markers = [...timeline, ...steps, ...app.actions.map((a) => ({ x: a.atS, label: a.label, color: ACTION }))];
+    const end = Math.max(xRange[1], ...app.windows.map((w) => w.endS));
+    const range: [number, number] = [xRange[0], end];
+    const at = (w: (typeof app.windows)[number]) => w.endS;
+    const bounds = goalBounds(app.goal);
+    const thresholds = (metric: string) => bounds.filter((b) => b.metric === metric).map((b) => ({ y: b.bound, label: `${b.kind} ${fmt(b.bound)}` }));
+    out.push(
+      `<h3>stream app ${esc(app.id)} <small>topic ${esc(app.topic)}, goal ${esc(app.goal)}, windows of ${esc(app.windowS)} s, rule ${esc(app.rule)}</small></h3>`,
+      `<p>workers ${esc(app.workers.initial)} → ${esc(app.workers.final)} (max ${esc(app.workers.max)}); ${esc(app.windows.length)} windows, ${esc(app.windows.filter((w) => !w.goalMet).length)} violated; ${esc(app.consumed)} records consumed, lag at the end ${esc(app.lagAtEnd)}; ${app.converged ? 'converged' : 'not converged'}</p>`,
+      '<div class="charts">',
+    );
+    const latency: [number, number, boolean][] = app.windows.filter((w) => w.latencyP95 !== null).map((w) => [at(w), w.latencyP95!, w.goalMet]);
+    const p50: [number, number, boolean][] = app.windows.filter((w) => w.latencyP50 !== null).map((w) => [at(w), w.latencyP50!, true]);
+    out.push(
+      lineChartSvg({
+        title: `stream app ${app.id}: latency p95 (ms)`,
+        xLabel: 's',
+        xRange: range,
+        series: [
+          { name: 'p95', color: '#2c6fb0', points: latency },
+          { name: 'p50', color: '#95a5a6', points: p50 },
+        ],
+        thresholds: [...thresholds('latency'), ...thresholds('latencyP50')],
+        markers,
+      }),
+      lineChartSvg({
+        title: `stream app ${app.id}: input rate (purple) vs throughput (msgs/s)`,
+        xLabel: 's',
+        xRange: range,
+        series: [
+          { name: 'input rate', color: '#8e44ad', points: app.windows.map((w) => [at(w), w.inputRate, true]) },
+          { name: 'throughput', color: '#2c6fb0', points: app.windows.map((w) => [at(w), w.throughput, w.goalMet]) },
+        ],
+        thresholds: thresholds('throughput'),
+        markers,
+      }),
+      lineChartSvg({
+        title: `stream app ${app.id}: workers`,
+        xLabel: 's',
+        xRange: range,
+        series: [{ name: 'workers', color: '#16a085', points: app.windows.map((w) => [at(w), w.workers, w.goalMet]) }],
+        markers,
+      }),
+      lineChartSvg({
+        title: `stream app ${app.id}: lag (messages)`,
+        xLabel: 's',
+        xRange: range,
+        series: [{ name: 'lag', color: '#d35400', points: app.windows.map((w) => [at(w), w.lag, w.goalMet]) }],
+        thresholds: thresholds('lag'),
+        markers,
+      }),
+    );
+    out.push('</div>');
+    if (app.actions.length) {
+      out.push(
+        `<table class="stream-actions"><tr><th>action</th><th>at (s)</th><th>window</th><th>workers</th><th>rule</th><th>arithmetic</th><th>inputs</th><th>event</th></tr>${app.actions
+          .map(
+            (a) =>
+              `<tr><td>${esc(a.label)}</td><td>${esc(fmt(a.atS))}</td><td>${esc(a.window)}</td><td>${esc(a.from)} → ${esc(a.to)}</td><td>${esc(a.rule)}</td><td style="text-align:left">${esc(a.arithmetic)}</td><td style="text-align:left">${esc(
+                Object.entries(a.inputs)
+                  .map(([k, v]) => `${k} ${v}`)
+                  .join(', '),
+              )}</td><td>${a.eventId === null ? '–' : `#${esc(a.eventId)}`}</td></tr>`,
+          )
+          .join('')}</table>`,
+      );
+    } else out.push('<p>no scale action</p>');
+  }
+  return out.join('\n');
+}
