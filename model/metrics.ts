@@ -47,6 +47,11 @@ export function zeroVector(): ImpactVector {
  * p95 (result published - record timestamp), ms; `latencyP50` its median; `throughput` records
  * consumed per second; `lag` messages produced and not yet committed by the app's group.
  */
-export const STREAM_METRICS = ['latency', 'latencyP50', 'throughput', 'lag'] as const;
+/**
+ * A stream app's window metrics: end-to-end latency p95 (`latency`) and p50, ms; throughput,
+ * records/s; consumer lag, records; and its data path: the link latency between its node and the
+ * bus's node (`pathLatency`, ms) and the bus node's availability (%, 0 while it is down).
+ */
+export const STREAM_METRICS = ['latency', 'latencyP50', 'throughput', 'lag', 'pathLatency', 'availability'] as const;
 export type StreamMetric = (typeof STREAM_METRICS)[number];
 export type StreamMetricValues = Record<StreamMetric, number>;

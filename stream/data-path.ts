@@ -51,6 +51,8 @@ export interface DataPath {
   readonly busNode: number;
   /** how the latency is applied: `toxiproxy` (real, Kafka) or `emulated` (a delay, the embedded bus) or `none` */
   readonly latency: 'toxiproxy' | 'emulated' | 'none';
+  /** the link latency between a node and the bus's node now, ms (what the path applies) */
+  readonly latencyOf: LatencyOf;
   /** the bus as node `node` reaches it (made once per node) */
   busFor(node: number): Promise<MessageBus>;
   /** the proxies it made, by node (Kafka only) */
@@ -61,7 +63,7 @@ export interface DataPath {
 
 /** Every node reaches `bus` as it is, with no latency (a unit test, or one node). */
 export function directPath(bus: MessageBus, busNode = 1): DataPath {
-  return { kind: bus.kind, busNode, latency: 'none', busFor: async () => bus, proxies: () => [], close: async () => {} };
+  return { kind: bus.kind, busNode, latency: 'none', latencyOf: async () => 0, busFor: async () => bus, proxies: () => [], close: async () => {} };
 }
 
 const sleep = (ms: number) => (ms >= 1 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
@@ -125,6 +127,7 @@ export function embeddedPath(bus: MessageBus, busNode: number, latencyOf: Latenc
     kind: bus.kind,
     busNode,
     latency: 'emulated',
+    latencyOf,
     async busFor(node) {
       let v = views.get(node);
       if (!v) {
@@ -216,6 +219,7 @@ export function kafkaPath(o: KafkaPathOptions): DataPath {
     kind: 'kafka',
     busNode: o.busNode,
     latency: 'toxiproxy',
+    latencyOf: o.latencyOf,
     busFor(node) {
       let b = made.get(node);
       if (!b) {

@@ -36,6 +36,9 @@ export interface StreamWindow {
   latencyP50: number | null;
   latencyP95: number | null;
   lag: number;
+  /** the data path: link latency to the bus's node (ms) and that node's availability (%) */
+  pathLatencyMs: number;
+  availability: number;
   goalMet: boolean;
   violated: string[];
   violationsInARow: number;
@@ -64,6 +67,8 @@ export interface StreamAppDeps {
   timing: Pick<TimingParams, 'feedbackWindowMs'>;
   decision: Pick<DecisionParams, 'feedbackThreshold' | 'feedbackScope'>;
   onWindow?: (w: StreamWindow, d: ScaleDecision) => void;
+  /** the data path as the window closes: link latency to the bus's node, its availability (default 0 ms, 100 %) */
+  dataPath?: () => Promise<{ latencyMs: number; availability: number }>;
   onError?: (e: Error) => void;
 }
 
@@ -196,7 +201,8 @@ export class StreamApp {
     const p50 = quantile(latencies, 0.5);
     // a window that processed nothing has no latency to measure: met when nothing waits, else violated
     const idle = processed === 0 && lag === 0;
-    const metrics: StreamMetricValues = { latency: idle ? 0 : p95, latencyP50: idle ? 0 : p50, throughput: processed / durS, lag };
+    const path = (await this.d.dataPath?.()) ?? { latencyMs: 0, availability: 100 };
+    const metrics: StreamMetricValues = { latency: idle ? 0 : p95, latencyP50: idle ? 0 : p50, throughput: processed / durS, lag, pathLatency: path.latencyMs, availability: path.availability };
     const check = evaluateGoal(this.spec.goal, metrics);
     this.violations = countViolations(this.violations, check.met);
     // the lag when the violated streak began: at the end of the window before its first
@@ -218,6 +224,8 @@ export class StreamApp {
       latencyP50: Number.isFinite(p50) ? Math.round(p50) : null,
       latencyP95: Number.isFinite(p95) ? Math.round(p95) : null,
       lag,
+      pathLatencyMs: path.latencyMs,
+      availability: path.availability,
       goalMet: check.met,
       violated: check.violated.map((t) => formatTerm(t)),
       violationsInARow: this.violations,

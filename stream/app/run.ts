@@ -145,6 +145,11 @@ async function start(o: StreamRunOptions, path: DataPath): Promise<StreamRun> {
         timing: s.timing,
         decision: s.decision,
         onError: (e) => errors.push(`stream app ${spec.id}: ${e.message}`),
+        // the bus node's availability as the store holds it (admin edits, a node down: 0)
+        dataPath: async () => {
+          const [latencyMs, node, down] = await Promise.all([path.latencyOf(spec.node), o.store?.getNode(path.busNode), o.store?.isNodeDown(path.busNode)]);
+          return { latencyMs, availability: down ? 0 : (node?.availability ?? 100) };
+        },
         onWindow: (w) => {
           if (w.action !== 'NA') o.log?.(`stream app ${spec.id}: window ${w.index} ${w.action} (${w.reason})`);
           if (!listeners.size) return;

@@ -34,6 +34,8 @@ function win(index: number): StreamWindow {
     latencyP50: violated ? 3000 + index * 500 : 300,
     latencyP95: violated ? 4500 + index * 800 : 600,
     lag: violated ? 700 * (index - 2) : 0,
+    pathLatencyMs: 0,
+    availability: 99,
     goalMet: !violated,
     violated: violated ? ['latency <= 4000'] : [],
     violationsInARow: violated ? index - 2 : 0,
