@@ -26,7 +26,7 @@ import { errorText, Operations } from './operations.js';
 import { TimelineScheduler } from './experiment/timeline.js';
 import { loadAppStrategy } from '../decision/strategies/load.js';
 import { isStrategyPath } from '../decision/strategies/spec.js';
-import { openBus, readBrokers } from '../stream/open.js';
+import { openBus } from '../stream/open.js';
 import { embeddedPath, kafkaPath, storeLatency, type DataPath } from '../stream/data-path.js';
 import { startStreams, type StreamRun } from '../stream/app/run.js';
 
@@ -267,12 +267,13 @@ export async function startSession(o: SessionOptions): Promise<Session> {
 async function startScenarioStreams(scenario: Scenario, infra: Infra, datasetFile: string, log: (line: string) => void, closers: (() => Promise<unknown>)[]): Promise<StreamRun | undefined> {
   if (!scenario.streamApps.length) return undefined;
   const { store } = infra;
-  const bus = await openBus();
+  // the session's configuration, not the process's environment: a session started with its own cfg (a test, a child) keeps to it
+  const brokers = infra.cfg.kafkaBrokers?.length ? infra.cfg.kafkaBrokers : undefined;
+  const bus = await openBus({ brokers: brokers ?? [] });
   closers.push(() => bus.close());
   // the bus lives on stream.busNode; each producer and stream app reaches it over its node's link (stream/data-path.ts)
   const busNode = scenario.stream.busNode;
   const latencyOf = storeLatency(store, busNode, scenario);
-  const brokers = readBrokers();
   const path: DataPath = brokers ? kafkaPath({ brokers, busNode, latencyOf, control: infra.latency, cfg: infra.cfg }) : embeddedPath(bus, busNode, latencyOf);
   const streams = await startStreams({ bus, scenario, datasetFile, store, log, path });
   closers.push(() => streams.stop());

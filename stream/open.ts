@@ -14,6 +14,8 @@ export interface OpenBusOptions {
   logger?: Logger;
   clientId?: string;
   autoCreatePartitions?: number;
+  /** the brokers, as a session's configuration has them (empty: the embedded bus); unset: FOGSIM_KAFKA_BROKERS of `env` */
+  brokers?: readonly string[];
 }
 
 /** The brokers of FOGSIM_KAFKA_BROKERS, each checked to be host:port; undefined when unset. */
@@ -28,7 +30,7 @@ export function readBrokers(env: NodeJS.ProcessEnv = process.env): string[] | un
 }
 
 export async function openBus(opts: OpenBusOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<MessageBus> {
-  const brokers = readBrokers(env);
+  const brokers = opts.brokers !== undefined ? (opts.brokers.length ? [...opts.brokers] : undefined) : readBrokers(env);
   if (!brokers) return new EmbeddedBus({ autoCreatePartitions: opts.autoCreatePartitions, ...opts.embedded });
   const { KafkaBus } = await import('./kafka-bus.js');
   return new KafkaBus({
