@@ -68,9 +68,9 @@ export async function proxiedJob(
   latency: LatencyControl,
   cfg: Pick<InfraConfig, 'proxyHost' | 'proxyListenHost' | 'proxyBasePort' | 's3Upstream' | 'session'>,
   job: Partial<JobParams> = {},
+  name = proxyNameForApp(cfg.session, appId),
 ): Promise<{ runJob: RunJobFn; restoreProxy: () => Promise<void> }> {
   const upstream = cfg.s3Upstream ?? `${objects.endpoint.host}:${objects.endpoint.port}`;
-  const name = proxyNameForApp(cfg.session, appId);
   const addr = await ensureAppProxy(name, latency, cfg, upstream);
   // a proxy listening on every interface is reached at the proxy server's host
   const host = cfg.proxyListenHost === cfg.proxyHost ? addr.host : cfg.proxyHost;

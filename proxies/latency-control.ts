@@ -69,3 +69,12 @@ export function pickProxyPort(name: string, proxies: { name: string; listen: str
 export function proxyNameForApp(session: string, appId: number): string {
   return `${session}-app-${appId}`;
 }
+
+/**
+ * Training's proxy for an app: its own, not the app's. An app added at run time is trained while
+ * its node may already be up (a container started at once waits for its vectors): on one proxy,
+ * each would re-point it and set latencies under the other's reads.
+ */
+export function proxyNameForTraining(session: string, appId: number): string {
+  return `${session}-train-${appId}`;
+}

@@ -37,13 +37,29 @@ function statusOf(e: unknown): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function parseListen(listen: string): { host: string; port: number } {
+/**
+ * Whether two listen addresses are the same socket: Toxiproxy reports a proxy asked to listen on
+ * 0.0.0.0 as [::]; updating it to "0.0.0.0" again restarts its listener and resets every
+ * connection through it (seen: a training read cut by a node's start).
+ */
+function sameAddress(a: string, b: string): boolean {
+  const wild = (h: string) => h === '' || h === '::' || h === '0.0.0.0';
+  const pa = splitListen(a);
+  const pb = splitListen(b);
+  return pa.port === pb.port && (pa.host === pb.host || (wild(pa.host) && wild(pb.host)));
+}
+
+function splitListen(listen: string): { host: string; port: number } {
   const i = listen.lastIndexOf(':');
   let host = listen.slice(0, i);
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  // a proxy listening on every interface is reached on loopback from this host
-  if (host === '' || host === '::' || host === '0.0.0.0') host = '127.0.0.1';
   return { host, port: Number(listen.slice(i + 1)) };
+}
+
+function parseListen(listen: string): { host: string; port: number } {
+  const { host, port } = splitListen(listen);
+  // a proxy listening on every interface is reached on loopback from this host
+  return { host: host === '' || host === '::' || host === '0.0.0.0' ? '127.0.0.1' : host, port };
 }
 
 function checkMs(value: number, field: string): void {
@@ -113,7 +129,7 @@ export class ToxiproxyLatencyControl implements LatencyControl {
     const existing = await this.find(name);
     const anyPort = /:0$/.test(listen);
     if (existing) {
-      const sameListen = anyPort || existing.listen === listen;
+      const sameListen = anyPort || sameAddress(existing.listen, listen);
       if (sameListen && existing.upstream === upstream && existing.enabled) return parseListen(existing.listen);
       try {
         const updated = await existing.update({ enabled: true, listen: anyPort ? existing.listen : listen, upstream });

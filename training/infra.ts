@@ -3,7 +3,7 @@ import type { MetricValues } from '../model/metrics.js';
 import type { Scenario, ScenarioApp } from '../model/scenario.js';
 import { bucketForNode } from '../objectstore/object-store.js';
 import type { S3ObjectStore } from '../objectstore/s3-object-store.js';
-import { proxyNameForApp, type LatencyControl } from '../proxies/latency-control.js';
+import { proxyNameForTraining, type LatencyControl } from '../proxies/latency-control.js';
 import type { Infra } from '../infra/infra.js';
 import { proxiedJob } from '../nodes/deps.js';
 import { dataConsistency } from '../decision/consistency.js';
@@ -34,12 +34,12 @@ export function metricsOf(job: { rtMs: number; etMs: number; throughput: number 
 }
 
 /**
- * A measurer over real parts: the node's own proxied job (nodes/deps.ts proxiedJob: the app's
- * proxy in front of the object store, the job streaming through it), the proxy API for NL.
+ * A measurer over real parts: the node's proxied job (nodes/deps.ts proxiedJob) on a proxy of
+ * training's own in front of the object store (proxyNameForTraining), the proxy API for NL.
  */
 export async function openAppMeasurer(s: Scenario, app: ScenarioApp, objects: S3ObjectStore, latency: LatencyControl, cfg: InfraConfig): Promise<AppMeasurer> {
-  const name = proxyNameForApp(cfg.session, app.id);
-  const { runJob } = await proxiedJob(app.id, objects, latency, cfg, s.job);
+  const name = proxyNameForTraining(cfg.session, app.id);
+  const { runJob } = await proxiedJob(app.id, objects, latency, cfg, s.job, name);
   const key = trainingObjectKey(s);
   const availability = new Map(s.nodes.map((n) => [n.id, n.availability]));
   const copyOn = (node: number): DatasetCopy => ({ id: 0, familyId: 0, nodeId: node, bucket: bucketForNode(node), objectKey: key, version: 0, createdAtMs: 0 });
@@ -57,8 +57,8 @@ export async function openAppMeasurer(s: Scenario, app: ScenarioApp, objects: S3
       return metricsOf(job, nl, availability.get(node) ?? 0, 1, s.decision.maxCopies);
     },
     async close() {
-      // leave no latency behind on a proxy the node loop will reuse
-      await latency.setLatency(name, 0).catch(() => undefined);
+      // training's own proxy: gone with it (its port back to the range)
+      await latency.removeProxy(name).catch(() => undefined);
     },
   };
 }

@@ -378,6 +378,29 @@ function contract(target: () => string): void {
       await expect(lc.getLatency(name)).rejects.toThrow(`no proxy named "${name}"`);
     });
 
+    it('ensureProxy again on a wildcard listen (0.0.0.0, reported as [::] by Toxiproxy) leaves the proxy and its open connections alone', async () => {
+      const lc = new ToxiproxyLatencyControl(url);
+      const name = n('wild');
+      created.push(name);
+      const first = await lc.ensureProxy(name, '0.0.0.0:0', `127.0.0.1:${up.echoPort}`);
+      const reported = (await api('GET', `/proxies/${name}`)).json as { listen: string };
+      const sock = await connect(first.port);
+      try {
+        // the same listen again, as a node and training both ensure it: no re-listen, no reset
+        expect(await lc.ensureProxy(name, `0.0.0.0:${first.port}`, `127.0.0.1:${up.echoPort}`)).toEqual(first);
+        expect((await api('GET', `/proxies/${name}`)).json).toMatchObject({ listen: reported.listen });
+        const echoed = new Promise<string>((resolve, reject) => {
+          sock.once('data', (d) => resolve(String(d)));
+          sock.once('error', reject);
+          sock.once('close', () => reject(new Error('the open connection was closed')));
+        });
+        sock.write('still here');
+        expect(await echoed).toBe('still here');
+      } finally {
+        sock.destroy();
+      }
+    });
+
     it('a node down fails every read through the proxy until it is up; bandwidth limits and lifts', async () => {
       const lc = new ToxiproxyLatencyControl(url);
       const name = n('lc-down');

@@ -252,7 +252,8 @@ describe.skipIf(!ready)('docker compose stack (skipped: no DOCKER_HOST or no `do
       expect(first.dataNode).not.toBeNull();
     } catch (e) {
       const logs = await run('docker', ['logs', '--tail', '40', `${project}-node4`], { env, encoding: 'utf8' }).catch((x: Error) => ({ stdout: x.message, stderr: '' }));
-      throw new Error(`${(e as Error).message}\nnode 4's container:\n${logs.stdout}${logs.stderr}`);
+      const ctl = await compose(['logs', '--no-log-prefix', '--tail', '60', 'controller']).catch((x: Error) => ({ stdout: x.message, stderr: '' }));
+      throw new Error(`${(e as Error).message}\nnode 4's container:\n${logs.stdout}${logs.stderr}\nthe controller:\n${ctl.stdout}${ctl.stderr}`);
     }
   }, 600_000);
 
