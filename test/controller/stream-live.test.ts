@@ -14,6 +14,7 @@ import { startControllerServer, type RunningController } from '../../controller/
 import type { StreamAppsSnapshot, StreamWindowEvent } from '../../stream/app/run.js';
 import { readInfraConfig } from '../../util/config.js';
 import { chromiumSkipNote, haveChromium, launchChromium } from '../helpers/browser.js';
+import { readStream } from '../helpers/sse.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fogsim-stream-live-'));
 const scenarioFile = join(dir, 'stream-live.yaml');
@@ -30,39 +31,6 @@ workloads:
   - { id: feed, topic: live, partitions: 4, source: { kind: bloodtests }, rate: 100, batch: 10 }
 `,
 );
-
-/** Server-sent events of `url` until `until` holds or the time runs out. */
-async function readStream(url: string, until: (events: { event: string; data: any }[]) => boolean, timeoutMs = 10_000) {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), timeoutMs);
-  const got: { event: string; data: any }[] = [];
-  try {
-    const res = await fetch(`${url}/api/stream`, { signal: ac.signal });
-    const reader = res.body!.getReader();
-    const dec = new TextDecoder();
-    let buf = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += dec.decode(value, { stream: true });
-      let i;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const ev = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (ev && data) got.push({ event: ev, data: JSON.parse(data) });
-      }
-      if (until(got)) break;
-    }
-  } catch (e) {
-    if ((e as Error).name !== 'AbortError') throw e;
-  } finally {
-    clearTimeout(timer);
-    ac.abort();
-  }
-  return got;
-}
 
 describe('stream apps on the live API and dashboard (embedded stack)', () => {
   let session: Session;
@@ -87,7 +55,7 @@ describe('stream apps on the live API and dashboard (embedded stack)', () => {
   });
 
   it('each closed window goes out as stream-window with the app, its metrics and its aggregates', async () => {
-    const got = await readStream(srv.url, (evs) => evs.filter((e) => e.event === 'stream-window').length >= 2);
+    const got = await readStream(srv.url, (evs) => evs.filter((e) => e.event === 'stream-window').length >= 2, 10_000);
     const windows = got.filter((e) => e.event === 'stream-window').map((e) => e.data as StreamWindowEvent);
     expect(windows.length).toBeGreaterThanOrEqual(2);
     const [a, b] = windows;
