@@ -269,7 +269,7 @@ async function startScenarioStreams(scenario: Scenario, infra: Infra, datasetFil
   const { store } = infra;
   // the session's configuration, not the process's environment: a session started with its own cfg (a test, a child) keeps to it
   const brokers = infra.cfg.kafkaBrokers?.length ? infra.cfg.kafkaBrokers : undefined;
-  const bus = await openBus({ brokers: brokers ?? [] });
+  const bus = await openBus({ brokers: brokers ?? [], replication: infra.cfg.kafkaReplication });
   closers.push(() => bus.close());
   // the bus lives on stream.busNode; each producer and stream app reaches it over its node's link (stream/data-path.ts)
   const busNode = scenario.stream.busNode;

@@ -3,7 +3,7 @@
  * Kafka's module (and kafkajs) loads only when it is used.
  */
 import type { ISocketFactory } from 'kafkajs';
-import { UserError } from '../model/errors.js';
+import { readKafkaBrokers } from '../util/config.js';
 import type { Logger } from '../util/logger.js';
 import type { MessageBus } from './bus.js';
 import { EmbeddedBus, type EmbeddedBusOptions } from './embedded-bus.js';
@@ -16,21 +16,12 @@ export interface OpenBusOptions {
   autoCreatePartitions?: number;
   /** the brokers, as a session's configuration has them (empty: the embedded bus); unset: FOGSIM_KAFKA_BROKERS of `env` */
   brokers?: readonly string[];
-}
-
-/** The brokers of FOGSIM_KAFKA_BROKERS, each checked to be host:port; undefined when unset. */
-export function readBrokers(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
-  const list = (env.FOGSIM_KAFKA_BROKERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (!list.length) return undefined;
-  for (const b of list) {
-    const m = /^([^:\s]+):(\d+)$/.exec(b);
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UserError(`FOGSIM_KAFKA_BROKERS: "${b}" is not host:port; set it to a comma-separated list such as 127.0.0.1:19092`);
-  }
-  return list;
+  /** replication of the topics it creates on Kafka (InfraConfig.kafkaReplication; default 1) */
+  replication?: number;
 }
 
 export async function openBus(opts: OpenBusOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<MessageBus> {
-  const brokers = opts.brokers !== undefined ? (opts.brokers.length ? [...opts.brokers] : undefined) : readBrokers(env);
+  const brokers = opts.brokers !== undefined ? (opts.brokers.length ? [...opts.brokers] : undefined) : readKafkaBrokers(env);
   if (!brokers) return new EmbeddedBus({ autoCreatePartitions: opts.autoCreatePartitions, ...opts.embedded });
   const { KafkaBus } = await import('./kafka-bus.js');
   return new KafkaBus({
@@ -39,6 +30,6 @@ export async function openBus(opts: OpenBusOptions = {}, env: NodeJS.ProcessEnv 
     logger: opts.logger,
     clientId: opts.clientId,
     autoCreatePartitions: opts.autoCreatePartitions,
-    replication: env.FOGSIM_KAFKA_REPLICATION ? Number(env.FOGSIM_KAFKA_REPLICATION) : undefined,
+    replication: opts.replication,
   });
 }

@@ -39,13 +39,8 @@ export function openTelemetry(cfg: InfraConfig, opts: OpenTelemetryOptions = {},
       subscriber: () => new IpcTelemetrySubscriber({ logger }),
     };
   }
+  // checked as host:port where the configuration was read (util/config.ts readKafkaBrokers)
   const brokers = cfg.kafkaBrokers;
-  for (const b of brokers) {
-    const m = /^([^:\s]+):(\d+)$/.exec(b);
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
-      throw new UserError(`FOGSIM_KAFKA_BROKERS: "${b}" is not host:port; set it to a comma-separated list such as 127.0.0.1:19092`);
-    }
-  }
   checkCount('FOGSIM_KAFKA_PARTITIONS', cfg.kafkaPartitions);
   checkCount('FOGSIM_KAFKA_REPLICATION', cfg.kafkaReplication);
   // the outage buffer bound per node (messages); read only when Kafka is in use

@@ -59,7 +59,7 @@ export function readInfraConfig(env: Env = process.env): InfraConfig {
     proxyListenHost: env.FOGSIM_PROXY_LISTEN_HOST ?? env.FOGSIM_PROXY_HOST ?? '127.0.0.1',
     s3Upstream: env.FOGSIM_S3_UPSTREAM || undefined,
     proxyBasePort: portVar(env, 'FOGSIM_PROXY_BASE_PORT', 0),
-    kafkaBrokers: env.FOGSIM_KAFKA_BROKERS ? env.FOGSIM_KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    kafkaBrokers: readKafkaBrokers(env),
     kafkaPartitions: Number(env.FOGSIM_KAFKA_PARTITIONS ?? 3),
     kafkaReplication: Number(env.FOGSIM_KAFKA_REPLICATION ?? 1),
     dataDir,
@@ -89,6 +89,21 @@ function sessionVar(env: Env, dataDir: string): string {
 }
 
 /** A port from the environment: an integer 0..65535 (unset or empty: `fallback`); the error names the variable. */
+/**
+ * FOGSIM_KAFKA_BROKERS: the brokers of the telemetry bus and the stream bus, each host:port
+ * (undefined when unset or empty). The one reader of the variable, so both buses accept and refuse
+ * the same lists.
+ */
+export function readKafkaBrokers(env: Env = process.env): string[] | undefined {
+  const list = (env.FOGSIM_KAFKA_BROKERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!list.length) return undefined;
+  for (const b of list) {
+    const m = /^([^:\s]+):(\d+)$/.exec(b);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UserError(`FOGSIM_KAFKA_BROKERS: "${b}" is not host:port; set it to a comma-separated list such as 127.0.0.1:19092`);
+  }
+  return list;
+}
+
 function portVar(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;

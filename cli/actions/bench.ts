@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import type { Acks } from '../../stream/bus.js';
-import { openBus, readBrokers } from '../../stream/open.js';
+import { openBus } from '../../stream/open.js';
+import { readInfraConfig } from '../../util/config.js';
 import { GRID_BATCHES, GRID_PARTITIONS, runPublishBench, type PublishBenchOptions, type PublishBenchResult } from '../../stream/publish-bench.js';
 import { parseDurationS } from '../commands/options.js';
 
@@ -26,9 +27,11 @@ export async function publish(flags: PublishFlags): Promise<void> {
     durationS: parseDurationS(flags.duration),
     messageBytes: flags.size,
   };
-  const brokers = readBrokers(); // a malformed FOGSIM_KAFKA_BROKERS fails before anything runs
+  // a malformed FOGSIM_KAFKA_BROKERS fails before anything runs
+  const cfg = readInfraConfig();
+  const brokers = cfg.kafkaBrokers;
   // the benchmark publishes only: a small retention keeps the embedded log's memory low
-  const bus = await openBus({ embedded: { retention: 10_000 }, clientId: 'fogsim-bench' });
+  const bus = await openBus({ embedded: { retention: 10_000 }, clientId: 'fogsim-bench', brokers: brokers ?? [], replication: cfg.kafkaReplication });
   try {
     if (!flags.grid) {
       const r = await runPublishBench(bus, base);

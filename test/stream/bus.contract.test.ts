@@ -12,10 +12,10 @@ import { UnavailableError, UserError } from '../../model/errors.js';
 import { partitionFor, type BusConsumer, type ConsumedMessage, type MessageBus, type StreamMessage } from '../../stream/bus.js';
 import { EmbeddedBus } from '../../stream/embedded-bus.js';
 import { KafkaBus } from '../../stream/kafka-bus.js';
-import { readBrokers } from '../../stream/open.js';
+import { readKafkaBrokers } from '../../util/config.js';
 import { waitFor } from '../telemetry/helpers.js';
 
-const BROKERS = readBrokers();
+const BROKERS = readKafkaBrokers();
 // CI's real tier starts Kafka: there a missing broker is a broken setup, never a silent skip
 if (!BROKERS && process.env.CI && process.env.FOGSIM_REAL) throw new Error('CI with FOGSIM_REAL=1: FOGSIM_KAFKA_BROKERS is not set; run scripts/real/up.sh and source $FOGSIM_REAL_DIR/env.sh');
 
