@@ -89,6 +89,21 @@ export interface CycleResult {
 /** How many times a cycle measures again after finding its measured placement gone. */
 const MAX_CONFLICT_RETRIES = 3;
 
+/**
+ * The app was deleted (DELETE /api/apps/:id, or its node's delete): its node stops for good
+ * instead of failing every run. Under the process runtime the controller stops it itself; under
+ * `--runtime none` (compose, a swarm) nobody else would.
+ */
+export class AppRemovedError extends Error {
+  constructor(
+    readonly appId: number,
+    readonly removedAtMs: number,
+  ) {
+    super(`app ${appId} was deleted at ${new Date(removedAtMs).toISOString()}; its node stops (add the app again to run it)`);
+    this.name = 'AppRemovedError';
+  }
+}
+
 export class AppNode {
   private readonly log: Logger;
   private readonly proxy: string;
@@ -120,6 +135,7 @@ export class AppNode {
     const { store, appId } = this.d;
     const apps = await store.listApps();
     if (!apps.some((a) => a.id === appId)) {
+      await this.checkNotRemoved();
       throw new NotFoundError(`app ${appId} is not in the store; start the controller (fogsim up) or check FOGSIM_APP_ID`);
     }
     const have = new Set((await store.listImpacts(appId)).map((r) => r.actionLabel));
@@ -134,6 +150,12 @@ export class AppNode {
     if (!(await store.getAppReference(appId))) {
       throw new UserError(`app ${appId} references no data set copy; the controller places the data set at start (fogsim up)`);
     }
+  }
+
+  /** Throws AppRemovedError when the app is recorded as deleted. */
+  private async checkNotRemoved(): Promise<void> {
+    const removal = (await this.d.store.listRemovals()).find((r) => r.kind === 'app' && r.id === this.d.appId);
+    if (removal) throw new AppRemovedError(this.d.appId, removal.removedAtMs);
   }
 
   /**
@@ -174,8 +196,20 @@ export class AppNode {
     }
   }
 
-  /** Runs until the signal aborts, or the app's strategy fails (a StrategyError: the loop ends with it). */
+  /**
+   * Runs until the signal aborts, the app is deleted (it returns), or its strategy fails (a
+   * StrategyError: the loop ends with it).
+   */
   async run(): Promise<void> {
+    try {
+      await this.loop();
+    } catch (e) {
+      if (!(e instanceof AppRemovedError)) throw e;
+      this.log.info(e.message);
+    }
+  }
+
+  private async loop(): Promise<void> {
     if (!(await this.awaitSetup())) return;
     // a move or copy this app did not finish before it died is settled before anything else
     await reconcileIntent(this.actuator).catch((e) => this.log.warn({ err: e }, 'could not reconcile an unfinished action; the next action tries again'));
@@ -195,7 +229,7 @@ export class AppNode {
       } catch (e) {
         if (signal?.aborted) break;
         // the strategy threw or chose the impossible: it would again, the app stops here
-        if (e instanceof StrategyError) throw e;
+        if (e instanceof StrategyError || e instanceof AppRemovedError) throw e;
         // a failed cycle (store or object store briefly down) must not kill the node: log, go on
         this.log.error({ err: e }, 'cycle failed');
       }
@@ -217,6 +251,7 @@ export class AppNode {
     const { store, scenario } = this.d;
     const out: CycleResult = { runs: [], events: [], actions: [], conflicts: 0 };
     const apps = await store.listApps();
+    if (!apps.some((a) => a.id === this.d.appId)) await this.checkNotRemoved();
     await this.closeDue();
     const goal = this.goal(apps);
 

@@ -89,9 +89,10 @@ describe('docker-compose.yml', () => {
     for (const s of SERVERS) expect(after('controller')[s], `controller.depends_on.${s}`).toEqual({ condition: 'service_healthy' });
     for (const n of NODES) expect(after(n).controller, `${n}.depends_on.controller`).toEqual({ condition: 'service_healthy' });
     expect(after('adminer').mysql).toEqual({ condition: 'service_healthy' });
-    // the controller exits on a bad setting: compose must not restart it (up --wait then fails), nodes restart
+    // the controller exits on a bad setting: compose must not restart it (up --wait then fails);
+    // nodes restart when they fail, not when they exit 0 (stopped, or their app deleted)
     expect(services.controller.restart).toBe('no');
-    for (const n of NODES) expect(services[n].restart, `${n}.restart`).toBe('unless-stopped');
+    for (const n of NODES) expect(services[n].restart, `${n}.restart`).toBe('on-failure');
   });
 
   it('binds every host port to 127.0.0.1', () => {
@@ -138,7 +139,7 @@ describe('docker-compose.yml', () => {
     }
     NODES.forEach((n, i) => {
       expect(base.services[n].deploy?.placement?.constraints, `${n}.deploy.placement`).toEqual([`node.labels.fogsim.node${i + 1} == true`]);
-      expect(base.services[n].deploy?.restart_policy?.condition, `${n}.deploy.restart_policy`).toBe('any');
+      expect(base.services[n].deploy?.restart_policy?.condition, `${n}.deploy.restart_policy`).toBe('on-failure');
     });
   });
 

@@ -117,3 +117,45 @@ describe('a node started before the controller finished its setup (FOGSIM_NODE_S
     await expect(running).resolves.toBeUndefined();
   });
 });
+
+describe('a node whose app is deleted (compose, a swarm: nobody stops its process)', () => {
+  let infra: Infra | undefined;
+  afterEach(async () => {
+    await infra?.close();
+    infra = undefined;
+  });
+
+  it('stops at its next arrival, and a node started for the deleted app stops at once instead of waiting', async () => {
+    const s = { ...scaledThesis({ timing: { arrivalMeanMs: 300, arrivalSdMs: 10, feedbackWindowMs: 8000, maxRepairs: 2, latencySdMs: 2 } }), source: 'scenarios/thesis.yaml' };
+    infra = await startInfra(s);
+    const i = infra;
+    const job = await i.jobFor(1);
+    const make = (signal: AbortSignal) => {
+      let runs = 0;
+      const node = new AppNode({ store: i.store, objects: i.objects, latency: i.latency, session: i.session, clock: systemClock, rng: createRng(1), scenario: s, appId: 1, runJob: (c, sig) => (runs++, job(c, sig)), warmUp: false, setupWaitMs: 60_000, signal });
+      return { node, runs: () => runs };
+    };
+    const missing = ((await make(new AbortController().signal).node.preflight().catch((e: unknown) => e)) as UserError).details;
+    for (const l of missing) await i.store.upsertImpact({ appId: 1, actionLabel: l, vector: zeroVector(), source: 'training', updatedAtMs: 0 });
+
+    const guard = new AbortController();
+    const timer = setTimeout(() => guard.abort(), 20_000); // a node that never noticed ends here, and the test fails below
+    try {
+      const first = make(guard.signal);
+      const running = first.node.run();
+      await expect.poll(() => first.runs(), { timeout: 10_000 }).toBeGreaterThan(0);
+      await i.store.deleteApp(1);
+      await expect(running).resolves.toBeUndefined();
+      expect(guard.signal.aborted, 'the node stopped by itself, not by the signal').toBe(false);
+
+      const t = Date.now();
+      const again = make(guard.signal);
+      await expect(again.node.run()).resolves.toBeUndefined();
+      expect(guard.signal.aborted).toBe(false);
+      expect(Date.now() - t, 'no setup wait for a deleted app').toBeLessThan(5_000);
+      expect(again.runs()).toBe(0);
+    } finally {
+      clearTimeout(timer);
+    }
+  }, 30_000);
+});
