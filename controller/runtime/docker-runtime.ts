@@ -8,6 +8,7 @@ import { UnavailableError, UserError } from '../../model/errors.js';
 import { readDockerHost, readLogLevel } from '../../util/config.js';
 import type { NodeRuntime, NodeSpec, NodeStatus } from './runtime.js';
 import { DEFAULT_CRASH_POLICY, handleCrash } from './crash-policy.js';
+import { lastNodeFailure, type NodeFailure } from '../../nodes/failure.js';
 
 /*
  * Each app is a container of the node image, created and watched through dockerode. The runtime
@@ -17,6 +18,24 @@ import { DEFAULT_CRASH_POLICY, handleCrash } from './crash-policy.js';
  */
 
 export const DEFAULT_NODE_IMAGE = 'fogsim-node:local';
+
+/**
+ * The text of a container's log as the engine sends it for a container without a TTY: frames of
+ * an 8-byte header (stream type, 3 zero bytes, payload length big-endian) and the payload. A log
+ * that is not framed so (a TTY container) is taken as text.
+ */
+export function dockerLogText(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= buf.length) {
+    const type = buf[at];
+    if (type > 2 || buf[at + 1] !== 0 || buf[at + 2] !== 0 || buf[at + 3] !== 0) return buf.toString('utf8');
+    const len = buf.readUInt32BE(at + 4);
+    parts.push(buf.subarray(at + 8, Math.min(buf.length, at + 8 + len)));
+    at += 8 + len;
+  }
+  return at === 0 && buf.length ? buf.toString('utf8') : Buffer.concat(parts).toString('utf8');
+}
 
 /** Labels on every container the runtime creates, so it (and a test, and a human) can find its own. */
 export const LABEL_MANAGED = 'fogsim.managed';
@@ -144,6 +163,8 @@ export class DockerRuntime extends EventEmitter implements NodeRuntime {
       const stream = await this.call('attaching to the node output', () => m.container.attach({ stream: true, stdout: true, stderr: true }));
       this.docker.modem.demuxStream(stream, process.stdout, process.stderr);
     }
+    delete m.status.error;
+    delete m.status.errorKind;
     await this.call(`starting the container of app ${m.spec.appId}`, () => m.container.start());
     m.status.state = 'running';
     m.exited = this.watch(m);
@@ -165,7 +186,24 @@ export class DockerRuntime extends EventEmitter implements NodeRuntime {
       m.status.state = 'stopped';
       return;
     }
+    // the node says why it exits on its last lines (nodes/failure.ts): kept, and it is not restarted
+    const failure = code !== 0 ? await this.failureOf(m) : undefined;
+    if (failure && !m.stopping) {
+      m.status.error = failure.message;
+      m.status.errorKind = failure.kind ?? 'strategy';
+    }
     this.crashed(m);
+  }
+
+  /** The failure line among the container's last stderr lines, if it wrote one. */
+  private async failureOf(m: Managed): Promise<NodeFailure | undefined> {
+    try {
+      const out = (await m.container.logs({ stdout: false, stderr: true, follow: false, tail: 50 })) as unknown as Buffer;
+      return lastNodeFailure(dockerLogText(out));
+    } catch {
+      // the container is gone or the engine went away: a crash without a reason, restarted as such
+      return undefined;
+    }
   }
 
   private crashed(m: Managed): void {

@@ -139,15 +139,16 @@ describe.skipIf(!ready)('Docker runtime on a real engine (skipped: DOCKER_HOST u
   });
 
   // after the session is closed, so its nodes do not slow these boots down
-  it('gives up on a node that keeps crashing, on a named network, and removes it', async () => {
+  it('gives up on a node that keeps crashing, reports one that cannot start without restarting it, on a named network, and removes them', async () => {
     const net = `fogsim-test-${process.pid}`;
     await docker.createNetwork({ Name: net, Labels: { [LABEL_MANAGED]: 'true' } });
     const rt = new DockerRuntime({ networkMode: net, sessionId: `giveup-${process.pid}`, restartDelayMs: 100, maxCrashes: 2, logs: 'ignore' });
     try {
       const events: [NodeStatus, boolean][] = [];
       rt.on('crash', (s: NodeStatus, g: boolean) => events.push([s, g]));
-      // no FOGSIM_APP_ID: nodes/main.ts refuses and exits 1 at once, on every start
-      await rt.start({ appId: 9, env: {} });
+      // Node itself fails before any of fogsim runs (a preload that does not exist), on every
+      // start, saying nothing the runtime could read: a crash, restarted until it gives up
+      await rt.start({ appId: 9, env: { NODE_OPTIONS: '--require /nonexistent/preload.js' } });
       const info = await docker.getContainer(rt.containerName(9)).inspect();
       expect(info.HostConfig.NetworkMode).toBe(net);
       expect(info.Config.Labels).toMatchObject({ [LABEL_MANAGED]: 'true', [LABEL_APP]: '9', [LABEL_SESSION]: rt.sessionId });
@@ -156,6 +157,18 @@ describe.skipIf(!ready)('Docker runtime on a real engine (skipped: DOCKER_HOST u
       expect(events.map(([, g]) => g)).toEqual([false, true]);
       expect(events[0][0].lastExit).toMatchObject({ code: 1, signal: null });
       expect(rt.list()).toEqual([expect.objectContaining({ appId: 9, state: 'failed', restarts: 1 })]);
+      expect(rt.list()[0].error).toBeUndefined();
+
+      // a node that cannot start says why on its last stderr line (nodes/failure.ts): kept in its
+      // status, and the node is not restarted, as under the process runtime
+      events.length = 0;
+      await rt.start({ appId: 8, env: {} }); // no FOGSIM_APP_ID: nodes/main.ts refuses at once
+      await until('the failure of node 8', () => events.some(([s]) => s.appId === 8), 90_000);
+      await new Promise((r) => setTimeout(r, 1000)); // a restart, were there one, is due after 100 ms
+      expect(events.map(([s, g]) => [s.appId, g])).toEqual([[8, true]]);
+      const failed = rt.list().find((s) => s.appId === 8)!;
+      expect(failed).toMatchObject({ state: 'failed', restarts: 0, errorKind: 'start' });
+      expect(failed.error).toMatch(/^the node could not start: FOGSIM_APP_ID must be an app id/);
     } finally {
       await rt.stopAll();
       await docker.getNetwork(net).remove();
