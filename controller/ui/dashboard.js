@@ -1,9 +1,9 @@
 import { startStreamApps } from './stream.js';
+import { lineChart, MAX_POINTS, pushPoint, series } from './charts.js';
 import { api, el, fmtGoal, fmtNum, fmtStep, fmtTime, goalTerms, METRIC_LABEL, METRIC_UNIT, RUN_FIELD, renderHeader } from './common.js';
 
 renderHeader('dashboard');
 
-const MAX_POINTS = 300;
 const PALETTE = ['#2f6fdd', '#d9822b', '#7b4fc9', '#1a9e8f', '#c2362b', '#5a6b7d'];
 const apps = new Map(); // appId -> {app, charts: [{term, chart}], lastRun, card}
 const events = new Map(); // eventId -> event (with feedback)
@@ -16,45 +16,10 @@ const STEP_COLOR = { timeline: '#5a6b7d', admin: '#d9822b' };
 const stepX = (t) => (t0 === null ? null : (t.atMs - t0) / 1000);
 
 /**
- * Timeline steps as vertical annotation lines on every app's charts: plain canvas drawing after
- * the datasets, dashed, labelled with the step's kind; the x axis reaches out to the latest step
- * so a step shows before the next run arrives.
+ * Timeline steps as dashed vertical lines on every app's charts, labelled with the step's kind;
+ * the x axis reaches out to the latest step so a step shows before the next run arrives.
  */
-const timelinePlugin = {
-  id: 'fogsimTimeline',
-  afterDataLimits(chart, args) {
-    if (args.scale.axis !== 'x') return;
-    for (const t of steps) {
-      const x = stepX(t);
-      if (x !== null && x > args.scale.max) args.scale.max = x;
-    }
-  },
-  afterDatasetsDraw(chart) {
-    const { ctx, chartArea: area, scales: { x: scale } } = chart;
-    if (!scale || !steps.length) return;
-    ctx.save();
-    ctx.lineWidth = 1.5;
-    ctx.setLineDash([5, 3]);
-    ctx.font = '10px sans-serif';
-    for (const t of steps) {
-      const x = stepX(t);
-      if (x === null) continue;
-      const px = scale.getPixelForValue(x);
-      if (px < area.left - 0.5 || px > area.right + 0.5) continue;
-      ctx.strokeStyle = ctx.fillStyle = t.error ? '#c2362b' : STEP_COLOR[t.source] ?? STEP_COLOR.timeline;
-      ctx.beginPath();
-      ctx.moveTo(px, area.top);
-      ctx.lineTo(px, area.bottom);
-      ctx.stroke();
-      ctx.fillText(t.kind, Math.min(px + 3, area.right - ctx.measureText(t.kind).width), area.top + 10);
-    }
-    ctx.restore();
-  },
-};
-
-Chart.defaults.font.family = getComputedStyle(document.documentElement).fontFamily;
-Chart.defaults.font.size = 11;
-Chart.defaults.animation = false;
+const timelineMarks = () => steps.map((t) => ({ x: stepX(t), label: t.kind, color: t.error ? '#c2362b' : STEP_COLOR[t.source] ?? STEP_COLOR.timeline }));
 
 function setStat(k, v) {
   counts[k] = v;
@@ -64,24 +29,15 @@ function setStat(k, v) {
 function makeChart(canvas, term, color) {
   const unit = METRIC_UNIT[term.metric];
   const bound = term.min ?? term.max;
-  return new Chart(canvas, {
-    type: 'line',
-    plugins: [timelinePlugin],
-    data: {
-      datasets: [
-        { label: `${METRIC_LABEL[term.metric]}${unit ? ` (${unit})` : ''}`, data: [], borderColor: color, backgroundColor: color, borderWidth: 1.5, tension: 0.2,
-          pointRadius: 2.5, pointBackgroundColor: (ctx) => (ctx.raw && ctx.raw.met === false ? '#c2362b' : color), pointBorderColor: (ctx) => (ctx.raw && ctx.raw.met === false ? '#c2362b' : color) },
-        { label: `goal ${term.min !== undefined ? '≥' : '≤'} ${bound}`, data: [], borderColor: '#8a94a3', borderDash: [6, 4], borderWidth: 1.2, pointRadius: 0, fill: false },
-      ],
-    },
-    options: {
-      responsive: true, maintainAspectRatio: false, parsing: false,
-      scales: {
-        x: { type: 'linear', title: { display: true, text: 'time (s)' }, ticks: { maxTicksLimit: 6 } },
-        y: { beginAtZero: term.metric === 'availability' || term.metric === 'consistency', ticks: { maxTicksLimit: 5 } },
-      },
-      plugins: { legend: { labels: { boxWidth: 12, boxHeight: 2 } }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${fmtNum(c.parsed.y, 2)}` } } },
-    },
+  const violated = (ctx) => (ctx.raw && ctx.raw.met === false ? '#c2362b' : color);
+  return lineChart(canvas, [
+    series(`${METRIC_LABEL[term.metric]}${unit ? ` (${unit})` : ''}`, color, { tension: 0.2, pointRadius: 2.5, pointBackgroundColor: violated, pointBorderColor: violated }),
+    series(`goal ${term.min !== undefined ? '≥' : '≤'} ${bound}`, '#8a94a3', { borderDash: [6, 4], borderWidth: 1.2, pointRadius: 0, fill: false }),
+  ], {
+    marks: timelineMarks,
+    extendX: true,
+    y: { beginAtZero: term.metric === 'availability' || term.metric === 'consistency' },
+    tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${fmtNum(c.parsed.y, 2)}` } },
   });
 }
 
@@ -111,10 +67,9 @@ function addRun(r, redraw = true) {
   const x = (r.startedAtMs - t0) / 1000;
   for (const { term, chart } of a.charts) {
     const y = r[RUN_FIELD[term.metric]];
-    const [series, goal] = chart.data.datasets;
-    series.data.push({ x, y, met: r.goalMet });
-    if (series.data.length > MAX_POINTS) series.data.shift();
-    const first = series.data[0].x;
+    const [values, goal] = chart.data.datasets;
+    pushPoint(values, { x, y, met: r.goalMet });
+    const first = values.data[0].x;
     goal.data = [{ x: first, y: term.min ?? term.max }, { x, y: term.min ?? term.max }];
     if (redraw) chart.update('none');
   }

@@ -109,7 +109,7 @@ export class StreamApp {
   private stamps: number[] = [];
   private busyMs = 0;
   private results?: BusProducer;
-  private startedAtMs = 0;
+  private startMs = 0;
   private windowStartMs = 0;
   private lastEnd = 0;
   private violations = 0;
@@ -125,6 +125,11 @@ export class StreamApp {
     this.resultsTopic = `${d.spec.topic}.results`;
   }
 
+  /** ms since the epoch when start() began the windows: their startS and endS count from it */
+  get startedAtMs(): number {
+    return this.startMs;
+  }
+
   get workerCount(): number {
     return this.workers.length;
   }
@@ -134,7 +139,7 @@ export class StreamApp {
     await this.d.bus.partitions(this.spec.topic);
     await this.d.bus.createTopic(this.resultsTopic, 1);
     this.results = this.d.bus.producer({ acks: -1 });
-    this.startedAtMs = this.windowStartMs = Date.now();
+    this.startMs = this.windowStartMs = Date.now();
     this.lastEnd = endSum(await this.d.bus.groupOffsets(this.group, this.spec.topic));
     await this.scaleTo(this.spec.workers);
     this.schedule(1);
@@ -157,7 +162,7 @@ export class StreamApp {
   private schedule(k: number): void {
     if (this.stopped) return;
     // windows on the app's own grid: a late close does not shift the next one
-    const at = this.startedAtMs + k * this.spec.windowS * 1000;
+    const at = this.startMs + k * this.spec.windowS * 1000;
     this.timer = setTimeout(() => {
       this.closing = this.closeWindow(k - 1).catch((e: Error) => this.d.onError?.(e)).finally(() => this.schedule(k + 1));
     }, Math.max(0, at - Date.now()));
@@ -212,8 +217,8 @@ export class StreamApp {
     const decision = decideScale({ ...this.spec.scale, maxWorkers: this.spec.maxWorkers }, rates, this.violations, true);
     const w: StreamWindow = {
       index,
-      startS: r2((this.windowStartMs - this.startedAtMs) / 1000),
-      endS: r2((endMs - this.startedAtMs) / 1000),
+      startS: r2((this.windowStartMs - this.startMs) / 1000),
+      endS: r2((endMs - this.startMs) / 1000),
       workers,
       produced,
       processed,

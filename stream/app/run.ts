@@ -6,7 +6,7 @@
  */
 import type { MessageBus } from '../bus.js';
 import type { Store } from '../../db/store.js';
-import type { Scenario } from '../../model/scenario.js';
+import type { Scenario, WorkloadSpec } from '../../model/scenario.js';
 import { formatGoal } from '../../decision/goal.js';
 import { openSource } from '../workload/sources.js';
 import type { MessageSource } from '../workload/source.js';
@@ -61,6 +61,17 @@ export interface StreamWindowEvent {
   action: StreamScaleAction | null;
 }
 
+/** A rate step of a workload on a stream app's topic, placed on the app's clock. */
+export interface StreamRateStep {
+  workload: string;
+  /** as the scenario gives it: seconds from the workloads' start */
+  at: number;
+  /** the same instant in seconds from the app's start, the clock of its windows' startS and endS and its actions' atS */
+  atS: number;
+  /** the workload's rate from then on, msgs/s */
+  rate: number;
+}
+
 /** What GET /api/stream-apps answers: per app its latest windows, its actions and its latest aggregates. */
 export interface StreamAppsSnapshot {
   startedAtMs: number;
@@ -78,10 +89,57 @@ export interface StreamAppsSnapshot {
     /** every window closed so far */
     windowCount: number;
     actions: StreamScaleAction[];
+    /** every rate step of the workloads on its topic, the coming ones too (the schedule is the scenario's), by atS */
+    rateSteps: StreamRateStep[];
     /** the latest window's aggregates */
     groups: GroupResult[];
     consumed: number;
   }[];
+}
+
+/** What a snapshot is taken of: the apps as they are now and the workloads feeding them. */
+export interface StreamSnapshotSource {
+  /** when the stream apps started (StreamWindowEvent.startedAtMs) */
+  startedAtMs: number;
+  bus: MessageBus['kind'];
+  apps: readonly Pick<StreamApp, 'spec' | 'startedAtMs' | 'workerCount' | 'windows' | 'actions' | 'lastResults' | 'consumed'>[];
+  workloads: readonly Pick<WorkloadSpec, 'id' | 'topic' | 'rateSteps'>[];
+  /** ms since the epoch when the producers started: the steps' `at` count from it */
+  workloadsStartedAtMs: number;
+}
+
+/**
+ * The latest `limit` windows of each app, its actions, the rate steps on its topic and its
+ * latest aggregates. The producers start after the apps have started (startStreams), so a
+ * step's `at` is moved by the time between an app's start and theirs onto the app's clock.
+ */
+export function streamSnapshot(src: StreamSnapshotSource, limit = 120): StreamAppsSnapshot {
+  return {
+    startedAtMs: src.startedAtMs,
+    bus: src.bus,
+    apps: src.apps.map((a) => {
+      const offsetS = (src.workloadsStartedAtMs - a.startedAtMs) / 1000;
+      const rateSteps = src.workloads
+        .filter((w) => w.topic === a.spec.topic)
+        .flatMap((w) => w.rateSteps.map((st) => ({ workload: w.id, at: st.at, atS: Math.round((st.at + offsetS) * 100) / 100, rate: st.rate })))
+        .sort((x, y) => x.atS - y.atS);
+      return {
+        id: a.spec.id,
+        topic: a.spec.topic,
+        goal: formatGoal(a.spec.goal),
+        windowS: a.spec.windowS,
+        workers: a.workerCount,
+        maxWorkers: a.spec.maxWorkers,
+        rule: a.spec.scale.rule,
+        windows: a.windows.slice(-limit),
+        windowCount: a.windows.length,
+        actions: a.actions,
+        rateSteps,
+        groups: a.lastResults,
+        consumed: a.consumed,
+      };
+    }),
+  };
 }
 
 export interface StreamRun {
@@ -222,23 +280,6 @@ async function start(o: StreamRunOptions, path: DataPath): Promise<StreamRun> {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    snapshot: (limit = 120) => ({
-      startedAtMs,
-      bus: bus.kind,
-      apps: apps.map((a) => ({
-        id: a.spec.id,
-        topic: a.spec.topic,
-        goal: formatGoal(a.spec.goal),
-        windowS: a.spec.windowS,
-        workers: a.workerCount,
-        maxWorkers: a.spec.maxWorkers,
-        rule: a.spec.scale.rule,
-        windows: a.windows.slice(-limit),
-        windowCount: a.windows.length,
-        actions: a.actions,
-        groups: a.lastResults,
-        consumed: a.consumed,
-      })),
-    }),
+    snapshot: (limit) => streamSnapshot({ startedAtMs, bus: bus.kind, apps, workloads: s.workloads, workloadsStartedAtMs: t0 }, limit),
   };
 }

@@ -8,6 +8,13 @@ import type { ImpactVector } from '../../model/metrics.js';
 import type { NewRun } from '../../model/types.js';
 import { bucketForNode } from '../../objectstore/object-store.js';
 import { createRng } from '../../util/rng.js';
+import { datasetText } from '../../dataset/generate.js';
+import { evaluateGoal, formatTerm } from '../../decision/goal.js';
+import { countViolations, decideScale } from '../../decision/scale.js';
+import { WindowAggregate } from '../../stream/app/aggregate.js';
+import type { StreamScaleAction, StreamWindow } from '../../stream/app/app.js';
+import { streamSnapshot, type StreamRun, type StreamWindowEvent } from '../../stream/app/run.js';
+import { dueBy } from '../../stream/workload/producer.js';
 
 export interface TempStore {
   store: SqliteStore;
@@ -194,3 +201,88 @@ export async function seedRealistic(store: Store, scenario: Scenario, endMs = Da
   });
   return { t0 };
 }
+
+/** A seeded stream history as the controller takes a session's stream run (its subscribe and snapshot); `emit` sends a window to the subscribers. */
+export interface SeededStreams extends Pick<StreamRun, 'subscribe' | 'snapshot'> {
+  emit(e: StreamWindowEvent): void;
+}
+
+/**
+ * A seeded history of the stream app of scenarios/stream-scale.yaml, as seedRealistic is for the
+ * batch apps: 30 windows of 2 s over 60 s, shown as stream app `id` (default 4, beside the thesis
+ * scenario's apps 1-3). The workload's own schedule (producer.ts dueBy: 200 msgs/s, 650 from 30 s)
+ * feeds a queue that one worker serves at 1000 / costMs records/s (with a seeded 1 % jitter); the
+ * goal is checked and the autoscaler rule asked (decision/goal.ts, decision/scale.ts) as the app
+ * does each window, and the latest window's aggregates are the real aggregates of the records it
+ * served from the scenario's data set. The snapshot is the run's own (stream/app/run.ts streamSnapshot).
+ */
+export function seedStreamHistory(endMs: number, id = 4): SeededStreams {
+  const file = loadScenario(new URL('../../scenarios/stream-scale.yaml', import.meta.url).pathname);
+  const spec = { ...file.streamApps[0]!, id };
+  const workload = file.workloads.find((w) => w.topic === spec.topic)!;
+  const rng = createRng(19);
+  const windowMs = spec.windowS * 1000;
+  const windowCount = 30;
+  // the apps start a few ms after the run, the producers a few ms after the apps (startStreams)
+  const appStartMs = endMs - windowCount * windowMs;
+  const startedAtMs = appStartMs - 6;
+  const workloadsStartedAtMs = appStartMs + 14;
+  const offsetS = (workloadsStartedAtMs - appStartMs) / 1000;
+  const windows: StreamWindow[] = [];
+  const actions: StreamScaleAction[] = [];
+  let workers = spec.workers;
+  let lag = 0;
+  let violations = 0;
+  let consumed = 0;
+  let processed = 0;
+  for (let index = 0; index < windowCount; index++) {
+    const startS = index * spec.windowS;
+    const endS = startS + spec.windowS;
+    const produced = dueBy(workload, endS - offsetS) - dueBy(workload, Math.max(0, startS - offsetS));
+    const capacity = Math.floor((workers * windowMs * rng.normal(1, 0.01)) / spec.costMs);
+    const lagBefore = lag;
+    processed = Math.min(lag + produced, capacity);
+    lag += produced - processed;
+    consumed += processed;
+    const inputRate = produced / spec.windowS;
+    const throughput = processed / spec.windowS;
+    // a record waits for its window to close, and behind the records queued before it (FIFO)
+    const queuedS = (records: number) => records / Math.max(1, inputRate);
+    const latencyP95 = Math.round(rng.normal(0.95 * windowMs, 20) + 1000 * queuedS(Math.max(lagBefore, lag)));
+    const latencyP50 = Math.round(rng.normal(0.5 * windowMs, 20) + 1000 * queuedS((lagBefore + lag) / 2));
+    const check = evaluateGoal(spec.goal, { latency: latencyP95, latencyP50, throughput, lag, pathLatency: 0, availability: 99 });
+    violations = countViolations(violations, check.met);
+    const busyMs = processed * spec.costMs;
+    // no lagAtStreakStart: the backlog grows over the streak before S3, so the catch-up check would not hold the rule back
+    const decision = decideScale({ ...spec.scale, maxWorkers: spec.maxWorkers }, { workers, inputRate, throughput, processed, busyMs, lag }, violations, true);
+    windows.push({
+      index, startS, endS, workers, produced, processed,
+      inputRate: r2(inputRate), throughput: r2(throughput), throughputPerWorker: r2(throughput / workers), busyFraction: r2(busyMs / (windowMs * workers)),
+      latencyP50, latencyP95, lag, pathLatencyMs: 0, availability: 99,
+      goalMet: check.met, violated: check.violated.map((t) => formatTerm(t)), violationsInARow: violations, action: decision.label, reason: decision.reason,
+    });
+    if (decision.action.type === 'scale') {
+      actions.push({ atS: endS, window: index, from: workers, to: decision.action.workers, label: decision.label, rule: spec.scale.rule, arithmetic: decision.arithmetic, inputs: decision.inputs, eventId: null });
+      workers = decision.action.workers;
+      violations = 0;
+    }
+  }
+  // the records the last window served, from the data set the bloodtests source cycles through
+  const records = JSON.parse([...datasetText(file.dataset.records, file.dataset.seed)].join('')) as Record<string, unknown>[];
+  const agg = new WindowAggregate();
+  for (let i = consumed - processed; i < consumed; i++) agg.add(records[i % records.length]!);
+  const app = { spec, startedAtMs: appStartMs, workerCount: workers, windows, actions, lastResults: agg.results(), consumed };
+  const listeners = new Set<(e: StreamWindowEvent) => void>();
+  return {
+    snapshot: (limit) => streamSnapshot({ startedAtMs, bus: 'embedded', apps: [app], workloads: [workload], workloadsStartedAtMs }, limit),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    emit(e) {
+      for (const l of listeners) l(e);
+    },
+  };
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;

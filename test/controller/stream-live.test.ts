@@ -28,7 +28,7 @@ timing: { feedbackWindowMs: 2000 }
 apps:
   - { kind: stream, id: 1, topic: live, windowS: 0.5, workers: 1, maxWorkers: 4, costMs: 2, goal: { metric: latency, max: 1500 }, scale: { rule: autoscaler, violationsInARow: 3 } }
 workloads:
-  - { id: feed, topic: live, partitions: 4, source: { kind: bloodtests }, rate: 100, batch: 10 }
+  - { id: feed, topic: live, partitions: 4, source: { kind: bloodtests }, rate: 100, batch: 10, rateSteps: [{ at: 1, rate: 150 }] }
 `,
 );
 
@@ -84,6 +84,11 @@ describe('stream apps on the live API and dashboard (embedded stack)', () => {
     expect(app.windows.length).toBeGreaterThan(1);
     expect(app.windowCount).toBe(app.windows.length);
     expect(app.groups.length).toBeGreaterThan(0);
+    // the rate step on the app's clock: the producers start after the app (stream/app/run.ts), so a little after its `at`
+    expect(app.rateSteps).toHaveLength(1);
+    expect(app.rateSteps[0]).toMatchObject({ workload: 'feed', at: 1, rate: 150 });
+    expect(app.rateSteps[0].atS).toBeGreaterThanOrEqual(1);
+    expect(app.rateSteps[0].atS).toBeLessThan(3);
     const one = (await (await fetch(`${srv.url}/api/stream-apps?limit=1`)).json()) as StreamAppsSnapshot;
     expect(one.apps[0].windows).toHaveLength(1);
     expect(one.apps[0].windows[0].index).toBeGreaterThanOrEqual(app.windows.at(-1)!.index);
@@ -114,6 +119,10 @@ describe('stream apps on the live API and dashboard (embedded stack)', () => {
       expect(head).toEqual(['gender', 'age band', 'count', 'avg cholesterol']);
       await expect.poll(() => page.locator('#stream-1-status').textContent()).toMatch(/goal (met|violated)/);
       expect(await page.locator('#stream-1-last').textContent()).toMatch(/^window \d+ /);
+      // the rate step is marked on every chart, where the API puts it, once a window has reached it
+      const [step] = ((await (await fetch(`${srv.url}/api/stream-apps?limit=1`)).json()) as StreamAppsSnapshot).apps[0].rateSteps;
+      const marks = () => page.evaluate(() => (window as unknown as { fogsimStreamPoints(): Record<string, { marks: Record<string, { x: number; label: string }[]> }> }).fogsimStreamPoints()['1'].marks);
+      await expect.poll(async () => Object.values(await marks()).map((m) => m.map((x) => `${x.label}@${x.x}`)), { timeout: 10_000 }).toEqual([0, 1, 2].map(() => [`150/s@${step.atS}`]));
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumSkipNote, haveChromium, launchChromium } from '../helpers/browser.js';
+import { chromiumSkipNote, haveChromium, launchChromium, lineOnChart } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControllerServer, type RunningController } from '../../controller/server.js';
-import { makeRun, seedRealistic, tempStore, type TempStore } from './fixtures.js';
+import { makeRun, seedRealistic, seedStreamHistory, tempStore, type TempStore } from './fixtures.js';
 
 /*
  * The admin page and the dashboard in a real headless Chromium (Debian's package, driven by
@@ -198,25 +198,8 @@ describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${chr
     expect(await page.locator('#stat-steps').textContent()).toBe(String(before + 1));
     // the line is drawn on app 1's first chart at the step's x, in the timeline colour (#5a6b7d);
     // the chart redraws on its own schedule after the step arrives, so the pixels are polled
-    const measure = () => page.evaluate((id) => {
-      const g = globalThis as any;
-      const step = g.fogsimSteps().find((x: { id: number }) => x.id === id);
-      const canvas = document.querySelector('#app-1 canvas') as HTMLCanvasElement;
-      const chart = g.Chart.getChart(canvas);
-      const px = chart.scales.x.getPixelForValue(step.x);
-      const dpr = chart.currentDevicePixelRatio;
-      const { top, bottom, left, right } = chart.chartArea;
-      const ctx = canvas.getContext('2d')!;
-      let hits = 0;
-      for (let y = Math.ceil(top); y < bottom; y++) {
-        // the 1.5 px stroke straddles px: look at the device pixels around it
-        const row = ctx.getImageData(Math.round(px * dpr) - 2, Math.round(y * dpr), 5, 1).data;
-        let hit = false;
-        for (let i = 0; i < row.length; i += 4) if (row[i + 3] > 100 && Math.abs(row[i] - 0x5a) < 40 && Math.abs(row[i + 1] - 0x6b) < 40 && Math.abs(row[i + 2] - 0x7d) < 40) hit = true;
-        if (hit) hits++;
-      }
-      return { hits, height: bottom - top, inside: px >= left && px <= right };
-    }, row.id);
+    const stepX = await page.evaluate((id) => (globalThis as any).fogsimSteps().find((x: { id: number }) => x.id === id).x as number, row.id);
+    const measure = () => lineOnChart(page, '#app-1 canvas', stepX, [0x5a, 0x6b, 0x7d]);
     // dashed: about 5 of every 8 px of the chart's height
     await expect
       .poll(async () => {
@@ -246,16 +229,43 @@ describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${chr
     await expect.poll(() => page.locator('#delete-app-3').count()).toBe(0);
   });
 
-  it('screenshot of the dashboard; no script errors anywhere', async () => {
-    // A calm picture: a freshly seeded run, every app converged.
+  it('screenshot of the dashboard with a stream card: the rate step and the S{n} marked on its charts, live too; no script errors anywhere', async () => {
+    // A calm picture: a freshly seeded run, every app converged, and a seeded stream app beside them.
     const fresh = await tempStore();
     await seedRealistic(fresh.store, fresh.scenario, SEED_END_MS);
-    const s2 = await startControllerServer({ store: fresh.store, scenario: fresh.scenario, port: 0 });
+    const streams = seedStreamHistory(SEED_END_MS);
+    const snap = streams.snapshot();
+    const s2 = await startControllerServer({ store: fresh.store, scenario: fresh.scenario, port: 0, streams });
+    type Marks = Record<'latency' | 'rates' | 'workers', { x: number; label: string }[]>;
+    const card = () => page.evaluate(() => (globalThis as any).fogsimStreamPoints()['4'] as { rates: number; actions: string[]; marks: Marks });
     try {
       await page.goto(`${s2.url}/dashboard`);
       await page.locator('#live', { hasText: 'live' }).waitFor({ timeout: 10_000 });
+      await page.locator('#stream-4-status', { hasText: 'goal met' }).waitFor({ timeout: 5_000 });
+      // the seeded story: 650/s from 30 s (on the app's clock: the producers started 14 ms after it), S3 at 38 s
+      const [step] = snap.apps[0].rateSteps;
+      const [s3] = snap.apps[0].actions;
+      expect(step).toEqual({ workload: 'replay', at: 30, atS: 30.01, rate: 650 });
+      expect(s3).toMatchObject({ label: 'S3', atS: 38, from: 1, to: 3 });
+      const shown = await card();
+      expect(shown.rates).toBe(30);
+      for (const chart of ['latency', 'rates', 'workers'] as const) expect(shown.marks[chart], chart).toEqual([{ x: 30.01, label: '650/s' }, { x: 38, label: 'S3' }]);
+      // and in pixels: the step in grey (#5a6b7d), the action in orange (#d9822b), dashed, on the rates chart
+      const rates = 'canvas[aria-label="stream app 4 rates"]';
+      for (const [x, rgb] of [[step.atS, [0x5a, 0x6b, 0x7d]], [s3.atS, [0xd9, 0x82, 0x2b]]] as const) {
+        const d = await lineOnChart(page, rates, x, [...rgb]);
+        expect(d.inside && d.hits > d.height * 0.3, `line at ${x}`).toBe(true);
+      }
+      expect(await page.locator('#stream-4-groups tbody tr').count()).toBe(snap.apps[0].groups.length);
       await page.waitForTimeout(300);
       await page.screenshot({ path: `${shots}dashboard.png`, fullPage: true });
+
+      // a window with an action, through the server's stream-window events: drawn at once
+      const last = snap.apps[0].windows.at(-1)!;
+      const w = { ...last, index: last.index + 1, startS: last.endS, endS: last.endS + 2, action: 'S4' };
+      streams.emit({ appId: 4, topic: 'bloodtests', goal: 'latency <= 4000', startedAtMs: snap.startedAtMs, window: w, groups: snap.apps[0].groups, action: { ...s3, atS: w.endS, window: w.index, from: 3, to: 4, label: 'S4' } });
+      await expect.poll(async () => (await card()).marks.rates.map((m) => m.label), { timeout: 5_000 }).toEqual(['650/s', 'S3', 'S4']);
+      expect((await card()).actions).toEqual(['S3', 'S4']);
     } finally {
       await s2.close();
       await fresh.cleanup();
