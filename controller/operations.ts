@@ -4,12 +4,15 @@ import type { Goal, LinkRow, NodeRow, AppRow } from '../model/types.js';
 import { stepArgs, type RawStep, type Step, type StepSource, type TimelineRow } from '../model/steps.js';
 import { checkStep } from '../model/timeline.js';
 import { addNodeToStore, API_FIELDS, type AddedNode, type AddNodeInput, type FieldNames } from './add-node.js';
+import { bucketForNode } from '../objectstore/object-store.js';
 import { planNodeRemoval, type AppRemoval, type NodeRemoval } from '../model/removal.js';
 
 /** DELETE /api/nodes/:id: what the store removed, the objects deleted, and what went wrong beyond the store. */
 export interface DeletedNode extends NodeRemoval {
   /** bucket/key of each copy's object deleted from the object store */
   objects: string[];
+  /** the node's bucket, when it was deleted (it was empty once the copies' objects went) */
+  bucket: string | null;
   /** what could not be done after the store's delete (an app that would not stop, an object left) */
   warnings: string[];
 }
@@ -36,6 +39,8 @@ export interface OperationHooks {
   startApp?: (appId: number) => Promise<void>;
   /** a deleted node's copies: their objects go from the object store (unset: left, and the answer says so) */
   deleteObject?: (bucket: string, key: string) => Promise<void>;
+  /** a deleted node's bucket, once its copies' objects are gone: deleted when empty, else kept; absent for a node that had none */
+  removeEmptyBucket?: (bucket: string) => Promise<'deleted' | 'kept' | 'absent'>;
 }
 
 /** What subscribers hear: the stream's event name and its data (controller/api/stream.ts). */
@@ -169,8 +174,20 @@ export class Operations {
         (e: unknown) => warnings.push(`object ${name} could not be deleted: ${(e as Error).message}`),
       );
     }
+    // what fogsim did not put there (or an object another row still names) keeps the bucket
+    let bucket: string | null = null;
+    if (this.hooks.removeEmptyBucket) {
+      const name = bucketForNode(id);
+      await this.hooks.removeEmptyBucket(name).then(
+        (outcome) => {
+          if (outcome === 'deleted') bucket = name;
+          else if (outcome === 'kept') warnings.push(`bucket ${name} kept: it still holds objects`);
+        },
+        (e: unknown) => warnings.push(`bucket ${name} could not be deleted: ${(e as Error).message}`),
+      );
+    }
     this.emit('node', { deleted: id, apps: removal.apps, repointed: removal.repointed });
-    return { ...removal, objects, warnings };
+    return { ...removal, objects, bucket, warnings };
   }
 
   /** Deletes an app (DELETE /api/apps/:id): its process stops, the store drops its row and impact vectors; its runs stay; a restart does not seed it back. */

@@ -241,6 +241,13 @@ export async function startSession(o: SessionOptions): Promise<Session> {
         await runtime?.stop(appId);
       },
       deleteObject: (bucket, key) => objects.deleteObject(bucket, key),
+      removeEmptyBucket: async (bucket) => {
+        // a node without storage never had one
+        if (!(await objects.listBuckets()).includes(bucket)) return 'absent';
+        if ((await objects.listObjects(bucket)).length) return 'kept';
+        await objects.deleteBucket(bucket);
+        return 'deleted';
+      },
       startApp: async (appId) => {
         if (runtime?.list().some((st) => st.appId === appId && (st.state === 'running' || st.state === 'starting' || st.state === 'restarting'))) return;
         // a storage node added since the app last started needs vectors of its own (preflight)

@@ -47,6 +47,8 @@ export interface ObjectStore {
   copyObject(srcBucket: string, srcKey: string, dstBucket: string, dstKey: string): Promise<void>;
   deleteObject(bucket: string, key: string): Promise<void>;
   listObjects(bucket: string, prefix?: string): Promise<ObjectInfo[]>;
+  /** Deletes an empty bucket; one that holds objects is refused (S3's BucketNotEmpty), a missing one is NotFound. */
+  deleteBucket(bucket: string): Promise<void>;
 }
 
 export function bucketForNode(nodeId: number): string {

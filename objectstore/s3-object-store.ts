@@ -117,7 +117,6 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  /** Deletes an empty bucket (tests and clean-up; not part of the role interface). */
   async deleteBucket(bucket: string): Promise<void> {
     try {
       await this.client.removeBucket(bucket);

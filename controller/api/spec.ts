@@ -138,7 +138,7 @@ export const ROUTES = {
     summary: "delete a node: its apps stop and go, its links, its copies of the data set (their objects too); apps of other nodes reading a copy there are re-pointed to the nearest other copy; runs and events stay",
     params: nodeParams,
     conflict: 'the node holds the last copy of a data set that an app of another node reads; the message names both',
-    ok: json('{node, apps, links, copies, repointed: [{app, from: {copy, node}, to: {copy, node}}], impacts, counters, objects, warnings}'),
+    ok: json('{node, apps, links, copies, repointed: [{app, from: {copy, node}, to: {copy, node}}], impacts, counters, objects, bucket, warnings}'),
   },
   listLinks: { method: 'get', path: '/links', summary: 'the latency matrix, one link per direction', query: z.object({ node: intParam(1, MAX_NODE_ID, 'only the links of this node') }), ok: json('[{from, to, latencyMs}] by from, to') },
   putLink: {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSession, type Session } from '../../controller/session.js';
+import { bucketForNode } from '../../objectstore/object-store.js';
 import { createControllerApp } from '../../controller/server.js';
 import { Operations } from '../../controller/operations.js';
 import type { SeedMode } from '../../db/statements.js';
@@ -50,7 +51,10 @@ describe('a deleted node over a controller restart', () => {
       for (const label of requiredLabels(scenario)) await writeVectorFile(appDir(vectorsDir, a.id), label, { responseTime: 0.5, executionTime: 0, throughput: 0, latency: 0.5, availability: 0.1, consistency: 0 });
     }
     const first = await up('file');
-    await request(first.app).delete('/api/nodes/2').expect(200);
+    expect(await session!.infra.objects.listBuckets()).toContain(bucketForNode(2));
+    // its bucket held no copy: it goes with the node
+    expect((await request(first.app).delete('/api/nodes/2').expect(200)).body).toMatchObject({ bucket: bucketForNode(2), warnings: [] });
+    expect(await session!.infra.objects.listBuckets()).not.toContain(bucketForNode(2));
     first.done();
     await session!.close();
 
@@ -68,6 +72,7 @@ describe('a deleted node over a controller restart', () => {
 
     const reset = await up('file');
     expect((await reset.store.listNodes()).map((n) => n.id)).toEqual([1, 2, 3]);
+    expect(await session!.infra.objects.listBuckets()).toContain(bucketForNode(2));
     expect((await reset.store.listApps()).map((a) => a.id)).toEqual([1, 2, 3]);
     expect(await reset.store.listLinks()).toHaveLength(6);
     expect(await reset.store.listRemovals()).toEqual([]);

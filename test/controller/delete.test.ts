@@ -29,6 +29,7 @@ describe('DELETE /api/nodes/:id and /api/apps/:id', () => {
       },
       startApp: async (id) => void calls.push(`start ${id}`),
       deleteObject: async (bucket, key) => void calls.push(`delete ${bucket}/${key}`),
+      removeEmptyBucket: async (bucket) => (calls.push(`bucket ${bucket}`), 'deleted'),
     });
     app = createControllerApp({ store: t.store, scenario: t.scenario, operations, pollMs: 50 });
   });
@@ -79,10 +80,12 @@ describe('DELETE /api/nodes/:id and /api/apps/:id', () => {
       copies: [{ id: 2, nodeId: 2, bucket: bucketForNode(2) }],
       repointed: [{ app: 3, from: { copy: 2, node: 2 }, to: { copy: 1, node: 1 } }],
       objects: [`${bucketForNode(2)}/${key}`],
+      bucket: bucketForNode(2),
       warnings: [],
     });
     expect(r.body.links).toHaveLength(4);
-    expect(calls).toEqual(['stop 2', `delete ${bucketForNode(2)}/${key}`]);
+    // the bucket after its objects, so it is empty by then
+    expect(calls).toEqual(['stop 2', `delete ${bucketForNode(2)}/${key}`, `bucket ${bucketForNode(2)}`]);
 
     expect((await request(app).get('/api/nodes').expect(200)).body.map((n: { id: number }) => n.id)).toEqual([1, 3]);
     expect((await request(app).get('/api/links').expect(200)).body).toEqual([

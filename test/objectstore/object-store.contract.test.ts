@@ -134,6 +134,18 @@ function contract(label: string, open: () => Promise<{ store: S3ObjectStore; clo
       if (work) rmSync(work, { recursive: true, force: true });
     });
 
+    it('deletes an empty bucket; refuses one that holds objects; a missing one is not found', async () => {
+      const C = `fogsim-ct-${run}-c`;
+      await store.ensureBucket(C);
+      await store.putObject(C, 'k', Buffer.from('x'));
+      await expect(store.deleteBucket(C)).rejects.toThrow(/BucketNotEmpty|not empty/i);
+      expect(await store.listBuckets()).toContain(C);
+      await store.deleteObject(C, 'k');
+      await store.deleteBucket(C);
+      expect(await store.listBuckets()).not.toContain(C);
+      await expect(store.deleteBucket(C)).rejects.toThrow(/not found|NoSuchBucket/i);
+    });
+
     it('creates buckets idempotently and lists them', async () => {
       await store.ensureBucket(A); // second time: no error
       const buckets = await store.listBuckets();
