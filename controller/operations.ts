@@ -1,5 +1,5 @@
 import type { Store } from '../db/store.js';
-import { FogsimError, NotFoundError, UserError } from '../model/errors.js';
+import { errorText, FogsimError, NotFoundError, UserError } from '../model/errors.js';
 import type { Goal, LinkRow, NodeRow, AppRow } from '../model/types.js';
 import { stepArgs, type RawStep, type Step, type StepSource, type TimelineRow } from '../model/steps.js';
 import { checkStep } from '../model/timeline.js';
@@ -253,6 +253,10 @@ export class Operations {
         return this.setBandwidth(step.from, step.to, step.rateKBps);
       case 'setGoal':
         return this.setGoal(step.app, step.goal);
+      case 'deleteApp':
+        return this.deleteApp(step.app);
+      case 'deleteNode':
+        return this.deleteNode(step.node);
     }
   }
 
@@ -287,8 +291,3 @@ export class Operations {
   }
 }
 
-/** The message of an error as the API shows it (with its details). */
-export function errorText(e: unknown): string {
-  if (e instanceof FogsimError && e.details.length) return `${e.message}: ${e.details.join('; ')}`;
-  return (e as Error)?.message ?? String(e);
-}

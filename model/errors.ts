@@ -81,3 +81,9 @@ export class UnavailableError extends FogsimError {
   }
 }
 
+
+/** The message of an error as the API and the timeline show it (with its details). */
+export function errorText(e: unknown): string {
+  if (e instanceof FogsimError && e.details.length) return `${e.message}: ${e.details.join('; ')}`;
+  return (e as Error)?.message ?? String(e);
+}

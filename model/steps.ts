@@ -11,7 +11,7 @@ import type { Goal } from './types.js';
  */
 
 /** The step kinds, in the order the reference lists them. */
-export const STEP_KINDS = ['setLatency', 'setAvailability', 'nodeDown', 'nodeUp', 'addNode', 'setBandwidth', 'setGoal'] as const;
+export const STEP_KINDS = ['setLatency', 'setAvailability', 'nodeDown', 'nodeUp', 'addNode', 'setBandwidth', 'setGoal', 'deleteApp', 'deleteNode'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 const kind = <K extends StepKind>(k: K, what: string) => z.literal(k).describe(what);
@@ -74,6 +74,18 @@ export const stepSchema = z.discriminatedUnion('kind', [
       goal: goalField('the new goal'),
     })
     .strict(),
+  z
+    .object({
+      kind: kind('deleteApp', 'delete an app: it stops, its row and impact vectors go, its runs and events stay (DELETE /api/apps/:id)'),
+      app: nodeIdSchema.describe('the app'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: kind('deleteNode', "delete a node: its apps stop and go, its links and copies go, readers of its copies are re-pointed to the nearest other copy; refused when it holds a data set's last copy that another node's app reads (DELETE /api/nodes/:id)"),
+      node: nodeIdSchema.describe('the node'),
+    })
+    .strict(),
 ]);
 
 export const timedStepSchema = z
@@ -118,7 +130,9 @@ export type Step =
   | { kind: 'nodeUp'; node: number }
   | { kind: 'addNode'; id: number; name?: string; availability: number; storage: boolean; latency: Record<string, number>; goal?: Goal }
   | { kind: 'setBandwidth'; from: number; to: number; rateKBps: number }
-  | { kind: 'setGoal'; app: number; goal: Goal };
+  | { kind: 'setGoal'; app: number; goal: Goal }
+  | { kind: 'deleteApp'; app: number }
+  | { kind: 'deleteNode'; node: number };
 
 /** A step of the run's timeline: when, what, and where it came from (for messages and the report). */
 export interface TimedStep {
@@ -175,5 +189,9 @@ export function describeStep(step: Step): string {
       return `setBandwidth ${step.from}-${step.to} ${step.rateKBps ? `${step.rateKBps} KB/s` : 'unlimited'}`;
     case 'setGoal':
       return `setGoal app ${step.app}`;
+    case 'deleteApp':
+      return `deleteApp app ${step.app}`;
+    case 'deleteNode':
+      return `deleteNode node ${step.node}`;
   }
 }

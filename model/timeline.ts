@@ -21,6 +21,13 @@ import { appSeed, createRng } from '../util/rng.js';
 export interface World {
   nodes: Set<number>;
   apps: Set<number>;
+  /** what an earlier step deleted (`node 2`, `app 3`), with that step's path, for the message */
+  removed?: Map<string, string>;
+}
+
+function forget(world: World, what: 'node' | 'app', id: number, path: string): void {
+  (what === 'node' ? world.nodes : world.apps).delete(id);
+  (world.removed ??= new Map()).set(`${what} ${id}`, path.replace(/\.do$/, ''));
 }
 
 export interface RawTimedStep {
@@ -41,7 +48,11 @@ export function checkStep(raw: RawStep, world: World, path: string, errors: stri
   const node = (field: string, id: number) => {
     if (world.nodes.has(id)) return;
     const when = later.get(id);
-    errors.push(`${path}.${field}: node ${id} does not exist${when ? ` yet (${when} adds it)` : ''}; known nodes: ${list(world.nodes)}`);
+    const gone = world.removed?.get(`node ${id}`);
+    errors.push(`${path}.${field}: node ${id} does not exist${when ? ` yet (${when} adds it)` : gone ? ` any more (${gone} deletes it)` : ''}; known nodes: ${list(world.nodes)}`);
+  };
+  const app = (id: number) => {
+    if (!world.apps.has(id)) errors.push(`${path}.app: app ${id} does not exist${world.removed?.has(`app ${id}`) ? ` any more (${world.removed.get(`app ${id}`)} deletes it)` : ''}; known apps: ${list(world.apps)}`);
   };
   const link = (from: number, to: number) => {
     node('from', from);
@@ -60,8 +71,14 @@ export function checkStep(raw: RawStep, world: World, path: string, errors: stri
       node('node', raw.node);
       break;
     case 'setGoal':
-      if (!world.apps.has(raw.app)) errors.push(`${path}.app: app ${raw.app} does not exist; known apps: ${list(world.apps)}`);
+      app(raw.app);
       goal = parseGoal(raw.goal, `${path}.goal`, errors);
+      break;
+    case 'deleteApp':
+      app(raw.app);
+      break;
+    case 'deleteNode':
+      node('node', raw.node);
       break;
     case 'addNode': {
       if (world.nodes.has(raw.id)) errors.push(`${path}.id: node ${raw.id} already exists; pick an unused id (existing: ${list(world.nodes)})`);
@@ -89,6 +106,10 @@ export function checkStep(raw: RawStep, world: World, path: string, errors: stri
     if (raw.goal !== undefined) world.apps.add(raw.id);
   }
   if (errors.length > before) return undefined;
+  // a deleted node or app is gone for the steps after; the apps on a deleted node go with it, but
+  // `world` does not know where apps are, so a later step naming one of them fails when applied
+  if (raw.kind === 'deleteApp') forget(world, 'app', raw.app, path);
+  if (raw.kind === 'deleteNode') forget(world, 'node', raw.node, path);
   if (raw.kind === 'addNode') {
     const { goal: _g, ...rest } = raw;
     return goal ? { ...rest, goal } : rest;
@@ -107,7 +128,7 @@ export function byTime<T extends { at: number }>(steps: readonly T[]): T[] {
 
 /** Checks every step in time order against the world as the earlier steps leave it. */
 export function checkTimeline(steps: readonly RawTimedStep[], initial: World, errors: string[]): TimedStep[] {
-  const world: World = { nodes: new Set(initial.nodes), apps: new Set(initial.apps) };
+  const world: World = { nodes: new Set(initial.nodes), apps: new Set(initial.apps), removed: new Map(initial.removed) };
   const sorted = byTime(steps);
   const out: TimedStep[] = [];
   sorted.forEach((t, i) => {

@@ -30,6 +30,8 @@ import { BUILTIN_STRATEGIES } from '../decision/strategies/registry.js';
 import { StrategyError, type NamedStrategy } from '../decision/strategies/types.js';
 import { drawLatency, measureRun, runRecord } from '../nodes/monitor/monitor.js';
 import { bucketForNode } from '../objectstore/object-store.js';
+import { ConflictError, errorText } from '../model/errors.js';
+import { labelNamesNode, planNodeRemoval } from '../model/removal.js';
 import { reportFromRecords, type ExperimentReport } from '../controller/experiment/report.js';
 import { FEEDBACK_LISTED } from '../controller/experiment/story.js';
 import { DEFAULT_DATA_PATH_MODEL, readSucceeds, timeJob, type DataPathModel } from './data-path.js';
@@ -350,6 +352,34 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
   };
 
   // ---- the timeline (controller/operations.ts in emulation)
+  /** deleted apps run no more; their runs and events stay, as in the store */
+  const forgetApps = (ids: readonly number[]) => {
+    for (const id of ids) {
+      apps.delete(id);
+      unsettled.delete(id);
+    }
+  };
+  /** what the store's deleteNode does, by the same rule (model/removal.ts); the refusal's message, or null */
+  const deleteNode = (id: number): string | null => {
+    const appRows = [...apps.values()].map((a) => ({ id: a.id, nodeId: a.node, goal: a.goal, datasetId: a.ref }));
+    const kept = [...copies.values()].filter((c) => c.nodeId !== id);
+    // only the latencies the rule reads: from each app's node to each remaining copy
+    const links = appRows.flatMap((a) => kept.map((c) => ({ from: a.nodeId, to: c.nodeId, latencyMs: linkLatency(a.nodeId, c.nodeId) })));
+    let plan: ReturnType<typeof planNodeRemoval>;
+    try {
+      plan = planNodeRemoval(id, appRows, [...copies.values()], links);
+    } catch (e) {
+      if (e instanceof ConflictError) return errorText(e);
+      throw e;
+    }
+    forgetApps(plan.apps);
+    for (const c of plan.copies) copies.delete(c.id);
+    for (const r of plan.repointed) apps.get(r.app)!.ref = r.to.copy;
+    nodes.delete(id);
+    for (const label of Object.keys(counters)) if (labelNamesNode(label, id)) delete counters[label];
+    for (const a of apps.values()) for (const label of [...a.impacts.keys()]) if (labelNamesNode(label, id)) a.impacts.delete(label);
+    return null;
+  };
   const applyStep = (s: Step, at: number) => {
     let error: string | null = null;
     switch (s.kind) {
@@ -374,6 +404,13 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
         if (apps.has(s.app)) apps.get(s.app)!.goal = s.goal;
         else error = `app ${s.app} does not exist`;
         break;
+      case 'deleteApp':
+        if (apps.has(s.app)) forgetApps([s.app]);
+        else error = `app ${s.app} does not exist`;
+        break;
+      case 'deleteNode':
+        error = nodes.has(s.node) ? deleteNode(s.node) : `node ${s.node} does not exist`;
+        break;
       case 'addNode': {
         nodes.set(s.id, { id: s.id, name: s.name ?? `node${s.id}`, availability: s.availability, storage: s.storage, down: false });
         for (const [to, ms] of Object.entries(s.latency)) latency.set(pairKey(s.id, Number(to)), ms);
@@ -385,8 +422,8 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
         break;
       }
     }
-    if (s.kind === 'setAvailability' || s.kind === 'nodeDown' || s.kind === 'nodeUp' || s.kind === 'addNode') nodesVersion++;
-    if (s.kind === 'addNode') latencyVersion++;
+    if (s.kind === 'setAvailability' || s.kind === 'nodeDown' || s.kind === 'nodeUp' || s.kind === 'addNode' || s.kind === 'deleteNode') nodesVersion++;
+    if (s.kind === 'addNode' || s.kind === 'deleteNode') latencyVersion++;
     steps.push({ id: steps.length + 1, atMs: Math.round(at), kind: s.kind, args: stepArgs(s), source: 'timeline', error });
     lastStepAtMs = at;
     // what counts as settled, and which apps are live, may have changed for every app
@@ -419,8 +456,9 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
       pendingSteps--;
       continue;
     }
-    const app = apps.get(item.app)!;
-    if (app.stopped) continue;
+    const app = apps.get(item.app);
+    // a deleted app's arrivals and runs in flight come to nothing
+    if (!app || app.stopped) continue;
     let ended: number | null = at;
     if (item.kind === 'ran') ended = ran(app, item, at);
     // an app on a node that is down does not run; it looks again at its next arrival

@@ -1,6 +1,7 @@
 import { describeStep, type TimedStep } from '../../model/steps.js';
 import { systemClock, type Clock } from '../../util/clock.js';
-import { errorText, type Operations } from '../operations.js';
+import { errorText } from '../../model/errors.js';
+import type { Operations } from '../operations.js';
 
 /*
  * Applies a run's timeline (model/timeline.ts expandTimeline: the scenario's steps, its trace and

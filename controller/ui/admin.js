@@ -166,6 +166,8 @@ const STEP_FIELDS = {
   addNode: [['id', 'number', 'new node id'], ['availability', 'number', '%'], ['storage', 'bool'], ['latency', 'pairs', 'to each node, e.g. 1=800,2=900'], ['goal', 'json', 'optional: an app on it, e.g. {"metric":"responseTime","max":800}']],
   setBandwidth: [['from', 'node'], ['to', 'node'], ['rateKBps', 'number', 'KB/s, 0 lifts the limit']],
   setGoal: [['app', 'app'], ['goal', 'json', 'e.g. {"metric":"responseTime","max":900}']],
+  deleteApp: [['app', 'app']],
+  deleteNode: [['node', 'node']],
 };
 let appIds = [];
 let stepKind = 'setLatency';

@@ -73,6 +73,8 @@ export function fmtStep(t) {
     case 'addNode': return `addNode node ${a.id}${a.goal ? ' with an app' : ''}`;
     case 'setBandwidth': return `setBandwidth ${a.from}-${a.to} ${a.rateKBps ? `${a.rateKBps} KB/s` : 'unlimited'}`;
     case 'setGoal': return `setGoal app ${a.app}`;
+    case 'deleteApp': return `deleteApp app ${a.app}`;
+    case 'deleteNode': return `deleteNode node ${a.node}`;
     default: return t.kind;
   }
 }

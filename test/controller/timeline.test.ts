@@ -57,14 +57,19 @@ describe('operations', () => {
     expect(await t.store.getBandwidth(3, 4)).toBe(500);
     expect((await t.store.listApps()).find((a) => a.id === 2)!.goal).toEqual({ metric: 'latency', max: 5 });
     // the apps on the node stop and start through the orchestrator's hooks; an added node's app starts
-    expect(r.calls).toEqual(['stop 2', 'start 2', 'added 4']);
+    // then the added node's app, and the node
+    await ops.apply({ kind: 'deleteApp', app: 4 }, 'timeline');
+    await ops.apply({ kind: 'deleteNode', node: 4 }, 'timeline');
+    expect(r.calls).toEqual(['stop 2', 'start 2', 'added 4', 'stop 4']);
+    expect((await t.store.listNodes()).map((n) => n.id)).toEqual([1, 2, 3]);
+    expect((await t.store.listRemovals()).map((x) => `${x.kind} ${x.id}`)).toEqual(['node 4', 'app 4']);
 
     const rows = await t.store.listTimeline();
     expect(rows.map((x) => [x.kind, x.source, x.error])).toEqual(STEP_KINDS.map((k) => [k, k === 'nodeUp' || k === 'setGoal' ? 'admin' : 'timeline', null]));
     expect(rows[0]).toMatchObject({ atMs: 1_700_000_000_000, args: { from: 1, to: 2, latencyMs: 250 } });
     expect(rows[4].args).toEqual({ id: 4, availability: 90, storage: true, latency: { 1: 300, 2: 800, 3: 900 }, goal: { metric: 'responseTime', max: 900 } });
     expect(r.heard.filter((h) => h.event === 'timeline').map((h) => h.data.id)).toEqual(rows.map((x) => x.id));
-    expect(r.heard.filter((h) => h.event !== 'timeline').map((h) => h.event)).toEqual(['link', 'node', 'node', 'node', 'node', 'link', 'app']);
+    expect(r.heard.filter((h) => h.event !== 'timeline').map((h) => h.event)).toEqual(['link', 'node', 'node', 'node', 'node', 'link', 'app', 'app', 'node']);
     expect(r.heard.find((h) => h.event === 'node' && 'down' in h.data)!.data).toEqual({ down: 2, apps: [2] });
   });
 

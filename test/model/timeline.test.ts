@@ -42,6 +42,8 @@ describe('timeline in the scenario', () => {
       { at: 40, do: { kind: 'addNode', id: 4, availability: 90, latency: { 1: 300, 2: 800, 3: 900 }, goal: { metric: 'responseTime', max: 900 } } },
       { at: 50, do: { kind: 'setBandwidth', from: 4, to: 3, rateKBps: 500 } },
       { at: 55, do: { kind: 'setGoal', app: 4, goal: { all: [{ metric: 'latency', max: 500 }] } } },
+      { at: 56, do: { kind: 'deleteApp', app: 4 } },
+      { at: 57, do: { kind: 'deleteNode', node: 4 } },
     ];
     const s = parseScenario(raw);
     expect(s.timeline.map((t) => [t.at, t.do.kind, t.origin])).toEqual([
@@ -51,12 +53,30 @@ describe('timeline in the scenario', () => {
       [40, 'addNode', 'timeline[4]'],
       [50, 'setBandwidth', 'timeline[5]'],
       [55, 'setGoal', 'timeline[6]'],
+      [56, 'deleteApp', 'timeline[7]'],
+      [57, 'deleteNode', 'timeline[8]'],
       [60, 'nodeUp', 'timeline[0]'],
     ]);
     expect(s.timeline[3].do).toEqual({ kind: 'addNode', id: 4, availability: 90, storage: true, latency: { 1: 300, 2: 800, 3: 900 }, goal: { metric: 'responseTime', max: 900 } });
     expect(new Set(s.timeline.map((t) => t.do.kind))).toEqual(new Set(STEP_KINDS));
     // no timeline: an empty one
     expect(parseScenario(thesis()).timeline).toEqual([]);
+  });
+
+  it('a node or app deleted by an earlier step does not exist for the steps after, and the message says which step deleted it', () => {
+    const raw = thesis();
+    raw.timeline = [
+      { at: 5, do: { kind: 'deleteNode', node: 2 } },
+      { at: 6, do: { kind: 'deleteApp', app: 3 } },
+      { at: 7, do: { kind: 'nodeDown', node: 2 } },
+      { at: 8, do: { kind: 'setGoal', app: 3, goal: { metric: 'latency', max: 10 } } },
+      { at: 9, do: { kind: 'deleteApp', app: 3 } },
+    ];
+    expect(problems(raw)).toEqual([
+      'timeline[2].do.node: node 2 does not exist any more (timeline[0] deletes it); known nodes: 1, 3',
+      'timeline[3].do.app: app 3 does not exist any more (timeline[1] deletes it); known apps: 1, 2',
+      'timeline[4].do.app: app 3 does not exist any more (timeline[1] deletes it); known apps: 1, 2',
+    ]);
   });
 
   it('an unknown node is a path-precise error naming the known nodes', () => {

@@ -62,6 +62,30 @@ describe('virtual-time engine (sim/engine.ts)', () => {
     expect(report.timeline.map((t) => t.kind)).toEqual(['nodeDown']);
   });
 
+  it('deletes as the store does: a node with the last copy others read is refused (recorded), a deleted app and the apps of a deleted node run no more', () => {
+    const s: Scenario = {
+      ...thesis,
+      timeline: [
+        { at: 1, do: { kind: 'deleteNode', node: 3 }, origin: 'timeline[0]' },
+        { at: 2, do: { kind: 'deleteApp', app: 3 }, origin: 'timeline[1]' },
+        { at: 3, do: { kind: 'deleteNode', node: 2 }, origin: 'timeline[2]' },
+      ],
+    };
+    const strategies = new Map(thesis.apps.map((a) => [a.id, BUILTIN_STRATEGIES.static]));
+    const { runs, report } = simulate(s, { durationS: 40, strategies });
+    expect(report.timeline.map((t) => [t.kind, t.error === null])).toEqual([
+      ['deleteNode', false],
+      ['deleteApp', true],
+      ['deleteNode', true],
+    ]);
+    expect(report.timeline[0].error).toMatch(/node 3 cannot be deleted: node 3 holds the last copy of data set 1 \(copy 1\), read by app\(s\) 1, 2/);
+    const startedAfter = (app: number, s: number) => runs.filter((r) => r.appId === app && r.startedAtMs >= s * 1000).length;
+    expect(startedAfter(3, 2)).toBe(0);
+    expect(startedAfter(2, 3)).toBe(0);
+    expect(startedAfter(1, 3)).toBeGreaterThan(3);
+    expect(runs.filter((r) => r.appId === 1).every((r) => r.dataNode === 3)).toBe(true);
+  });
+
   it("a strategy that throws ends the run with the strategy's error", () => {
     const boom = { name: 'boom', leavesFeedback: true, decide: () => { throw new Error('no idea'); } };
     const strategies = new Map(thesis.apps.map((a) => [a.id, boom]));
