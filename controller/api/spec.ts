@@ -184,7 +184,7 @@ export const ROUTES = {
     path: '/stream-apps',
     summary: "the stream apps of the session (scenario apps of kind stream): per app its latest windows with their metrics, its S{n} actions with their arithmetic, and the latest window's aggregates",
     query: z.object({ limit: intParam(1, MAX_LIMIT, 'windows per app, the latest (default 120)') }),
-    ok: json('{startedAtMs, bus, apps: [{id, topic, goal, windowS, workers, maxWorkers, rule, windows: [window], windowCount, actions: [{atS, window, from, to, label, rule, arithmetic, inputs, eventId}], groups: [{gender, ageBand, count, avgCholesterol}], consumed}]}; apps empty when the session runs none'),
+    ok: json('{startedAtMs, bus, apps: [{id, topic, goal, windowS, workers, maxWorkers, rule, strategy, windows: [window], windowCount, actions: [{atS, window, from, to, label, strategy, explored, rule, proposed, arithmetic, inputs, eventId}], groups: [{gender, ageBand, count, avgCholesterol}], consumed}]}; apps empty when the session runs none'),
   },
   stream: { method: 'get', path: '/stream', summary: 'server-sent events: runs, actions, feedback, events, nodes, links, timeline steps, convergence and the stream apps\' closed windows (stream-window) as they happen', ok: { status: 200, description: 'an event stream; the first event is the current convergence', mediaType: 'text/event-stream' } },
 } as const satisfies Record<string, RouteSpec>;
