@@ -370,8 +370,12 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
       return `${path}: must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}${issue.origin === 'array' ? ' item(s)' : ''}`;
     case 'too_big':
       return `${path}: must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
-    case 'unrecognized_keys':
-      return `${path}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove or correct them`;
+    case 'unrecognized_keys': {
+      // a stream app's field on a batch app's entry: most likely a --set / --grid path off by one entry
+      const streamFields = /^apps\[\d+\]$/.test(path) && issue.keys.every((k) => k in streamAppSchema.shape);
+      const fix = streamFields ? `${issue.keys.length > 1 ? 'they are fields' : 'it is a field'} of stream apps (kind: stream) and ${path} is a batch app: name a stream app's entry (apps[i] counts every entry of apps), or remove ${issue.keys.length > 1 ? 'them' : 'it'}` : 'remove or correct them';
+      return `${path}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; ${fix}`;
+    }
     default:
       return `${path}: ${issue.message}`;
   }
