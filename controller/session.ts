@@ -128,7 +128,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   // --strategy: a path is the user's, relative to where they typed it; every app's strategy loads
   // here once, so a module that does not load fails the session before anything starts
   const strategy = o.strategy === undefined ? undefined : isStrategyPath(o.strategy) ? resolve(o.strategy) : o.strategy;
-  for (const a of scenario.apps) await loadAppStrategy(scenario, a.id, strategy);
+  for (const a of [...scenario.apps, ...scenario.streamApps]) await loadAppStrategy(scenario, a.id, strategy);
   const cfg = o.cfg ?? readInfraConfig();
   const infra = await startInfra(cfg, o.infraOptions);
   const closers: (() => Promise<unknown>)[] = [() => infra.close()];
@@ -259,7 +259,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     const timeline = new TimelineScheduler({ steps: expandTimeline(scenario, o.durationS ?? Infinity), operations, startedAtMs, log: o.log });
     closers.push(() => timeline.close());
     timeline.start();
-    const streams = await startScenarioStreams(scenario, infra, datasetFile, o.log, closers);
+    const streams = await startScenarioStreams(scenario, infra, datasetFile, o.log, closers, strategy);
     return { scenario, scenarioFile, strategy, infra, runtime, telemetry, startedAtMs, vectorsDir, startNode, nodeStatus, operations, timeline, streams, saveLearnedVectors, close };
   } catch (e) {
     await close();
@@ -272,7 +272,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
  * workloads' topics, the stream apps, then the producers. The closers stop them (a stop the
  * caller made already, for its report, is not made twice) and close the bus.
  */
-async function startScenarioStreams(scenario: Scenario, infra: Infra, datasetFile: string, log: (line: string) => void, closers: (() => Promise<unknown>)[]): Promise<StreamRun | undefined> {
+async function startScenarioStreams(scenario: Scenario, infra: Infra, datasetFile: string, log: (line: string) => void, closers: (() => Promise<unknown>)[], strategy: string | undefined): Promise<StreamRun | undefined> {
   if (!scenario.streamApps.length) return undefined;
   const { store } = infra;
   // the session's configuration, not the process's environment: a session started with its own cfg (a test, a child) keeps to it
@@ -283,7 +283,7 @@ async function startScenarioStreams(scenario: Scenario, infra: Infra, datasetFil
   const busNode = scenario.stream.busNode;
   const latencyOf = storeLatency(store, busNode, scenario);
   const path: DataPath = brokers ? kafkaPath({ brokers, busNode, latencyOf, control: infra.latency, cfg: infra.cfg }) : embeddedPath(bus, busNode, latencyOf);
-  const streams = await startStreams({ bus, scenario, datasetFile, store, log, path });
+  const streams = await startStreams({ bus, scenario, datasetFile, store, log, path, strategy });
   closers.push(() => streams.stop());
   log(`${scenario.streamApps.length} stream app(s) started on the ${bus.kind} bus (apps ${scenario.streamApps.map((a) => a.id).join(', ')}; workloads ${scenario.workloads.map((w) => w.id).join(', ') || 'none'})`);
   return streams;

@@ -86,6 +86,7 @@ const streamAppSchema = z
       .strict()
       .prefault({})
       .describe('how the app rescales (decision/scale.ts)'),
+    strategy: z.string().min(1).optional().describe("this app's strategy, over the scenario's strategy: what it does once its scale rule's trigger fired (docs/strategies.md, Stream apps)"),
   })
   .strict();
 
@@ -288,6 +289,8 @@ export interface StreamAppSpec {
   costMs: number;
   goal: GoalOf<StreamMetric>;
   scale: { rule: ScaleRule; violationsInARow: number; windowed: WindowedScaling };
+  /** overrides the scenario's strategy for this app */
+  strategy?: string;
 }
 /** A workload with its producers' nodes filled in (the scenario's first node when not given). */
 export type WorkloadSpec = Omit<Parsed['workloads'][number], 'nodes'> & { nodes: number[] };
@@ -367,8 +370,12 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
       return `${path}: must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}${issue.origin === 'array' ? ' item(s)' : ''}`;
     case 'too_big':
       return `${path}: must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
-    case 'unrecognized_keys':
-      return `${path}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove or correct them`;
+    case 'unrecognized_keys': {
+      // a stream app's field on a batch app's entry: most likely a --set / --grid path off by one entry
+      const streamFields = /^apps\[\d+\]$/.test(path) && issue.keys.every((k) => k in streamAppSchema.shape);
+      const fix = streamFields ? `${issue.keys.length > 1 ? 'they are fields' : 'it is a field'} of stream apps (kind: stream) and ${path} is a batch app: name a stream app's entry (apps[i] counts every entry of apps), or remove ${issue.keys.length > 1 ? 'them' : 'it'}` : 'remove or correct them';
+      return `${path}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; ${fix}`;
+    }
     default:
       return `${path}: ${issue.message}`;
   }
@@ -508,7 +515,7 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
       if (a.kind === 'stream') {
         const goal = parseGoal(a.goal, `apps[${i}].goal`, errors, STREAM_METRICS);
         if (a.node !== undefined && !known.has(a.node)) errors.push(`apps[${i}].node: node ${a.node} does not exist; known nodes: ${knownList}`);
-        if (goal) streamApps.push({ id: a.id, topic: a.topic, node: a.node ?? nodeIds[0]!, windowS: a.windowS, workers: a.workers, maxWorkers: a.maxWorkers, costMs: a.costMs, goal, scale: a.scale });
+        if (goal) streamApps.push({ id: a.id, topic: a.topic, node: a.node ?? nodeIds[0]!, windowS: a.windowS, workers: a.workers, maxWorkers: a.maxWorkers, costMs: a.costMs, goal, scale: a.scale, ...(a.strategy !== undefined ? { strategy: a.strategy } : {}) });
         checkStreamApp(a, i, s.workloads, errors);
         return;
       }
@@ -526,7 +533,7 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
     if (problem) errors.push(`${path}: ${problem}`);
   };
   badStrategy(s.strategy, 'strategy');
-  if (Array.isArray(s.apps)) s.apps.forEach((a, i) => a.kind !== 'stream' && a.strategy !== undefined && badStrategy(a.strategy, `apps[${i}].strategy`));
+  if (Array.isArray(s.apps)) s.apps.forEach((a, i) => a.strategy !== undefined && badStrategy(a.strategy, `apps[${i}].strategy`));
   checkWorkloads(s.workloads, errors, known, knownList, source);
   if (s.stream.busNode !== undefined && !known.has(s.stream.busNode)) errors.push(`stream.busNode: node ${s.stream.busNode} does not exist; known nodes: ${knownList}`);
 

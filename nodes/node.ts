@@ -424,6 +424,7 @@ export class AppNode {
     for (const l of links) if (l.from === appNode && l.to !== appNode) latencyMs[l.to] = l.latencyMs;
     for (const l of links) if (l.to === appNode && l.from !== appNode && latencyMs[l.from] === undefined) latencyMs[l.from] = l.latencyMs;
     const { chosen, explored } = applyStrategy(this.strategy, {
+      kind: 'batch',
       appId,
       appNode,
       check,

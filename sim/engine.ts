@@ -259,6 +259,7 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     const weighed = weighCandidates({ check, placement, impacts: app.impacts, counters, params, rho: app.rho });
     const latencyMs = latencyFrom(app);
     const { chosen, explored } = applyStrategy(app.strategy, {
+      kind: 'batch',
       appId: app.id,
       appNode: app.node,
       check,

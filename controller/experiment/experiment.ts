@@ -75,6 +75,8 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   try {
     while (Date.now() < deadline && !o.signal?.aborted && !failed) {
       await sleep(Math.min(o.pollMs ?? 500, Math.max(0, deadline - Date.now())), wake);
+      // a stream app's strategy that failed fails the run as a batch app's does
+      failed ??= streams?.strategyFailure;
       if (failed) break;
       // with steps still to come the run goes on; after the last one every app converges anew
       if (session.timeline.pending > 0) continue;

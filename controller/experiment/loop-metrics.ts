@@ -1,21 +1,32 @@
 import type { RunRow } from '../../model/types.js';
+import type { StreamAppReport, StreamReport } from '../../stream/app/run.js';
 import type { ExperimentReport } from './report.js';
 
 /*
  * Loop metrics: how well the adaptation loop did in one run, from the run's report and its runs
  * (`<report>.runs.csv` or the store). Pure: no I/O, no clock. Each metric is defined in
  * docs/metrics.md ("Loop metrics"); `fogsim compare` and `fogsim sweep` write one row of them per
- * run (results.csv) and aggregate them per strategy or cell (summary.csv).
+ * run (results.csv) and aggregate them per strategy or cell (summary.csv). A stream app's closed
+ * windows are its runs and its S{n} actions are actions, as a batch app's runs and events are.
  */
+
+/** What the metrics read of a report's stream apps (report.stream; older reports have none, or no startedAtMs). */
+export interface LoopStream {
+  startedAtMs?: StreamReport['startedAtMs'];
+  apps: (Pick<StreamAppReport, 'id' | 'converged'> & {
+    windows: Pick<StreamAppReport['windows'][number], 'startS' | 'goalMet'>[];
+    actions: Pick<StreamAppReport['actions'][number], 'atS' | 'from' | 'to' | 'label' | 'eventId'>[];
+  })[];
+}
 
 /** What the metrics read from a report (older reports lack the newer fields: see loopMetrics). */
 export type LoopReport = Pick<ExperimentReport, 'converged' | 'convergedAtS' | 'durationS' | 'runs' | 'events' | 'story'> &
-  Partial<Pick<ExperimentReport, 'startedAtMs' | 'feedbackWindowMs' | 'datasetBytes' | 'apps'>>;
+  Partial<Pick<ExperimentReport, 'startedAtMs' | 'feedbackWindowMs' | 'datasetBytes' | 'apps'>> & { stream?: LoopStream };
 
 export type LoopRun = Pick<RunRow, 'appId' | 'startedAtMs' | 'goalMet' | 'error'> & Partial<Pick<RunRow, 'id'>>;
 
 export interface LoopMetrics {
-  /** 1 when the convergence rule held at the end, else 0 */
+  /** 1 when the convergence rule held at the end (and every stream app converged), else 0 */
   converged: number;
   /** seconds from the start to convergence; null when not converged */
   convergedAtS: number | null;
@@ -31,11 +42,12 @@ export interface LoopMetrics {
   violatedS: number;
   /** per app id, seconds in violation */
   violatedSByApp: Record<string, number>;
-  /** actions taken (events: moves, copies, changes of reference; NA is not an action) */
+  /** actions taken (events: moves, copies, changes of reference, stream apps' S{n}; NA is not an action) */
   actions: number;
   moves: number;
   copies: number;
   changeRefs: number;
+  scales: number;
   /** actions that undo an earlier action within the feedback window */
   oscillations: number;
   /** actions after which the acting app's next run still violated its goal */
@@ -63,6 +75,7 @@ export const LOOP_METRIC_NAMES = [
   'moves',
   'copies',
   'changeRefs',
+  'scales',
   'oscillations',
   'ineffectiveActions',
   'bytesMoved',
@@ -74,34 +87,55 @@ export const LOOP_METRIC_NAMES = [
 
 export type LoopMetricName = (typeof LOOP_METRIC_NAMES)[number];
 
-/** Where an action takes the data or the acting app's reference, from its label and the node it read. */
+/**
+ * Where an action takes the data or the acting app's reference (nodes), or a stream app's
+ * workers (counts), from its label and `origin`: the node the app read for CR{y}, the workers it
+ * had for S{n} (null when unknown).
+ */
 export interface ActionEffect {
-  type: 'move' | 'copy' | 'changeRef';
+  type: 'move' | 'copy' | 'changeRef' | 'scale';
   from: number | null;
   to: number;
 }
 
-export function actionEffect(label: string, readNode: number | null): ActionEffect | null {
+export function actionEffect(label: string, origin: number | null): ActionEffect | null {
   let m = /^M(\d+)_(\d+)$/.exec(label);
   if (m) return { type: 'move', from: Number(m[1]), to: Number(m[2]) };
   m = /^C(\d+)_(\d+)$/.exec(label);
   if (m) return { type: 'copy', from: Number(m[1]), to: Number(m[2]) };
   m = /^CR(\d+)$/.exec(label);
-  if (m) return { type: 'changeRef', from: readNode, to: Number(m[1]) };
+  if (m) return { type: 'changeRef', from: origin, to: Number(m[1]) };
+  m = /^S(\d+)$/.exec(label);
+  if (m) return { type: 'scale', from: origin, to: Number(m[1]) };
   return null;
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000 + 0;
 
-export function loopMetrics(report: LoopReport, runs: readonly LoopRun[]): LoopMetrics {
+export function loopMetrics(report: LoopReport, batchRuns: readonly LoopRun[]): LoopMetrics {
   // without startedAtMs (older reports) the runs' own first start stands in for the start
-  const t0 = report.startedAtMs ?? (runs.length ? Math.min(...runs.map((r) => r.startedAtMs)) : 0);
+  const t0 = report.startedAtMs ?? (batchRuns.length ? Math.min(...batchRuns.map((r) => r.startedAtMs)) : 0);
   const endMs = t0 + report.durationS * 1000;
   const windowMs = report.feedbackWindowMs ?? Infinity;
   const steps = new Map(report.story.steps.map((s) => [s.eventId, s]));
-  const events = [...report.events]
-    .sort((a, b) => a.createdAtS - b.createdAtS || a.id - b.id)
-    .map((e) => ({ ...e, atMs: t0 + e.createdAtS * 1000, effect: actionEffect(e.action, steps.get(e.id)?.fromNode ?? null) }));
+
+  // stream apps: each closed window a run from its start, each S{n} at its window's end (the next
+  // window's start, on the same clock: the stream apps' own start)
+  const streamApps = report.stream?.apps ?? [];
+  const streamT0 = report.stream?.startedAtMs ?? t0;
+  const runs: LoopRun[] = [...batchRuns, ...streamApps.flatMap((a) => a.windows.map((w) => ({ appId: a.id, startedAtMs: streamT0 + w.startS * 1000, goalMet: w.goalMet, error: null })))];
+  const scaled = new Map(streamApps.flatMap((a) => a.actions.filter((x) => x.eventId !== null).map((x) => [x.eventId!, x] as const)));
+  const inEvents = new Set(report.events.map((e) => e.id));
+  const events = [
+    ...report.events.map((e) => {
+      const s = e.actionType === 'scale' ? scaled.get(e.id) : undefined;
+      return { id: e.id, appId: e.appId, actionType: e.actionType, atMs: s ? streamT0 + s.atS * 1000 : t0 + e.createdAtS * 1000, effect: actionEffect(e.action, s ? s.from : (steps.get(e.id)?.fromNode ?? null)) };
+    }),
+    // an S{n} the store did not record (a stream app run without one) is an action all the same
+    ...streamApps.flatMap((a) =>
+      a.actions.filter((x) => x.eventId === null || !inEvents.has(x.eventId)).map((x, k) => ({ id: -(a.id * 1e6 + k + 1), appId: a.id, actionType: 'scale', atMs: streamT0 + x.atS * 1000, effect: actionEffect(x.label, x.from) })),
+    ),
+  ].sort((a, b) => a.atMs - b.atMs || a.id - b.id);
 
   const byApp = new Map<number, LoopRun[]>();
   for (const r of [...runs].sort((a, b) => a.startedAtMs - b.startedAtMs || (a.id ?? 0) - (b.id ?? 0))) {
@@ -127,18 +161,20 @@ export function loopMetrics(report: LoopReport, runs: readonly LoopRun[]): LoopM
         k++;
       }
       const endOfEpisode = k < list.length ? list[k].startedAtMs : Infinity;
-      const repair = events.find((e) => e.appId === appId && e.atMs >= startMs && e.atMs < endOfEpisode);
+      // at the episode's end too: an action taken as a window closes precedes the window opening then (as for ineffective below)
+      const repair = events.find((e) => e.appId === appId && e.atMs >= startMs && e.atMs <= endOfEpisode);
       episodes.push({ appId, startMs, repairMs: repair ? repair.atMs - startMs : null });
     }
     violatedSByApp[String(appId)] = round3(violatedMs / 1000);
   }
   // apps of the report that never ran still have a column
-  for (const a of report.apps ?? []) violatedSByApp[String(a.id)] ??= 0;
+  for (const a of [...(report.apps ?? []), ...streamApps]) violatedSByApp[String(a.id)] ??= 0;
   const repaired = episodes.filter((e) => e.repairMs !== null);
   const first = [...episodes].sort((a, b) => a.startMs - b.startMs || a.appId - b.appId)[0];
 
   // oscillations: an action that takes the data (moves, whoever acts) or the same app's reference
-  // straight back to where an action within the window before it took it from
+  // straight back to where an action within the window before it took it from; or the same
+  // stream app's workers back to the count an S{n} within the window started from (S3 then S1)
   let oscillations = 0;
   const undone = new Set<number>();
   events.forEach((b, j) => {
@@ -147,8 +183,9 @@ export function loopMetrics(report: LoopReport, runs: readonly LoopRun[]): LoopM
       const a = events[i];
       if (b.atMs - a.atMs > windowMs) break;
       if (undone.has(a.id) || !a.effect || a.effect.from === null) continue;
-      const reverses = a.effect.from === b.effect.to && a.effect.to === b.effect.from;
-      const sameSubject = (a.effect.type === 'move' && b.effect.type === 'move') || a.appId === b.appId;
+      const scale = b.effect.type === 'scale';
+      const reverses = a.effect.from === b.effect.to && (scale || a.effect.to === b.effect.from);
+      const sameSubject = (a.effect.type === 'move' && b.effect.type === 'move') || (a.appId === b.appId && (a.effect.type === 'scale') === scale);
       if (reverses && sameSubject) {
         oscillations++;
         undone.add(a.id);
@@ -167,10 +204,13 @@ export function loopMetrics(report: LoopReport, runs: readonly LoopRun[]): LoopM
   const moves = events.filter((e) => e.actionType === 'move').length;
   const copies = events.filter((e) => e.actionType === 'copy').length;
   const changeRefs = events.filter((e) => e.actionType === 'changeRef').length;
+  const scales = events.filter((e) => e.actionType === 'scale').length;
   const bytes = report.datasetBytes;
+  // the run's verdict waited for the stream apps; each one's own (its last windows met, none acting) must hold too
+  const converged = report.converged && streamApps.every((a) => a.converged);
   return {
-    converged: report.converged ? 1 : 0,
-    convergedAtS: report.converged ? report.convergedAtS : null,
+    converged: converged ? 1 : 0,
+    convergedAtS: converged ? report.convergedAtS : null,
     violationEpisodes: episodes.length,
     repairedEpisodes: repaired.length,
     timeToRepairS: repaired.length ? round3(repaired.reduce((s, e) => s + e.repairMs!, 0) / repaired.length / 1000) : null,
@@ -181,6 +221,7 @@ export function loopMetrics(report: LoopReport, runs: readonly LoopRun[]): LoopM
     moves,
     copies,
     changeRefs,
+    scales,
     oscillations,
     ineffectiveActions,
     bytesMoved: bytes === undefined || bytes === null ? null : bytes * (moves + copies),

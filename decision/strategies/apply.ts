@@ -1,13 +1,13 @@
-import type { ScoredCandidate } from '../scoring.js';
 import { StrategyError, type NamedStrategy, type StrategyInput } from './types.js';
 
 /**
  * Runs a strategy on one input and checks what it returned: the candidate it names, and whether
  * it was a random pick. A throw, a promise, or a label that is not one of the candidates is a
  * StrategyError (`strategy <name> of app <id>: threw ...`, `strategy <name> of app <id> returned
- * "M9_9", not a candidate: NA, M3_1, ...`), which ends the app's loop.
+ * "M9_9", not a candidate: NA, M3_1, ...`), which ends the app's loop. The same check for a batch
+ * app's input and a stream app's (its candidates NA and S{n}).
  */
-export function applyStrategy(s: NamedStrategy, input: StrategyInput): { chosen: ScoredCandidate; explored: boolean } {
+export function applyStrategy<I extends StrategyInput>(s: NamedStrategy, input: I): { chosen: I['candidates'][number]; explored: boolean } {
   // `strategy X of app N: threw ...`, `strategy X of app N returned ...`
   const fail = (why: string) => new StrategyError(`strategy ${s.name} of app ${input.appId}${why.startsWith('returned') ? ' ' : ': '}${why}`, s.name, input.appId);
   const labels = () => input.candidates.map((c) => c.label).join(', ');
@@ -32,7 +32,7 @@ export function applyStrategy(s: NamedStrategy, input: StrategyInput): { chosen:
   if (typeof label !== 'string') {
     throw fail(`returned ${show(out)}; expected a candidate label (${labels()}) or {chosen: label, explored}`);
   }
-  const chosen = input.candidates.find((c) => c.label === label);
+  const chosen = (input.candidates as readonly I['candidates'][number][]).find((c) => c.label === label);
   if (!chosen) throw fail(`returned ${JSON.stringify(label)}, not a candidate: ${labels()}`);
   return { chosen, explored };
 }

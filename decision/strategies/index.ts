@@ -4,3 +4,4 @@ export * from './spec.js';
 export * from './registry.js';
 export * from './apply.js';
 export * from './load.js';
+export * from './stream.js';

@@ -52,7 +52,7 @@ export async function loadStrategy(src: StrategySource): Promise<NamedStrategy> 
  * path), else the app's own, else the scenario's, with paths relative to the scenario file. A
  * failure is a StrategyError `strategy <spec> of app <id>: <field>: ...`.
  */
-export async function loadAppStrategy(scenario: { source?: string; strategy?: string; apps: readonly { id: number; strategy?: string }[] }, appId: number, override?: string): Promise<NamedStrategy> {
+export async function loadAppStrategy(scenario: Parameters<typeof strategySpecFor>[0] & { source?: string }, appId: number, override?: string): Promise<NamedStrategy> {
   const src = strategySpecFor(scenario, appId, override);
   try {
     return await loadStrategy({ ...src, baseDir: override === undefined ? strategyBaseDir(scenario) : process.cwd() });

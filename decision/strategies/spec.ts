@@ -49,10 +49,18 @@ export function checkStrategySpec(spec: string, baseDir: string): string | undef
   return undefined;
 }
 
-/** Which strategy an app runs, and where that was written: an override (--strategy), its own, else the scenario's. */
-export function strategySpecFor(s: { strategy?: string; apps: readonly { id: number; strategy?: string }[] }, appId: number, override?: string): { spec: string; field: string } {
+type OwnStrategy = { id: number; strategy?: string };
+
+/**
+ * Which strategy an app runs, batch or stream, and where that was written: an override
+ * (--strategy), its own, else the scenario's. (A stream app's own is named by its id: the
+ * scenario keeps its stream apps apart from the batch apps, so its index in apps[] is not known.)
+ */
+export function strategySpecFor(s: { strategy?: string; apps: readonly OwnStrategy[]; streamApps?: readonly OwnStrategy[] }, appId: number, override?: string): { spec: string; field: string } {
   if (override !== undefined) return { spec: override, field: '--strategy (FOGSIM_STRATEGY)' };
   const i = s.apps.findIndex((a) => a.id === appId);
   if (i >= 0 && s.apps[i].strategy !== undefined) return { spec: s.apps[i].strategy!, field: `apps[${i}].strategy` };
+  const own = s.streamApps?.find((a) => a.id === appId)?.strategy;
+  if (own !== undefined) return { spec: own, field: `the strategy of stream app ${appId} (apps[])` };
   return { spec: s.strategy ?? DEFAULT_STRATEGY, field: 'strategy' };
 }

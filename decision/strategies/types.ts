@@ -4,13 +4,18 @@
  * from `rng`. docs/strategies.md describes every field and the built-ins.
  */
 import { ValidationError } from '../../model/errors.js';
-import type { MetricValues } from '../../model/metrics.js';
+import type { MetricValues, StreamMetric, StreamMetricValues } from '../../model/metrics.js';
 import type { DecisionParams } from '../../model/scenario.js';
+import type { Action } from '../actions.js';
 import type { GoalCheck } from '../goal.js';
+import type { ScaleDecision, ScaleRule, WindowRates } from '../scale.js';
 import type { ScoredCandidate } from '../scoring.js';
 import type { Rng } from '../../util/rng.js';
 
-export interface StrategyInput {
+/** What a batch app sees when its goal is violated (nodes/node.ts, sim/engine.ts build it). */
+export interface BatchStrategyInput {
+  /** tells it from a stream app's input (absent in inputs built before stream apps had strategies: batch) */
+  kind?: 'batch';
   appId: number;
   /** the node the app runs on */
   appNode: number;
@@ -44,6 +49,48 @@ export interface StrategyInput {
   /** the app's seeded generator for choices: the only randomness a strategy may use */
   rng: Rng;
 }
+
+/**
+ * A stream app's candidate: S{n} (or NA) with the community's counter for its label. There is no
+ * impact vector for S{n}, so nothing is scored: `rule` in the input's `scale` is the proposal.
+ */
+export interface StreamCandidate {
+  label: string;
+  action: Extract<Action, { type: 'scale' | 'none' }>;
+  counter: number;
+}
+
+/**
+ * What a stream app sees once its scale rule's trigger fired (violationsInARow violated windows in
+ * a row; decision/strategies/stream.ts builds it): the window's goal check and metrics, NA and
+ * every S{n} but the current count, and the rule's proposal with its arithmetic.
+ */
+export interface StreamStrategyInput {
+  kind: 'stream';
+  appId: number;
+  /** the node its workers run on */
+  appNode: number;
+  check: Pick<GoalCheck<StreamMetric>, 'met' | 'violated' | 'satisfied' | 'plans'>;
+  /** the window's metrics (latency = end-to-end p95, ms) */
+  metrics: StreamMetricValues;
+  /** NA first, then S1..S{maxWorkers} without the current count */
+  candidates: readonly StreamCandidate[];
+  counters: Readonly<Record<string, number>>;
+  params: DecisionParams;
+  rng: Rng;
+  scale: {
+    rule: ScaleRule;
+    /** the rule's decision (decideScale): its label (NA when it keeps the count), n, arithmetic and inputs */
+    proposal: ScaleDecision;
+    /** the window's rates the rule read */
+    rates: WindowRates;
+    workers: number;
+    maxWorkers: number;
+  };
+}
+
+/** What a strategy is given: a batch app's input or a stream app's (`kind` tells them apart). */
+export type StrategyInput = BatchStrategyInput | StreamStrategyInput;
 
 /** A candidate's label (`NA`, `M3_1`, `C3_1`, `CR2`), or the label with whether it was a random pick. */
 export type StrategyResult = string | { chosen: string | { label: string }; explored?: boolean };

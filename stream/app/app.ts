@@ -5,17 +5,25 @@
  * machines of their own, and one worker's throughput is about 1000 / costMs records/s). Every
  * window of W seconds the app merges what its workers aggregated, publishes the result to
  * `<topic>.results`, measures the window (input rate, throughput, busy fraction, end-to-end
- * latency, lag), checks its goal and asks its scaling rule (decision/scale.ts); an S{n} rescales
- * the group (workers join or leave it) and is written as an event, as any action is.
+ * latency, lag), checks its goal and asks its scaling rule (decision/scale.ts); once the rule's
+ * trigger fired, its strategy chooses among NA and every S{n} with the rule's proposal in view
+ * (decision/strategies/stream.ts). An S{n} rescales the group (workers join or leave it) and is
+ * written as an event, as any action is.
  */
 import type { BusConsumer, BusProducer, ConsumedBatch, MessageBus } from '../bus.js';
 import { lagOf } from '../bus.js';
 import { NO_COPY, type Store } from '../../db/store.js';
 import type { DecisionParams, StreamAppSpec, TimingParams } from '../../model/scenario.js';
-import type { StreamMetricValues } from '../../model/metrics.js';
-import { evaluateGoal, formatTerm } from '../../decision/goal.js';
-import { countViolations, decideScale, type ScaleDecision } from '../../decision/scale.js';
+import type { StreamMetric, StreamMetricValues } from '../../model/metrics.js';
+import { evaluateGoal, formatTerm, type GoalCheck } from '../../decision/goal.js';
+import type { Action } from '../../decision/actions.js';
+import { countViolations, decideScale, type ScaleDecision, type WindowRates } from '../../decision/scale.js';
+import { applyStrategy } from '../../decision/strategies/apply.js';
+import { BUILTIN_STRATEGIES } from '../../decision/strategies/registry.js';
+import { streamStrategyInput } from '../../decision/strategies/stream.js';
+import { StrategyError, type NamedStrategy } from '../../decision/strategies/types.js';
 import { closeDueEvents, leaveFeedback } from '../../nodes/community.js';
+import { appSeed, createRng, type Rng } from '../../util/rng.js';
 import { WindowAggregate, quantile, type GroupResult } from './aggregate.js';
 
 /** One window as the report shows it. */
@@ -42,8 +50,10 @@ export interface StreamWindow {
   goalMet: boolean;
   violated: string[];
   violationsInARow: number;
-  /** S{n} or NA */
+  /** what was done: S{n} or NA (the strategy's choice once the rule's trigger fired) */
   action: string;
+  /** what the scale rule proposed (decideScale's label; NA before its trigger fires) */
+  proposed: string;
   reason: string;
 }
 
@@ -52,8 +62,14 @@ export interface StreamScaleAction {
   window: number;
   from: number;
   to: number;
+  /** the S{n} taken (the strategy's choice) */
   label: string;
+  /** the strategy that chose it, and whether it was a random pick */
+  strategy: string;
+  explored: boolean;
+  /** the scale rule, what it proposed (its label: NA when it kept the count) and its arithmetic */
   rule: string;
+  proposed: string;
   arithmetic: string;
   inputs: Record<string, number>;
   eventId: number | null;
@@ -65,7 +81,11 @@ export interface StreamAppDeps {
   /** where its events, feedback and counters go; without one (unit tests) they are kept in the app only */
   store?: Store;
   timing: Pick<TimingParams, 'feedbackWindowMs'>;
-  decision: Pick<DecisionParams, 'feedbackThreshold' | 'feedbackScope'>;
+  decision: DecisionParams;
+  /** what chooses once the scale rule's trigger fired (default original: the rule's proposal) */
+  strategy?: NamedStrategy;
+  /** the scenario's seed: the strategy's generator is seeded from it and the app id (default 0) */
+  seed?: number;
   onWindow?: (w: StreamWindow, d: ScaleDecision) => void;
   /** the data path as the window closes: link latency to the bus's node, its availability (default 0 ms, 100 %) */
   dataPath?: () => Promise<{ latencyMs: number; availability: number }>;
@@ -113,6 +133,9 @@ export class StreamApp {
   private windowStartMs = 0;
   private lastEnd = 0;
   private violations = 0;
+  readonly strategy: NamedStrategy;
+  /** the strategy's only randomness (input.rng): one seed repeats the run */
+  private readonly rng: Rng;
   private timer?: NodeJS.Timeout;
   private closing?: Promise<void>;
   private stopped = false;
@@ -123,6 +146,8 @@ export class StreamApp {
     this.spec = d.spec;
     this.group = `fogsim-stream-app-${d.spec.id}`;
     this.resultsTopic = `${d.spec.topic}.results`;
+    this.strategy = d.strategy ?? BUILTIN_STRATEGIES.original;
+    this.rng = createRng(appSeed(d.seed ?? 0, d.spec.id));
   }
 
   /** ms since the epoch when start() began the windows: their startS and endS count from it */
@@ -164,7 +189,13 @@ export class StreamApp {
     // windows on the app's own grid: a late close does not shift the next one
     const at = this.startMs + k * this.spec.windowS * 1000;
     this.timer = setTimeout(() => {
-      this.closing = this.closeWindow(k - 1).catch((e: Error) => this.d.onError?.(e)).finally(() => this.schedule(k + 1));
+      this.closing = this.closeWindow(k - 1)
+        .catch((e: Error) => {
+          // a strategy that failed ends the app (its workers stop with stop()), as it ends a batch app's loop
+          if (e instanceof StrategyError) this.stopped = true;
+          this.d.onError?.(e);
+        })
+        .finally(() => this.schedule(k + 1));
     }, Math.max(0, at - Date.now()));
   }
 
@@ -215,6 +246,8 @@ export class StreamApp {
     const lagAtStreakStart = this.violations > 0 && streakStart >= 0 ? this.windows[streakStart]!.lag : undefined;
     const rates = { workers, inputRate: produced / durS, throughput: processed / durS, processed, busyMs, lag, lagAtStreakStart };
     const decision = decideScale({ ...this.spec.scale, maxWorkers: this.spec.maxWorkers }, rates, this.violations, true);
+    const chosen = decision.triggered ? await this.choose(check, metrics, rates, decision) : { label: decision.label, action: decision.action, explored: false };
+    const reason = chosen.label === decision.label ? decision.reason : `${this.strategy.name} chose ${chosen.label}; the rule proposed ${decision.label} (${decision.reason})`;
     const w: StreamWindow = {
       index,
       startS: r2((this.windowStartMs - this.startMs) / 1000),
@@ -234,29 +267,67 @@ export class StreamApp {
       goalMet: check.met,
       violated: check.violated.map((t) => formatTerm(t)),
       violationsInARow: this.violations,
-      action: decision.label,
-      reason: decision.reason,
+      action: chosen.label,
+      proposed: decision.label,
+      reason,
     };
     this.windowStartMs = endMs;
     this.windows.push(w);
     await this.community(endMs, check.met);
-    if (decision.action.type === 'scale' && !this.stopped) {
+    if (chosen.action.type === 'scale' && !this.stopped) {
       const from = workers;
-      await this.scaleTo(decision.action.workers);
+      await this.scaleTo(chosen.action.workers);
       const event = await this.d.store?.recordEvent({
         appId: this.spec.id,
         datasetId: NO_COPY,
-        actionLabel: decision.label,
+        actionLabel: chosen.label,
         actionType: 'scale',
         createdAtMs: endMs,
         closesAtMs: endMs + Math.round(this.d.timing.feedbackWindowMs),
-        explored: false,
+        explored: chosen.explored,
       });
-      this.actions.push({ atS: w.endS, window: index, from, to: decision.action.workers, label: decision.label, rule: this.spec.scale.rule, arithmetic: decision.arithmetic, inputs: decision.inputs, eventId: event?.id ?? null });
+      this.actions.push({
+        atS: w.endS,
+        window: index,
+        from,
+        to: chosen.action.workers,
+        label: chosen.label,
+        strategy: this.strategy.name,
+        explored: chosen.explored,
+        rule: this.spec.scale.rule,
+        proposed: decision.label,
+        arithmetic: decision.arithmetic,
+        inputs: decision.inputs,
+        eventId: event?.id ?? null,
+      });
       // the new workers get their own violationsInARow windows before the rule acts again
       this.violations = 0;
     }
     this.d.onWindow?.(w, decision);
+  }
+
+  /**
+   * The strategy's choice for a window whose rule's trigger fired: NA or an S{n}, the rule's
+   * proposal in its input. Throws the StrategyError of a strategy that threw or chose what is
+   * not a candidate.
+   */
+  private async choose(check: GoalCheck<StreamMetric>, metrics: StreamMetricValues, rates: WindowRates, proposal: ScaleDecision): Promise<{ label: string; action: Action; explored: boolean }> {
+    const counters = (await this.d.store?.getCounters()) ?? {};
+    const input = streamStrategyInput({
+      appId: this.spec.id,
+      appNode: this.spec.node,
+      check,
+      metrics,
+      counters,
+      params: this.d.decision,
+      rng: this.rng,
+      rule: this.spec.scale.rule,
+      proposal,
+      rates,
+      maxWorkers: this.spec.maxWorkers,
+    });
+    const { chosen, explored } = applyStrategy(this.strategy, input);
+    return { label: chosen.label, action: chosen.action, explored };
   }
 
   /**
@@ -268,7 +339,8 @@ export class StreamApp {
     const store = this.d.store;
     if (!store) return;
     await closeDueEvents(store, nowMs, this.d.decision);
-    if (!met) await leaveFeedback(store, { appId: this.spec.id, copy: { id: NO_COPY, familyId: NO_COPY }, nowMs, decision: { feedbackScope: 'copy' }, timing: this.d.timing });
+    // no-feedback (a strategy with leavesFeedback false) leaves none, as on a batch app
+    if (!met && this.strategy.leavesFeedback) await leaveFeedback(store, { appId: this.spec.id, copy: { id: NO_COPY, familyId: NO_COPY }, nowMs, decision: { feedbackScope: 'copy' }, timing: this.d.timing });
   }
 
   /** Waits until the group committed everything written to its topic, or `timeoutMs` passed; returns the lag left. */

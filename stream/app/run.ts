@@ -11,6 +11,8 @@ import { formatGoal } from '../../decision/goal.js';
 import { openSource } from '../workload/sources.js';
 import type { MessageSource } from '../workload/source.js';
 import { strategyBaseDir } from '../../decision/strategies/spec.js';
+import { loadAppStrategy } from '../../decision/strategies/load.js';
+import { StrategyError } from '../../decision/strategies/types.js';
 import { directPath, type DataPath } from '../data-path.js';
 import { startWorkload, type RunningWorkload, type WorkloadStats } from '../workload/producer.js';
 import { StreamApp, type StreamScaleAction, type StreamWindow } from './app.js';
@@ -24,6 +26,8 @@ export interface StreamAppReport {
   windowS: number;
   costMs: number;
   rule: string;
+  /** what chose its actions once the rule's trigger fired (docs/strategies.md, Stream apps) */
+  strategy: string;
   workers: { initial: number; final: number; max: number };
   windows: StreamWindow[];
   actions: StreamScaleAction[];
@@ -38,6 +42,8 @@ export interface StreamAppReport {
 export interface StreamReport {
   /** where it ran: the controller's process, on this bus */
   runtime: 'controller';
+  /** epoch ms when the stream apps started: their windows' startS / endS and actions' atS count from it (absent in older reports) */
+  startedAtMs: number;
   bus: MessageBus['kind'];
   /** the node the bus is on, how the link latency reaches the stream (stream/data-path.ts), the proxies made for it */
   dataPath: { busNode: number; latency: DataPath['latency']; proxies: ReturnType<DataPath['proxies']> };
@@ -84,6 +90,7 @@ export interface StreamAppsSnapshot {
     workers: number;
     maxWorkers: number;
     rule: string;
+    strategy: string;
     /** the latest windows, oldest first (at most `limit`) */
     windows: StreamWindow[];
     /** every window closed so far */
@@ -102,7 +109,7 @@ export interface StreamSnapshotSource {
   /** when the stream apps started (StreamWindowEvent.startedAtMs) */
   startedAtMs: number;
   bus: MessageBus['kind'];
-  apps: readonly Pick<StreamApp, 'spec' | 'startedAtMs' | 'workerCount' | 'windows' | 'actions' | 'lastResults' | 'consumed'>[];
+  apps: readonly (Pick<StreamApp, 'spec' | 'startedAtMs' | 'workerCount' | 'windows' | 'actions' | 'lastResults' | 'consumed'> & { strategy: Pick<StreamApp['strategy'], 'name'> })[];
   workloads: readonly Pick<WorkloadSpec, 'id' | 'topic' | 'rateSteps'>[];
   /** ms since the epoch when the producers started: the steps' `at` count from it */
   workloadsStartedAtMs: number;
@@ -131,6 +138,7 @@ export function streamSnapshot(src: StreamSnapshotSource, limit = 120): StreamAp
         workers: a.workerCount,
         maxWorkers: a.spec.maxWorkers,
         rule: a.spec.scale.rule,
+        strategy: a.strategy.name,
         windows: a.windows.slice(-limit),
         windowCount: a.windows.length,
         actions: a.actions,
@@ -147,6 +155,8 @@ export interface StreamRun {
   workloads: RunningWorkload[];
   /** the errors of the stream apps (an app that failed ends the run) */
   readonly errors: string[];
+  /** the first strategy that failed (threw, or chose what is not a candidate): it ended its app, and ends the run as a batch app's does */
+  readonly strategyFailure: StrategyError | undefined;
   /** workloads that stopped on an error (status failed): the run goes on without them, the report records them */
   readonly degradations: string[];
   /** whether every stream app converged (goal met for windowRuns windows, none acting, every rate step behind) */
@@ -161,7 +171,9 @@ export interface StreamRun {
 
 export interface StreamRunOptions {
   bus: MessageBus;
-  scenario: Pick<Scenario, 'streamApps' | 'workloads' | 'timing' | 'decision' | 'convergence'> & Partial<Pick<Scenario, 'seed' | 'source'>>;
+  scenario: Pick<Scenario, 'streamApps' | 'workloads' | 'timing' | 'decision' | 'convergence'> & Partial<Pick<Scenario, 'seed' | 'source' | 'strategy' | 'apps'>>;
+  /** every app's strategy over the scenario's (fogsim run --strategy: a name or an absolute path) */
+  strategy?: string;
   datasetFile: string;
   /** how each node reaches the bus (stream/data-path.ts); default: every node the bus itself, no latency */
   path?: DataPath;
@@ -190,6 +202,10 @@ async function start(o: StreamRunOptions, path: DataPath): Promise<StreamRun> {
   // the sources first: a module that does not load, a CSV with a bad row, fails before anything starts
   const sources: MessageSource[] = [];
   for (const [i, w] of s.workloads.entries()) sources.push(await openSource(w, { datasetFile: o.datasetFile, origin: `workloads[${i}]`, baseDir, seed: s.seed }));
+  // every stream app's strategy, loaded before anything starts (a module that does not load fails here)
+  const strategies = new Map<number, Awaited<ReturnType<typeof loadAppStrategy>>>();
+  for (const a of s.streamApps) strategies.set(a.id, await loadAppStrategy({ source: s.source, strategy: s.strategy, apps: s.apps ?? [], streamApps: s.streamApps }, a.id, o.strategy));
+  let strategyFailure: StrategyError | undefined;
   for (const w of s.workloads) await bus.createTopic(w.topic, w.partitions);
   const views = new Map<number, MessageBus>();
   for (const n of new Set([...s.workloads.flatMap((w) => w.nodes), ...s.streamApps.map((a) => a.node)])) views.set(n, await path.busFor(n));
@@ -202,7 +218,12 @@ async function start(o: StreamRunOptions, path: DataPath): Promise<StreamRun> {
         store: o.store,
         timing: s.timing,
         decision: s.decision,
-        onError: (e) => errors.push(`stream app ${spec.id}: ${e.message}`),
+        strategy: strategies.get(spec.id),
+        seed: s.seed,
+        onError: (e) => {
+          errors.push(`stream app ${spec.id}: ${e.message}`);
+          if (e instanceof StrategyError) strategyFailure ??= e;
+        },
         // the bus node's availability as the store holds it (admin edits, a node down: 0)
         dataPath: async () => {
           const [latencyMs, node, down] = await Promise.all([path.latencyOf(spec.node), o.store?.getNode(path.busNode), o.store?.isNodeDown(path.busNode)]);
@@ -248,6 +269,7 @@ async function start(o: StreamRunOptions, path: DataPath): Promise<StreamRun> {
     listeners.clear();
     return {
       runtime: 'controller',
+      startedAtMs,
       bus: bus.kind,
       dataPath: { busNode: path.busNode, latency: path.latency, proxies: path.proxies() },
       workloads: workloads.map((w, i) => ({ ...w.stats, rate: s.workloads[i].rate, rateSteps: s.workloads[i].rateSteps, partitions: s.workloads[i].partitions, nodes: s.workloads[i].nodes })),
@@ -260,6 +282,7 @@ async function start(o: StreamRunOptions, path: DataPath): Promise<StreamRun> {
         windowS: a.spec.windowS,
         costMs: a.spec.costMs,
         rule: a.spec.scale.rule,
+        strategy: a.strategy.name,
         workers: { initial: a.spec.workers, final: a.actions.at(-1)?.to ?? a.spec.workers, max: a.spec.maxWorkers },
         windows: a.windows,
         actions: a.actions,
@@ -273,6 +296,9 @@ async function start(o: StreamRunOptions, path: DataPath): Promise<StreamRun> {
     apps,
     workloads,
     errors,
+    get strategyFailure() {
+      return strategyFailure;
+    },
     degradations,
     converged: (windowRuns) => Date.now() - t0 >= lastStepS * 1000 && apps.every((a) => appConverged(a, windowRuns)),
     stop: (drainMs = 10_000) => (stopped ??= stop(drainMs)),

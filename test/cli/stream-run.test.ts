@@ -3,7 +3,9 @@
  * stream app whose input steps from 200 to 650 msgs/s at 2 s against workers of ~300 records/s,
  * windows of 1 s. It is violated, takes one S{n} with n = ceil(input rate / throughput per
  * worker) of the window it acted in (the report's own numbers), meets its goal again, and every
- * message the bus acknowledged was consumed.
+ * message the bus acknowledged was consumed. With --strategy static it takes no S{n} while the
+ * rule proposes one; with a strategy that returns what is not a candidate the run fails with its
+ * error. The loop metrics read the stream app's windows and actions.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loopMetrics } from '../../controller/experiment/loop-metrics.js';
 import type { ExperimentReport } from '../../controller/experiment/report.js';
 import { isolatedEnv } from '../helpers/env.js';
 
@@ -87,5 +90,56 @@ describe('fogsim run on a short stream scenario (whole process)', () => {
     expect(app.lagAtEnd).toBe(0);
     expect(app.consumed).toBe(s.workloads[0].acked);
     expect(app.consumed).toBeGreaterThan(0);
+    // the strategy (the scenario's: original) took the rule's proposal
+    expect(app.strategy).toBe('original');
+    expect(act).toMatchObject({ strategy: 'original', proposed: act.label, explored: false });
+    // loop metrics: the windows are the runs, the S{n} an action that repaired the one episode
+    const m = loopMetrics(rep, []);
+    expect(m).toMatchObject({ converged: 1, actions: 1, scales: 1, moves: 0, oscillations: 0, runs: app.windows.length, violationEpisodes: 1, repairedEpisodes: 1 });
+    expect(m.violatedSByApp['1']).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('--strategy static: the rule proposes an S{n} on violated windows, no action is taken, not converged', async () => {
+    const report = join(dir, 'static.json');
+    await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'run', '--scenario', scenario, '--duration', '14', '--report', report, '--strategy', 'static'], {
+      cwd: root,
+      timeout: 90_000,
+      env: isolatedEnv({ FOGSIM_DATA_DIR: join(dir, 'data-static'), FOGSIM_LOG_LEVEL: 'warn' }),
+    });
+    const rep = JSON.parse(readFileSync(report, 'utf8')) as ExperimentReport;
+    const app = rep.stream!.apps[0];
+    expect(rep.strategy).toBe('static');
+    expect(app.strategy).toBe('static');
+    expect(app.actions).toEqual([]);
+    expect(rep.events).toEqual([]);
+    const proposed = app.windows.filter((w) => w.proposed !== 'NA');
+    expect(proposed.length).toBeGreaterThan(0);
+    for (const w of proposed) {
+      expect(w).toMatchObject({ goalMet: false, action: 'NA', workers: 1 });
+      expect(w.proposed).toMatch(/^S\d+$/);
+    }
+    expect(app.windows.every((w) => w.action === 'NA' && w.workers === 1)).toBe(true);
+    expect(rep.converged).toBe(false);
+    const m = loopMetrics(rep, []);
+    expect(m).toMatchObject({ converged: 0, actions: 0, scales: 0, repairedEpisodes: 0 });
+    expect(m.violatedSByApp['1']).toBeGreaterThan(3);
+  }, 120_000);
+
+  it('a strategy that returns what is not a candidate fails the run with its error (exit 1), also when set with --set on the stream app', async () => {
+    const wild = join(dir, 'wild.mjs');
+    writeFileSync(wild, "export default (input) => (input.kind === 'stream' ? 'S99' : 'NA');\n");
+    // violated from its first window, the rule's trigger after one
+    const sets = ['--set', 'apps[0].goal={metric: throughput, min: 1000000}', '--set', 'apps[0].scale.violationsInARow=1', '--set', `apps[0].strategy=${wild}`];
+    const err = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'run', '--scenario', scenario, '--duration', '20', '--report', join(dir, 'wild.json'), ...sets], {
+      cwd: root,
+      timeout: 90_000,
+      env: isolatedEnv({ FOGSIM_DATA_DIR: join(dir, 'data-wild'), FOGSIM_LOG_LEVEL: 'warn' }),
+    }).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toContain(`strategy ${wild} of app 1 returned "S99", not a candidate: NA, S2, S3, S4, S5, S6`);
+    expect(existsSync(join(dir, 'wild.json'))).toBe(false);
   }, 120_000);
 });

@@ -259,10 +259,11 @@ export function seedStreamHistory(endMs: number, id = 4): SeededStreams {
       index, startS, endS, workers, produced, processed,
       inputRate: r2(inputRate), throughput: r2(throughput), throughputPerWorker: r2(throughput / workers), busyFraction: r2(busyMs / (windowMs * workers)),
       latencyP50, latencyP95, lag, pathLatencyMs: 0, availability: 99,
-      goalMet: check.met, violated: check.violated.map((t) => formatTerm(t)), violationsInARow: violations, action: decision.label, reason: decision.reason,
+      goalMet: check.met, violated: check.violated.map((t) => formatTerm(t)), violationsInARow: violations, action: decision.label, proposed: decision.label, reason: decision.reason,
     });
     if (decision.action.type === 'scale') {
-      actions.push({ atS: endS, window: index, from: workers, to: decision.action.workers, label: decision.label, rule: spec.scale.rule, arithmetic: decision.arithmetic, inputs: decision.inputs, eventId: null });
+      // the original strategy takes the rule's proposal (decision/strategies/stream.ts)
+      actions.push({ atS: endS, window: index, from: workers, to: decision.action.workers, label: decision.label, strategy: 'original', explored: false, rule: spec.scale.rule, proposed: decision.label, arithmetic: decision.arithmetic, inputs: decision.inputs, eventId: null });
       workers = decision.action.workers;
       violations = 0;
     }
@@ -271,7 +272,7 @@ export function seedStreamHistory(endMs: number, id = 4): SeededStreams {
   const records = JSON.parse([...datasetText(file.dataset.records, file.dataset.seed)].join('')) as Record<string, unknown>[];
   const agg = new WindowAggregate();
   for (let i = consumed - processed; i < consumed; i++) agg.add(records[i % records.length]!);
-  const app = { spec, startedAtMs: appStartMs, workerCount: workers, windows, actions, lastResults: agg.results(), consumed };
+  const app = { spec, strategy: { name: 'original' }, startedAtMs: appStartMs, workerCount: workers, windows, actions, lastResults: agg.results(), consumed };
   const listeners = new Set<(e: StreamWindowEvent) => void>();
   return {
     snapshot: (limit) => streamSnapshot({ startedAtMs, bus: 'embedded', apps: [app], workloads: [workload], workloadsStartedAtMs }, limit),

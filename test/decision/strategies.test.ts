@@ -13,7 +13,7 @@ import { applyStrategy } from '../../decision/strategies/apply.js';
 import { loadAppStrategy, loadStrategy } from '../../decision/strategies/load.js';
 import { BUILTIN_STRATEGIES, builtinStrategy } from '../../decision/strategies/registry.js';
 import { BUILTIN_STRATEGY_NAMES, strategySpecFor } from '../../decision/strategies/spec.js';
-import { StrategyError, type NamedStrategy, type StrategyInput } from '../../decision/strategies/types.js';
+import { StrategyError, type BatchStrategyInput, type NamedStrategy, type StrategyInput } from '../../decision/strategies/types.js';
 
 /*
  * The strategies of decision/strategies/ on hand-built inputs: three storage nodes, the app on
@@ -42,7 +42,7 @@ interface Built {
   met?: boolean;
 }
 
-function input(b: Built = {}): StrategyInput {
+function input(b: Built = {}): BatchStrategyInput {
   const dataNode = b.dataNode ?? 3;
   const familyCopies = b.familyCopies ?? [{ id: 1, nodeId: dataNode }];
   const nodes = b.nodes ?? [
@@ -72,7 +72,7 @@ function input(b: Built = {}): StrategyInput {
   };
 }
 
-const choose = (name: string, i: StrategyInput) => applyStrategy(builtinStrategy(name)!, i);
+const choose = <I extends StrategyInput>(name: string, i: I) => applyStrategy(builtinStrategy(name)!, i);
 
 describe('built-in strategies (decision/strategies/)', () => {
   it('the registry has every built-in by name; only no-feedback leaves no feedback', () => {

@@ -50,6 +50,19 @@ describe('scenario overrides (--set path=value)', () => {
   });
 });
 
+describe('sets on a stream app (fogsim sweep --grid apps[1].scale.rule=autoscaler,ds2)', () => {
+  const STREAM = 'scenarios/stream-scale.yaml';
+  it('address its scale rule and strategy by its entry in apps[]; a wrong entry or field is named with the fix', () => {
+    const { scenario } = loadScenarioWithSets(STREAM, [parseSet('apps[1].scale.rule=ds2', '--grid'), parseSet('apps[1].strategy=static')]);
+    expect(scenario.streamApps[0]).toMatchObject({ id: 2, scale: { rule: 'ds2', violationsInARow: 3 }, strategy: 'static' });
+    expect(errorOf(() => loadScenarioWithSets(STREAM, [parseSet('apps[0].scale.rule=ds2', '--grid')]))).toContain(
+      'apps[0]: unknown field(s) "scale"; it is a field of stream apps (kind: stream) and apps[0] is a batch app: name a stream app\'s entry (apps[i] counts every entry of apps), or remove it',
+    );
+    expect(errorOf(() => loadScenarioWithSets(STREAM, [parseSet('apps[2].scale.rule=ds2', '--grid')]))).toBe('--grid apps[2].scale.rule=ds2: apps[2]: no such item (apps has 2)');
+    expect(errorOf(() => loadScenarioWithSets(STREAM, [parseSet('apps[1].scale.rule=ds3', '--grid')]))).toContain('apps[1].scale.rule: Invalid option: expected one of "autoscaler"|"ds2"');
+  });
+});
+
 describe('a scenario with sets written elsewhere', () => {
   it('keeps naming the files its paths name (strategy modules, the trace), relative to the original file', async () => {
     const { absolutePaths } = await import('../../model/scenario-set.js');

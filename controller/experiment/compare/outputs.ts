@@ -45,7 +45,8 @@ interface RunDigest {
   section: string;
 }
 
-const DIGEST_VERSION = 1;
+// 2: stream apps in the loop metrics (scales, windows as runs)
+const DIGEST_VERSION = 2;
 const digestFile = (reportFile: string) => reportFile.replace(/\.json$/i, '') + '.digest.json';
 
 export function digestRun(report: ExperimentReport, runs: readonly RunRow[]): RunDigest {

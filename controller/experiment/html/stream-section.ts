@@ -43,7 +43,7 @@ export function streamSectionHtml(stream: StreamSection | undefined, xRange: [nu
     const bounds = goalBounds(app.goal);
     const thresholds = (metric: string) => bounds.filter((b) => b.metric === metric).map((b) => ({ y: b.bound, label: `${b.kind} ${fmt(b.bound)}` }));
     out.push(
-      `<h3>stream app ${esc(app.id)} <small>topic ${esc(app.topic)}, goal ${esc(app.goal)}, windows of ${esc(app.windowS)} s, rule ${esc(app.rule)}</small></h3>`,
+      `<h3>stream app ${esc(app.id)} <small>topic ${esc(app.topic)}, goal ${esc(app.goal)}, windows of ${esc(app.windowS)} s, rule ${esc(app.rule)}${app.strategy === undefined ? '' : `, strategy ${esc(app.strategy)}`}</small></h3>`,
       `<p>workers ${esc(app.workers.initial)} → ${esc(app.workers.final)} (max ${esc(app.workers.max)}); ${esc(app.windows.length)} windows, ${esc(app.windows.filter((w) => !w.goalMet).length)} violated; ${esc(app.consumed)} records consumed, lag at the end ${esc(app.lagAtEnd)}; ${app.converged ? 'converged' : 'not converged'}</p>`,
       '<div class="charts">',
     );
@@ -91,10 +91,10 @@ export function streamSectionHtml(stream: StreamSection | undefined, xRange: [nu
     out.push('</div>');
     if (app.actions.length) {
       out.push(
-        `<table class="stream-actions"><tr><th>action</th><th>at (s)</th><th>window</th><th>workers</th><th>rule</th><th>arithmetic</th><th>inputs</th><th>event</th></tr>${app.actions
+        `<table class="stream-actions"><tr><th>action</th><th>at (s)</th><th>window</th><th>workers</th><th>rule</th><th>rule's proposal</th><th>strategy</th><th>arithmetic</th><th>inputs</th><th>event</th></tr>${app.actions
           .map(
             (a) =>
-              `<tr><td>${esc(a.label)}</td><td>${esc(fmt(a.atS))}</td><td>${esc(a.window)}</td><td>${esc(a.from)} → ${esc(a.to)}</td><td>${esc(a.rule)}</td><td style="text-align:left">${esc(a.arithmetic)}</td><td style="text-align:left">${esc(
+              `<tr><td>${esc(a.label)}</td><td>${esc(fmt(a.atS))}</td><td>${esc(a.window)}</td><td>${esc(a.from)} → ${esc(a.to)}</td><td>${esc(a.rule)}</td><td>${esc(a.proposed ?? a.label)}</td><td>${esc(a.strategy ?? '–')}${a.explored ? ' (random pick)' : ''}</td><td style="text-align:left">${esc(a.arithmetic)}</td><td style="text-align:left">${esc(
                 Object.entries(a.inputs)
                   .map(([k, v]) => `${k} ${v}`)
                   .join(', '),
@@ -103,6 +103,12 @@ export function streamSectionHtml(stream: StreamSection | undefined, xRange: [nu
           .join('')}</table>`,
       );
     } else out.push('<p>no scale action</p>');
+    // windows whose strategy did not take the rule's proposal (static, a user's module): what the rule would have done
+    const declined = app.windows.filter((w) => w.proposed !== undefined && w.proposed !== w.action);
+    if (declined.length) {
+      const w = declined[0];
+      out.push(`<p>the strategy did not take the rule's proposal in ${esc(declined.length)} window(s); the first, window ${esc(w.index)} at ${esc(fmt(w.endS))} s: ${esc(w.reason)}</p>`);
+    }
   }
   return out.join('\n');
 }

@@ -110,10 +110,52 @@ describe('loop metrics', () => {
     expect(Object.keys(row)).toEqual([...LOOP_METRIC_NAMES, 'violatedS_app2', 'violatedS_app10']);
   });
 
+  it('stream apps: windows are runs, S{n} actions; S3 then back to S1 within the window is an oscillation', () => {
+    // the stream apps start 1 s after the run; app 5's windows of 1 s: met, met, 3 violated, S3 as
+    // the 5th closes (its end, the 6th's start), met twice, violated 3 times, S1, violated twice more
+    const met = [true, true, false, false, false, true, true, false, false, false, false, false];
+    const stream = {
+      startedAtMs: at(1),
+      apps: [
+        {
+          id: 5,
+          converged: false,
+          windows: met.map((goalMet, i) => ({ startS: i, goalMet })),
+          actions: [
+            { atS: 5, from: 1, to: 3, label: 'S3', eventId: 1 },
+            { atS: 10, from: 3, to: 1, label: 'S1', eventId: 2 },
+          ],
+        },
+      ],
+    };
+    const events = [
+      { ...event(1, 5, 'S3', 6), actionType: 'scale' },
+      { ...event(2, 5, 'S1', 11), actionType: 'scale' },
+    ];
+    const m = loopMetrics(report({ durationS: 13, events, stream }), []);
+    expect(m).toMatchObject({ runs: 12, actions: 2, scales: 2, moves: 0, copies: 0, changeRefs: 0, oscillations: 1, ineffectiveActions: 1 });
+    // two episodes, each repaired 3 s after it began (the first S3 at the very start of the met window after it)
+    expect(m).toMatchObject({ violationEpisodes: 2, repairedEpisodes: 2, timeToRepairS: 3, firstRepairS: 3 });
+    // windows 2-4 (3 s), 7-10 (4 s) and 11 to the run's end at 13 s (1 s)
+    expect(m.violatedS).toBe(8);
+    expect(m.violatedSByApp).toEqual({ '5': 8 });
+    // the run's verdict holds only with every stream app's
+    expect(m).toMatchObject({ converged: 0, convergedAtS: null });
+    expect(loopMetrics(report({ durationS: 13, events, stream: { ...stream, apps: [{ ...stream.apps[0], converged: true }] } }), []).converged).toBe(1);
+    // outside the feedback window S1 undoes nothing
+    expect(loopMetrics(report({ durationS: 13, events, stream, feedbackWindowMs: 4000 }), []).oscillations).toBe(0);
+    // an S{n} the store did not record is an action all the same; S3 then S2 is no oscillation
+    const unrecorded = { ...stream, apps: [{ ...stream.apps[0], actions: [stream.apps[0].actions[0], { atS: 10, from: 3, to: 2, label: 'S2', eventId: null }] }] };
+    expect(loopMetrics(report({ durationS: 13, events: [events[0]], stream: unrecorded }), [])).toMatchObject({ actions: 2, scales: 2, oscillations: 0 });
+    // a report of stream apps without their start (older) counts from the run's start: the last window, 1 s earlier, lasts 2 s
+    expect(loopMetrics(report({ durationS: 13, events, stream: { apps: stream.apps } }), []).violatedS).toBe(9);
+  });
+
   it('action effects from labels', () => {
     expect(actionEffect('M1_2', 5)).toEqual({ type: 'move', from: 1, to: 2 });
     expect(actionEffect('C3_12', null)).toEqual({ type: 'copy', from: 3, to: 12 });
     expect(actionEffect('CR4', 2)).toEqual({ type: 'changeRef', from: 2, to: 4 });
+    expect(actionEffect('S4', 2)).toEqual({ type: 'scale', from: 2, to: 4 });
     expect(actionEffect('NA', 2)).toBeNull();
   });
 });

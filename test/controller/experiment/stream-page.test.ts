@@ -40,6 +40,7 @@ function win(index: number): StreamWindow {
     violated: violated ? ['latency <= 4000'] : [],
     violationsInARow: violated ? index - 2 : 0,
     action: index === 5 ? 'S3' : 'NA',
+    proposed: index === 5 ? 'S3' : 'NA',
     reason: index === 5 ? 'violated 3 windows in a row: autoscaler' : 'goal met',
   };
 }
@@ -62,6 +63,7 @@ const report: RunPageReport = {
   timeline: [],
   stream: {
     runtime: 'controller',
+    startedAtMs: 0,
     bus: 'embedded',
     errors: [],
     dataPath: { busNode: 1, latency: 'emulated', proxies: [] },
@@ -76,6 +78,7 @@ const report: RunPageReport = {
         windowS: 2,
         costMs: 3.33,
         rule: 'autoscaler',
+        strategy: 'original',
         workers: { initial: 1, final: 3, max: 6 },
         windows,
         actions: [
@@ -85,7 +88,10 @@ const report: RunPageReport = {
             from: 1,
             to: 3,
             label: 'S3',
+            strategy: 'original',
+            explored: false,
             rule: 'autoscaler',
+            proposed: 'S3',
             arithmetic: 'throughput per worker = 300 / 1 = 300; n = ceil(input rate / throughput per worker) = ceil(650 / 300) = 3',
             inputs: { inputRate: 650, throughput: 300, workers: 1, throughputPerWorker: 300 },
             eventId: 1,
