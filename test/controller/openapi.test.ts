@@ -133,7 +133,7 @@ describe('OpenAPI document of the controller API', () => {
     // a timeline step: one kind of several, each a closed object
     const step = doc.paths['/api/timeline']?.post?.requestBody?.content['application/json'].schema as Record<string, any>;
     expect(step.required).toEqual(['do']);
-    expect(step.properties.do.oneOf.map((v: any) => v.properties.kind.const)).toEqual(['setLatency', 'setAvailability', 'nodeDown', 'nodeUp', 'addNode', 'setBandwidth', 'setGoal']);
+    expect(step.properties.do.oneOf.map((v: any) => v.properties.kind.const)).toEqual(['setLatency', 'setAvailability', 'nodeDown', 'nodeUp', 'addNode', 'setBandwidth', 'setGoal', 'deleteApp', 'deleteNode']);
     const nodeId = doc.paths['/api/nodes/{id}']?.get?.parameters?.[0];
     expect(nodeId).toMatchObject({ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1, maximum: 9999 } });
   });
