@@ -45,6 +45,8 @@ export interface StreamWindow {
   /** S{n} or NA */
   action: string;
   reason: string;
+  /** the window's aggregates (count and average cholesterol by gender and age band): kept with the window, so the windows are their history */
+  groups: GroupResult[];
 }
 
 export interface StreamScaleAction {
@@ -116,8 +118,6 @@ export class StreamApp {
   private timer?: NodeJS.Timeout;
   private closing?: Promise<void>;
   private stopped = false;
-  /** the last window's results, for whoever shows them */
-  lastResults: GroupResult[] = [];
 
   constructor(private readonly d: StreamAppDeps) {
     this.spec = d.spec;
@@ -193,7 +193,6 @@ export class StreamApp {
     const durS = Math.max(1e-3, (endMs - this.windowStartMs) / 1000);
     const workers = this.workers.length;
     const groups = agg.results();
-    this.lastResults = groups;
     await this.results!.send(this.resultsTopic, [{ key: String(this.spec.id), value: JSON.stringify({ app: this.spec.id, window: index, startMs: this.windowStartMs, endMs, groups }), timestampMs: endMs }]);
     const resultAt = Date.now();
     const latencies = stamps.map((t) => resultAt - t);
@@ -236,6 +235,7 @@ export class StreamApp {
       violationsInARow: this.violations,
       action: decision.label,
       reason: decision.reason,
+      groups,
     };
     this.windowStartMs = endMs;
     this.windows.push(w);
