@@ -182,10 +182,10 @@ export const ROUTES = {
   streamApps: {
     method: 'get',
     path: '/stream-apps',
-    summary: "the stream apps of the session (scenario apps of kind stream): per app its latest windows with their metrics, its S{n} actions with their arithmetic, the rate steps of the workloads on its topic, and the latest window's aggregates",
+    summary: "the stream apps of the session (scenario apps of kind stream): per app its latest windows with their metrics and aggregates, its S{n} actions with their arithmetic, the rate steps of the workloads on its topic, and the latest window's aggregates",
     query: z.object({ limit: intParam(1, MAX_LIMIT, 'windows per app, the latest (default 120)') }),
     ok: json(
-      "{startedAtMs, bus, apps: [{id, topic, goal, windowS, workers, maxWorkers, rule, strategy, windows: [window], windowCount, actions: [{atS, window, from, to, label, strategy, explored, rule, proposed, arithmetic, inputs, eventId}], rateSteps: [{workload, at, atS, rate}], groups: [{gender, ageBand, count, avgCholesterol}], consumed}]}; apps empty when the session runs none. A rate step's at is the scenario's (seconds from the workloads' start), atS the same instant on the app's clock (that of the windows' startS/endS and the actions' atS); every step is listed, the coming ones too",
+      "{startedAtMs, bus, apps: [{id, topic, goal, windowS, workers, maxWorkers, rule, strategy, windows: [window with its groups: [{gender, ageBand, count, avgCholesterol}]], windowCount, actions: [{atS, window, from, to, label, strategy, explored, rule, proposed, arithmetic, inputs, eventId}], rateSteps: [{workload, at, atS, rate}], groups: [{gender, ageBand, count, avgCholesterol}], consumed}]}; apps empty when the session runs none. The app keeps every window with its aggregates (a few groups each: gender x age band), so the latest `limit` windows are the aggregates' history and groups is the last window's. A rate step's at is the scenario's (seconds from the workloads' start), atS the same instant on the app's clock (that of the windows' startS/endS and the actions' atS); every step is listed, the coming ones too",
     ),
   },
   stream: { method: 'get', path: '/stream', summary: 'server-sent events: runs, actions, feedback, events, nodes, links, timeline steps, convergence and the stream apps\' closed windows (stream-window) as they happen', ok: { status: 200, description: 'an event stream; the first event is the current convergence', mediaType: 'text/event-stream' } },

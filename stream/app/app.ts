@@ -55,6 +55,8 @@ export interface StreamWindow {
   /** what the scale rule proposed (decideScale's label; NA before its trigger fires) */
   proposed: string;
   reason: string;
+  /** the window's aggregates (count and average cholesterol by gender and age band): kept with the window, so the windows are their history */
+  groups: GroupResult[];
 }
 
 export interface StreamScaleAction {
@@ -139,8 +141,6 @@ export class StreamApp {
   private timer?: NodeJS.Timeout;
   private closing?: Promise<void>;
   private stopped = false;
-  /** the last window's results, for whoever shows them */
-  lastResults: GroupResult[] = [];
 
   constructor(private readonly d: StreamAppDeps) {
     this.spec = d.spec;
@@ -224,7 +224,6 @@ export class StreamApp {
     const durS = Math.max(1e-3, (endMs - this.windowStartMs) / 1000);
     const workers = this.workers.length;
     const groups = agg.results();
-    this.lastResults = groups;
     await this.results!.send(this.resultsTopic, [{ key: String(this.spec.id), value: JSON.stringify({ app: this.spec.id, window: index, startMs: this.windowStartMs, endMs, groups }), timestampMs: endMs }]);
     const resultAt = Date.now();
     const latencies = stamps.map((t) => resultAt - t);
@@ -270,6 +269,7 @@ export class StreamApp {
       action: chosen.label,
       proposed: decision.label,
       reason,
+      groups,
     };
     this.windowStartMs = endMs;
     this.windows.push(w);

@@ -29,8 +29,11 @@ export interface StreamAppReport {
   /** what chose its actions once the rule's trigger fired (docs/strategies.md, Stream apps) */
   strategy: string;
   workers: { initial: number; final: number; max: number };
+  /** every window, each with its aggregates (a few groups: gender x age band) */
   windows: StreamWindow[];
   actions: StreamScaleAction[];
+  /** the rate steps of the workloads on its topic, `atS` on the clock of its windows and actions (appRateSteps) */
+  rateSteps: StreamRateStep[];
   /** every record handled; equals the workloads' acked count on its topic once drained */
   consumed: number;
   /** messages left uncommitted when the run stopped (0 once drained) */
@@ -61,7 +64,7 @@ export interface StreamWindowEvent {
   /** ms since the epoch: when the stream apps started (a window's startS and endS count from it) */
   startedAtMs: number;
   window: StreamWindow;
-  /** the window's aggregates: count and average cholesterol by gender and age band */
+  /** the window's aggregates: count and average cholesterol by gender and age band (its `groups`) */
   groups: GroupResult[];
   /** the S{n} taken at the end of this window, if one was */
   action: StreamScaleAction | null;
@@ -91,14 +94,14 @@ export interface StreamAppsSnapshot {
     maxWorkers: number;
     rule: string;
     strategy: string;
-    /** the latest windows, oldest first (at most `limit`) */
+    /** the latest windows, oldest first (at most `limit`), each with its aggregates (`groups`) */
     windows: StreamWindow[];
     /** every window closed so far */
     windowCount: number;
     actions: StreamScaleAction[];
     /** every rate step of the workloads on its topic, the coming ones too (the schedule is the scenario's), by atS */
     rateSteps: StreamRateStep[];
-    /** the latest window's aggregates */
+    /** the latest window's aggregates (its `groups`) */
     groups: GroupResult[];
     consumed: number;
   }[];
@@ -109,44 +112,46 @@ export interface StreamSnapshotSource {
   /** when the stream apps started (StreamWindowEvent.startedAtMs) */
   startedAtMs: number;
   bus: MessageBus['kind'];
-  apps: readonly (Pick<StreamApp, 'spec' | 'startedAtMs' | 'workerCount' | 'windows' | 'actions' | 'lastResults' | 'consumed'> & { strategy: Pick<StreamApp['strategy'], 'name'> })[];
+  apps: readonly (Pick<StreamApp, 'spec' | 'startedAtMs' | 'workerCount' | 'windows' | 'actions' | 'consumed'> & { strategy: Pick<StreamApp['strategy'], 'name'> })[];
   workloads: readonly Pick<WorkloadSpec, 'id' | 'topic' | 'rateSteps'>[];
   /** ms since the epoch when the producers started: the steps' `at` count from it */
   workloadsStartedAtMs: number;
 }
 
 /**
- * The latest `limit` windows of each app, its actions, the rate steps on its topic and its
- * latest aggregates. The producers start after the apps have started (startStreams), so a
- * step's `at` is moved by the time between an app's start and theirs onto the app's clock.
+ * The rate steps of the workloads on an app's topic, on the app's clock, by atS. The producers
+ * start after the apps have started (startStreams), so a step's `at` is moved by the time between
+ * the app's start and theirs: the one conversion, for the live snapshot and the report alike.
  */
+export function appRateSteps(app: { spec: { topic: string }; startedAtMs: number }, workloads: readonly Pick<WorkloadSpec, 'id' | 'topic' | 'rateSteps'>[], workloadsStartedAtMs: number): StreamRateStep[] {
+  const offsetS = (workloadsStartedAtMs - app.startedAtMs) / 1000;
+  return workloads
+    .filter((w) => w.topic === app.spec.topic)
+    .flatMap((w) => w.rateSteps.map((st) => ({ workload: w.id, at: st.at, atS: Math.round((st.at + offsetS) * 100) / 100, rate: st.rate })))
+    .sort((x, y) => x.atS - y.atS);
+}
+
+/** The latest `limit` windows of each app (each with its aggregates), its actions, the rate steps on its topic (appRateSteps) and its latest aggregates. */
 export function streamSnapshot(src: StreamSnapshotSource, limit = 120): StreamAppsSnapshot {
   return {
     startedAtMs: src.startedAtMs,
     bus: src.bus,
-    apps: src.apps.map((a) => {
-      const offsetS = (src.workloadsStartedAtMs - a.startedAtMs) / 1000;
-      const rateSteps = src.workloads
-        .filter((w) => w.topic === a.spec.topic)
-        .flatMap((w) => w.rateSteps.map((st) => ({ workload: w.id, at: st.at, atS: Math.round((st.at + offsetS) * 100) / 100, rate: st.rate })))
-        .sort((x, y) => x.atS - y.atS);
-      return {
-        id: a.spec.id,
-        topic: a.spec.topic,
-        goal: formatGoal(a.spec.goal),
-        windowS: a.spec.windowS,
-        workers: a.workerCount,
-        maxWorkers: a.spec.maxWorkers,
-        rule: a.spec.scale.rule,
-        strategy: a.strategy.name,
-        windows: a.windows.slice(-limit),
-        windowCount: a.windows.length,
-        actions: a.actions,
-        rateSteps,
-        groups: a.lastResults,
-        consumed: a.consumed,
-      };
-    }),
+    apps: src.apps.map((a) => ({
+      id: a.spec.id,
+      topic: a.spec.topic,
+      goal: formatGoal(a.spec.goal),
+      windowS: a.spec.windowS,
+      workers: a.workerCount,
+      maxWorkers: a.spec.maxWorkers,
+      rule: a.spec.scale.rule,
+      strategy: a.strategy.name,
+      windows: a.windows.slice(-limit),
+      windowCount: a.windows.length,
+      actions: a.actions,
+      rateSteps: appRateSteps(a, src.workloads, src.workloadsStartedAtMs),
+      groups: a.windows.at(-1)?.groups ?? [],
+      consumed: a.consumed,
+    })),
   };
 }
 
@@ -234,7 +239,7 @@ async function start(o: StreamRunOptions, path: DataPath): Promise<StreamRun> {
           if (!listeners.size) return;
           const app = apps.find((a) => a.spec.id === spec.id)!;
           const last = app.actions.at(-1);
-          const e: StreamWindowEvent = { appId: spec.id, topic: spec.topic, goal: formatGoal(spec.goal), startedAtMs, window: w, groups: app.lastResults, action: last && last.window === w.index ? last : null };
+          const e: StreamWindowEvent = { appId: spec.id, topic: spec.topic, goal: formatGoal(spec.goal), startedAtMs, window: w, groups: w.groups, action: last && last.window === w.index ? last : null };
           for (const l of listeners) {
             try {
               l(e);
@@ -286,6 +291,7 @@ async function start(o: StreamRunOptions, path: DataPath): Promise<StreamRun> {
         workers: { initial: a.spec.workers, final: a.actions.at(-1)?.to ?? a.spec.workers, max: a.spec.maxWorkers },
         windows: a.windows,
         actions: a.actions,
+        rateSteps: appRateSteps(a, s.workloads, t0),
         consumed: a.consumed,
         lagAtEnd: lags[i],
         converged: appConverged(a, s.convergence.windowRuns),

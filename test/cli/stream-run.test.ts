@@ -90,6 +90,13 @@ describe('fogsim run on a short stream scenario (whole process)', () => {
     expect(app.lagAtEnd).toBe(0);
     expect(app.consumed).toBe(s.workloads[0].acked);
     expect(app.consumed).toBeGreaterThan(0);
+    // each window keeps its aggregates: its groups count what it processed
+    for (const x of app.windows) expect(x.groups.reduce((n, g) => n + g.count, 0), `window ${x.index}`).toBe(x.processed);
+    // the rate step on the app's clock, as GET /api/stream-apps gives it: the producers start after the app
+    expect(app.rateSteps).toHaveLength(1);
+    expect(app.rateSteps[0]).toMatchObject({ workload: 'replay', at: 2, rate: 650 });
+    expect(app.rateSteps[0].atS).toBeGreaterThanOrEqual(2);
+    expect(app.rateSteps[0].atS).toBeLessThan(4);
     // the strategy (the scenario's: original) took the rule's proposal
     expect(app.strategy).toBe('original');
     expect(act).toMatchObject({ strategy: 'original', proposed: act.label, explored: false });

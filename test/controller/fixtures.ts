@@ -213,8 +213,8 @@ export interface SeededStreams extends Pick<StreamRun, 'subscribe' | 'snapshot'>
  * scenario's apps 1-3). The workload's own schedule (producer.ts dueBy: 200 msgs/s, 650 from 30 s)
  * feeds a queue that one worker serves at 1000 / costMs records/s (with a seeded 1 % jitter); the
  * goal is checked and the autoscaler rule asked (decision/goal.ts, decision/scale.ts) as the app
- * does each window, and the latest window's aggregates are the real aggregates of the records it
- * served from the scenario's data set. The snapshot is the run's own (stream/app/run.ts streamSnapshot).
+ * does each window, and each window's aggregates are the real aggregates of the records it served
+ * from the scenario's data set. The snapshot is the run's own (stream/app/run.ts streamSnapshot).
  */
 export function seedStreamHistory(endMs: number, id = 4): SeededStreams {
   const file = loadScenario(new URL('../../scenarios/stream-scale.yaml', import.meta.url).pathname);
@@ -234,15 +234,18 @@ export function seedStreamHistory(endMs: number, id = 4): SeededStreams {
   let lag = 0;
   let violations = 0;
   let consumed = 0;
-  let processed = 0;
+  // the records the bloodtests source cycles through: each window's aggregates are those of the records it served
+  const records = JSON.parse([...datasetText(file.dataset.records, file.dataset.seed)].join('')) as Record<string, unknown>[];
   for (let index = 0; index < windowCount; index++) {
     const startS = index * spec.windowS;
     const endS = startS + spec.windowS;
     const produced = dueBy(workload, endS - offsetS) - dueBy(workload, Math.max(0, startS - offsetS));
     const capacity = Math.floor((workers * windowMs * rng.normal(1, 0.01)) / spec.costMs);
     const lagBefore = lag;
-    processed = Math.min(lag + produced, capacity);
+    const processed = Math.min(lag + produced, capacity);
     lag += produced - processed;
+    const agg = new WindowAggregate();
+    for (let i = consumed; i < consumed + processed; i++) agg.add(records[i % records.length]!);
     consumed += processed;
     const inputRate = produced / spec.windowS;
     const throughput = processed / spec.windowS;
@@ -260,6 +263,7 @@ export function seedStreamHistory(endMs: number, id = 4): SeededStreams {
       inputRate: r2(inputRate), throughput: r2(throughput), throughputPerWorker: r2(throughput / workers), busyFraction: r2(busyMs / (windowMs * workers)),
       latencyP50, latencyP95, lag, pathLatencyMs: 0, availability: 99,
       goalMet: check.met, violated: check.violated.map((t) => formatTerm(t)), violationsInARow: violations, action: decision.label, proposed: decision.label, reason: decision.reason,
+      groups: agg.results(),
     });
     if (decision.action.type === 'scale') {
       // the original strategy takes the rule's proposal (decision/strategies/stream.ts)
@@ -268,11 +272,7 @@ export function seedStreamHistory(endMs: number, id = 4): SeededStreams {
       violations = 0;
     }
   }
-  // the records the last window served, from the data set the bloodtests source cycles through
-  const records = JSON.parse([...datasetText(file.dataset.records, file.dataset.seed)].join('')) as Record<string, unknown>[];
-  const agg = new WindowAggregate();
-  for (let i = consumed - processed; i < consumed; i++) agg.add(records[i % records.length]!);
-  const app = { spec, strategy: { name: 'original' }, startedAtMs: appStartMs, workerCount: workers, windows, actions, lastResults: agg.results(), consumed };
+  const app = { spec, strategy: { name: 'original' }, startedAtMs: appStartMs, workerCount: workers, windows, actions, consumed };
   const listeners = new Set<(e: StreamWindowEvent) => void>();
   return {
     snapshot: (limit) => streamSnapshot({ startedAtMs, bus: 'embedded', apps: [app], workloads: [workload], workloadsStartedAtMs }, limit),

@@ -2,8 +2,9 @@
  * The stream apps live (issue 19 item 3): a session with a short stream scenario on the embedded
  * stack (embedded store, object store and bus; no node processes) starts its stream app, each
  * closed window goes out on /api/stream as `stream-window` with its metrics and aggregates,
- * GET /api/stream-apps holds the latest windows and the actions, and the dashboard in headless
- * Chromium plots the windows as they come and tables the latest aggregates.
+ * GET /api/stream-apps holds the latest windows (each with its aggregates) and the actions, and
+ * the dashboard in headless Chromium plots the windows and their aggregates as they come, has
+ * them back after a reload, and tables the latest aggregates.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,8 @@ import { startSession, type Session } from '../../controller/session.js';
 import { startControllerServer, type RunningController } from '../../controller/server.js';
 import type { StreamAppsSnapshot, StreamWindowEvent } from '../../stream/app/run.js';
 import { readInfraConfig } from '../../util/config.js';
+import { groupSeries } from '../../controller/experiment/html/stream-section.js';
+import type { Page } from 'playwright-core';
 import { chromiumSkipNote, haveChromium, launchChromium } from '../helpers/browser.js';
 import { readStream } from '../helpers/sse.js';
 
@@ -31,6 +34,24 @@ workloads:
   - { id: feed, topic: live, partitions: 4, source: { kind: bloodtests }, rate: 100, batch: 10, rateSteps: [{ at: 1, rate: 150 }] }
 `,
 );
+
+type Line = { label: string; points: { x: number; y: number | null }[] };
+type Card = { rates: number; cholesterol: Line[]; counts: Line[]; marks: Record<string, { x: number; label: string }[]> };
+const cardOf = (page: Page) => page.evaluate(() => (window as unknown as { fogsimStreamPoints(): Record<string, Card> }).fogsimStreamPoints()['1']);
+
+/**
+ * The aggregate lines the dashboard should hold for the windows it has shown (those between the
+ * first and the latest x on its charts), from the API's windows: per group the run page's lines
+ * (stream-section.ts groupSeries, checked against the report's groups in stream-page.test.ts).
+ */
+async function wantedLines(url: string, [firstX, lastX]: [number, number]): Promise<{ cholesterol: Line[]; counts: Line[] }> {
+  const snap = (await (await fetch(`${url}/api/stream-apps?limit=1000`)).json()) as StreamAppsSnapshot;
+  const lines = groupSeries(snap.apps[0].windows.filter((w) => w.endS >= firstX && w.endS <= lastX));
+  return {
+    cholesterol: lines.map((g) => ({ label: g.label, points: g.points.map((p) => ({ x: p.x, y: p.avgCholesterol })) })),
+    counts: lines.map((g) => ({ label: g.label, points: g.points.map((p) => ({ x: p.x, y: p.count })) })),
+  };
+}
 
 describe('stream apps on the live API and dashboard (embedded stack)', () => {
   let session: Session;
@@ -84,6 +105,9 @@ describe('stream apps on the live API and dashboard (embedded stack)', () => {
     expect(app.windows.length).toBeGreaterThan(1);
     expect(app.windowCount).toBe(app.windows.length);
     expect(app.groups.length).toBeGreaterThan(0);
+    // each window keeps its aggregates, which sum to what it processed; the latest's are `groups`
+    for (const w of app.windows) expect(w.groups.reduce((n, g) => n + g.count, 0)).toBe(w.processed);
+    expect(app.groups).toEqual(app.windows.at(-1)!.groups);
     // the rate step on the app's clock: the producers start after the app (stream/app/run.ts), so a little after its `at`
     expect(app.rateSteps).toHaveLength(1);
     expect(app.rateSteps[0]).toMatchObject({ workload: 'feed', at: 1, rate: 150 });
@@ -119,10 +143,42 @@ describe('stream apps on the live API and dashboard (embedded stack)', () => {
       expect(head).toEqual(['gender', 'age band', 'count', 'avg cholesterol']);
       await expect.poll(() => page.locator('#stream-1-status').textContent()).toMatch(/goal (met|violated)/);
       expect(await page.locator('#stream-1-last').textContent()).toMatch(/^window \d+ /);
-      // the rate step is marked on every chart, where the API puts it, once a window has reached it
+      // the rate step is marked on every chart (the five), where the API puts it, once a window has reached it
       const [step] = ((await (await fetch(`${srv.url}/api/stream-apps?limit=1`)).json()) as StreamAppsSnapshot).apps[0].rateSteps;
-      const marks = () => page.evaluate(() => (window as unknown as { fogsimStreamPoints(): Record<string, { marks: Record<string, { x: number; label: string }[]> }> }).fogsimStreamPoints()['1'].marks);
-      await expect.poll(async () => Object.values(await marks()).map((m) => m.map((x) => `${x.label}@${x.x}`)), { timeout: 10_000 }).toEqual([0, 1, 2].map(() => [`150/s@${step.atS}`]));
+      const marks = async () => (await cardOf(page)).marks;
+      await expect.poll(async () => Object.entries(await marks()).map(([k, m]) => `${k}: ${m.map((x) => `${x.label}@${x.x}`)}`), { timeout: 10_000 }).toEqual(
+        ['latency', 'rates', 'workers', 'cholesterol', 'counts'].map((k) => `${k}: 150/s@${step.atS}`),
+      );
+
+      // the aggregates: one line per group in each chart, a point per window, the API's values;
+      // the windows that came by stream-window after the load as well as the history
+      const aggregates = async () => {
+        const c = await cardOf(page);
+        const xs = c.counts.flatMap((l) => l.points.map((p) => p.x));
+        return { shown: { cholesterol: c.cholesterol, counts: c.counts }, want: await wantedLines(srv.url, [Math.min(...xs), Math.max(...xs)]), rates: c.rates };
+      };
+      const live = await aggregates();
+      expect(live.rates).toBeGreaterThan(first.rates + 2);
+      expect(live.shown.counts.map((l) => l.label).sort()).toEqual(['F · unknown', 'M · unknown']);
+      expect(live.shown).toEqual(live.want);
+      // a point per window from the group's first (the first windows may have had no records yet)
+      for (const l of [...live.shown.counts, ...live.shown.cholesterol]) {
+        expect(l.points.length).toBeGreaterThan(3);
+        expect(l.points.length).toBeLessThanOrEqual(live.rates);
+      }
+      for (const label of ['average cholesterol', 'records by group']) expect((await page.locator(`canvas[aria-label="stream app 1 ${label}"]`).boundingBox())?.height).toBeGreaterThan(100);
+
+      // a reload brings the history back from GET /api/stream-apps
+      await page.reload();
+      await page.locator('#stream-1').waitFor({ timeout: 10_000 });
+      await expect.poll(async () => (await cardOf(page)).rates, { timeout: 10_000 }).toBeGreaterThanOrEqual(live.rates);
+      const back = await aggregates();
+      expect(back.shown).toEqual(back.want);
+      for (const [i, l] of back.shown.counts.entries()) {
+        expect(l.points.length).toBeGreaterThanOrEqual(live.shown.counts[i]!.points.length);
+        // from the same first window as before the reload
+        expect(l.points[0]).toEqual(live.shown.counts[i]!.points[0]);
+      }
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

@@ -4,6 +4,7 @@ import { chromiumSkipNote, haveChromium, launchChromium, lineOnChart } from '../
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControllerServer, type RunningController } from '../../controller/server.js';
 import { makeRun, seedRealistic, seedStreamHistory, tempStore, type TempStore } from './fixtures.js';
+import { groupSeries } from '../../controller/experiment/html/stream-section.js';
 
 /*
  * The admin page and the dashboard in a real headless Chromium (Debian's package, driven by
@@ -236,8 +237,14 @@ describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${chr
     const streams = seedStreamHistory(SEED_END_MS);
     const snap = streams.snapshot();
     const s2 = await startControllerServer({ store: fresh.store, scenario: fresh.scenario, port: 0, streams });
-    type Marks = Record<'latency' | 'rates' | 'workers', { x: number; label: string }[]>;
-    const card = () => page.evaluate(() => (globalThis as any).fogsimStreamPoints()['4'] as { rates: number; actions: string[]; marks: Marks });
+    type Marks = Record<'latency' | 'rates' | 'workers' | 'cholesterol' | 'counts', { x: number; label: string }[]>;
+    type Line = { label: string; points: { x: number; y: number | null }[] };
+    const card = () => page.evaluate(() => (globalThis as any).fogsimStreamPoints()['4'] as { rates: number; actions: string[]; marks: Marks; cholesterol: Line[]; counts: Line[] });
+    // the group lines of windows as the run page draws them (stream-section.ts groupSeries)
+    const lines = (windows: typeof snap.apps[0]['windows']) => {
+      const g = groupSeries(windows);
+      return { cholesterol: g.map((s) => ({ label: s.label, points: s.points.map((p) => ({ x: p.x, y: p.avgCholesterol })) })), counts: g.map((s) => ({ label: s.label, points: s.points.map((p) => ({ x: p.x, y: p.count })) })) };
+    };
     try {
       await page.goto(`${s2.url}/dashboard`);
       await page.locator('#live', { hasText: 'live' }).waitFor({ timeout: 10_000 });
@@ -249,7 +256,10 @@ describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${chr
       expect(s3).toMatchObject({ label: 'S3', atS: 38, from: 1, to: 3 });
       const shown = await card();
       expect(shown.rates).toBe(30);
-      for (const chart of ['latency', 'rates', 'workers'] as const) expect(shown.marks[chart], chart).toEqual([{ x: 30.01, label: '650/s' }, { x: 38, label: 'S3' }]);
+      for (const chart of ['latency', 'rates', 'workers', 'cholesterol', 'counts'] as const) expect(shown.marks[chart], chart).toEqual([{ x: 30.01, label: '650/s' }, { x: 38, label: 'S3' }]);
+      // the aggregates of every seeded window: a line per group in each chart, 30 points, the snapshot's values
+      expect(shown.counts.map((l) => [l.label, l.points.length])).toEqual([['F · unknown', 30], ['M · unknown', 30]]);
+      expect({ cholesterol: shown.cholesterol, counts: shown.counts }).toEqual(lines(snap.apps[0].windows));
       // and in pixels: the step in grey (#5a6b7d), the action in orange (#d9822b), dashed, on the rates chart
       const rates = 'canvas[aria-label="stream app 4 rates"]';
       for (const [x, rgb] of [[step.atS, [0x5a, 0x6b, 0x7d]], [s3.atS, [0xd9, 0x82, 0x2b]]] as const) {
@@ -265,7 +275,10 @@ describe.skipIf(!haveChromium)(`admin UI and dashboard in headless Chromium${chr
       const w = { ...last, index: last.index + 1, startS: last.endS, endS: last.endS + 2, action: 'S4' };
       streams.emit({ appId: 4, topic: 'bloodtests', goal: 'latency <= 4000', startedAtMs: snap.startedAtMs, window: w, groups: snap.apps[0].groups, action: { ...s3, atS: w.endS, window: w.index, from: 3, to: 4, label: 'S4' } });
       await expect.poll(async () => (await card()).marks.rates.map((m) => m.label), { timeout: 5_000 }).toEqual(['650/s', 'S3', 'S4']);
-      expect((await card()).actions).toEqual(['S3', 'S4']);
+      const after = await card();
+      expect(after.actions).toEqual(['S3', 'S4']);
+      // and its aggregates extend the lines
+      expect({ cholesterol: after.cholesterol, counts: after.counts }).toEqual(lines([...snap.apps[0].windows, w]));
     } finally {
       await s2.close();
       await fresh.cleanup();

@@ -3,9 +3,11 @@ import { esc, fmt, lineChartSvg } from './svg.js';
 
 /*
  * The stream part of a run's page (issue 19): per stream app, its windows charted (end-to-end
- * latency p95 with the goal's threshold, input rate against throughput, workers, lag) with the
- * workloads' rate steps and the app's S{n} actions marked on them, as the batch charts mark
- * actions and timeline steps, and a table of the actions with their arithmetic. Inline SVG only.
+ * latency p95 with the goal's threshold, input rate against throughput, workers, lag, and the
+ * aggregates: average cholesterol and count per gender and age band) with the workloads' rate
+ * steps (at their atS, on the app's clock) and the app's S{n} actions marked on them, as the
+ * batch charts mark actions and timeline steps, and a table of the actions with their
+ * arithmetic. Inline SVG only.
  */
 
 export type StreamSection = NonNullable<ExperimentReport['stream']>;
@@ -19,6 +21,35 @@ export function goalBounds(goal: string): { metric: string; kind: 'min' | 'max';
 
 const ACTION = '#e67e22';
 const STEP = '#555';
+const GROUP_COLORS = ['#c0397b', '#2c6fb0', '#27ae60', '#8e44ad', '#d35400', '#16a085', '#7f8c8d', '#b7950b'];
+
+type Window = StreamSection['apps'][number]['windows'][number];
+
+/** One line per group (gender × age band) over the windows, from the group's first window on. */
+export interface GroupSeries {
+  gender: string;
+  ageBand: string;
+  /** `F · unknown` */
+  label: string;
+  /** per window from the group's first: x the window's endS, its count (0 when the window had none of it) and average cholesterol (null then) */
+  points: { x: number; count: number; avgCholesterol: number | null }[];
+}
+
+/** The aggregates of an app's windows as lines per group, in the order the groups first appear. */
+export function groupSeries(windows: readonly Window[]): GroupSeries[] {
+  const out = new Map<string, GroupSeries>();
+  for (const w of windows) {
+    for (const g of w.groups) {
+      const key = `${g.gender}|${g.ageBand}`;
+      if (!out.has(key)) out.set(key, { gender: g.gender, ageBand: g.ageBand, label: `${g.gender} · ${g.ageBand}`, points: [] });
+    }
+    for (const s of out.values()) {
+      const g = w.groups.find((x) => x.gender === s.gender && x.ageBand === s.ageBand);
+      s.points.push({ x: w.endS, count: g?.count ?? 0, avgCholesterol: g?.avgCholesterol ?? null });
+    }
+  }
+  return [...out.values()];
+}
 
 /** The stream section of a run's page; empty when the run had no stream apps. */
 export function streamSectionHtml(stream: StreamSection | undefined, xRange: [number, number], timeline: { x: number; label: string; color: string; dashed: boolean }[] = []): string {
@@ -33,13 +64,12 @@ export function streamSectionHtml(stream: StreamSection | undefined, xRange: [nu
   );
   out.push(`<div class="legend"><span><i style="background:#2c6fb0"></i>a window (red dot: goal violated)</span><span><i style="background:#c0392b"></i>goal threshold</span><span><i style="background:${ACTION}"></i>an S{n} action</span><span><i style="background:${STEP}"></i>a rate step or timeline step</span></div>`);
   for (const app of stream.apps) {
-    const steps = stream.workloads
-      .filter((w) => w.topic === app.topic)
-      .flatMap((w) => w.rateSteps.map((s) => ({ x: s.at, label: `${w.id} ${fmt(s.rate)}/s`, color: STEP, dashed: true })));
+    // atS: the step on the app's clock, that of its windows and actions (stream/app/run.ts appRateSteps)
+    const steps = app.rateSteps.map((s) => ({ x: s.atS, label: `${s.workload} ${fmt(s.rate)}/s`, color: STEP, dashed: true }));
     const markers = [...timeline, ...steps, ...app.actions.map((a) => ({ x: a.atS, label: a.label, color: ACTION }))];
     const end = Math.max(xRange[1], ...app.windows.map((w) => w.endS));
     const range: [number, number] = [xRange[0], end];
-    const at = (w: (typeof app.windows)[number]) => w.endS;
+    const at = (w: Window) => w.endS;
     const bounds = goalBounds(app.goal);
     const thresholds = (metric: string) => bounds.filter((b) => b.metric === metric).map((b) => ({ y: b.bound, label: `${b.kind} ${fmt(b.bound)}` }));
     out.push(
@@ -88,7 +118,25 @@ export function streamSectionHtml(stream: StreamSection | undefined, xRange: [nu
         markers,
       }),
     );
+    const groups = groupSeries(app.windows).map((g, i) => ({ ...g, color: GROUP_COLORS[i % GROUP_COLORS.length]! }));
+    out.push(
+      lineChartSvg({
+        title: `stream app ${app.id}: average cholesterol by gender and age band`,
+        xLabel: 's',
+        xRange: range,
+        series: groups.map((g) => ({ name: g.label, color: g.color, points: g.points.filter((p) => p.avgCholesterol !== null).map((p) => [p.x, p.avgCholesterol!]) })),
+        markers,
+      }),
+      lineChartSvg({
+        title: `stream app ${app.id}: records per window by gender and age band`,
+        xLabel: 's',
+        xRange: range,
+        series: groups.map((g) => ({ name: g.label, color: g.color, points: g.points.map((p) => [p.x, p.count]) })),
+        markers,
+      }),
+    );
     out.push('</div>');
+    out.push(`<div class="legend stream-groups">${groups.length ? groups.map((g) => `<span><i style="background:${g.color}"></i>${esc(g.label)}</span>`).join('') : '<span>no records aggregated</span>'}</div>`);
     if (app.actions.length) {
       out.push(
         `<table class="stream-actions"><tr><th>action</th><th>at (s)</th><th>window</th><th>workers</th><th>rule</th><th>rule's proposal</th><th>strategy</th><th>arithmetic</th><th>inputs</th><th>event</th></tr>${app.actions

@@ -93,7 +93,7 @@ export function lineChartSvg(c: LineChart): string {
     const sorted = [...s.points].sort((a, b) => a[0] - b[0]);
     if (sorted.length > 1) out.push(`<polyline class="series" fill="none" stroke="${esc(s.color)}" points="${sorted.map((p) => `${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(' ')}"/>`);
     out.push(
-      `<g class="points">${sorted.map((p) => `<circle cx="${X(p[0]).toFixed(1)}" cy="${Y(p[1]).toFixed(1)}" r="2.2" fill="${p[2] === false ? '#c0392b' : esc(s.color)}"/>`).join('')}</g>`,
+      `<g class="points" data-series="${esc(s.name)}">${sorted.map((p) => `<circle cx="${X(p[0]).toFixed(1)}" cy="${Y(p[1]).toFixed(1)}" r="2.2" fill="${p[2] === false ? '#c0392b' : esc(s.color)}"/>`).join('')}</g>`,
     );
   }
   if (!pts.length) out.push(`<text x="${W / 2}" y="${H / 2}" class="tick" text-anchor="middle">no runs</text>`);
