@@ -194,12 +194,22 @@ export function loopMetrics(report: LoopReport, batchRuns: readonly LoopRun[]): 
     }
   });
 
-  // ineffective: the acting app's first run that started at or after the action still violated
+  // ineffective: the acting app's first run that started at or after the action still violated.
+  // An S{n} is judged over its windows up to the app's next action (or the end): the backlog of the
+  // violated streak drains over several windows, which the rule waits for before it acts again
+  // (decision/scale.ts), so the first window after is violated even when the S{n} repaired it
   let ineffectiveActions = 0;
-  for (const e of events) {
-    const next = (byApp.get(e.appId) ?? []).find((r) => r.startedAtMs >= e.atMs);
+  events.forEach((e, j) => {
+    const after = (byApp.get(e.appId) ?? []).filter((r) => r.startedAtMs >= e.atMs);
+    if (e.actionType === 'scale') {
+      const until = events.slice(j + 1).find((x) => x.appId === e.appId)?.atMs ?? Infinity;
+      const judged = after.filter((r) => r.startedAtMs < until);
+      if (judged.length && !judged.some((r) => r.goalMet && !r.error)) ineffectiveActions++;
+      return;
+    }
+    const next = after[0];
     if (next && (!next.goalMet || next.error)) ineffectiveActions++;
-  }
+  });
 
   const moves = events.filter((e) => e.actionType === 'move').length;
   const copies = events.filter((e) => e.actionType === 'copy').length;

@@ -147,6 +147,13 @@ describe('loop metrics', () => {
     // an S{n} the store did not record is an action all the same; S3 then S2 is no oscillation
     const unrecorded = { ...stream, apps: [{ ...stream.apps[0], actions: [stream.apps[0].actions[0], { atS: 10, from: 3, to: 2, label: 'S2', eventId: null }] }] };
     expect(loopMetrics(report({ durationS: 13, events: [events[0]], stream: unrecorded }), [])).toMatchObject({ actions: 2, scales: 2, oscillations: 0 });
+    // an S{n} whose first window after is still violated (the backlog drains) but a later one, before
+    // the app's next action, meets the goal is effective; one with no met window until the next action is not
+    const draining = [true, true, false, false, false, false, true, false, false, false, false, false];
+    const drain = { ...stream, apps: [{ ...stream.apps[0], windows: draining.map((goalMet, i) => ({ startS: i, goalMet })) }] };
+    expect(loopMetrics(report({ durationS: 13, events, stream: drain }), []).ineffectiveActions).toBe(1);
+    const never = { ...stream, apps: [{ ...stream.apps[0], windows: met.map((_, i) => ({ startS: i, goalMet: i < 2 })) }] };
+    expect(loopMetrics(report({ durationS: 13, events, stream: never }), []).ineffectiveActions).toBe(2);
     // a report of stream apps without their start (older) counts from the run's start: the last window, 1 s earlier, lasts 2 s
     expect(loopMetrics(report({ durationS: 13, events, stream: { apps: stream.apps } }), []).violatedS).toBe(9);
   });
