@@ -280,6 +280,8 @@ export interface ScenarioApp {
 }
 export interface StreamAppSpec {
   id: number;
+  /** its index in the scenario file's apps[] (batch and stream apps share the list), for messages */
+  entry: number;
   topic: string;
   /** the node its workers run on (the scenario's first node when not given) */
   node: number;
@@ -515,7 +517,7 @@ export function parseScenario(raw: unknown, source?: string): Scenario {
       if (a.kind === 'stream') {
         const goal = parseGoal(a.goal, `apps[${i}].goal`, errors, STREAM_METRICS);
         if (a.node !== undefined && !known.has(a.node)) errors.push(`apps[${i}].node: node ${a.node} does not exist; known nodes: ${knownList}`);
-        if (goal) streamApps.push({ id: a.id, topic: a.topic, node: a.node ?? nodeIds[0]!, windowS: a.windowS, workers: a.workers, maxWorkers: a.maxWorkers, costMs: a.costMs, goal, scale: a.scale, ...(a.strategy !== undefined ? { strategy: a.strategy } : {}) });
+        if (goal) streamApps.push({ id: a.id, entry: i, topic: a.topic, node: a.node ?? nodeIds[0]!, windowS: a.windowS, workers: a.workers, maxWorkers: a.maxWorkers, costMs: a.costMs, goal, scale: a.scale, ...(a.strategy !== undefined ? { strategy: a.strategy } : {}) });
         checkStreamApp(a, i, s.workloads, errors);
         return;
       }

@@ -52,15 +52,25 @@ export function checkStrategySpec(spec: string, baseDir: string): string | undef
 type OwnStrategy = { id: number; strategy?: string };
 
 /**
- * Which strategy an app runs, batch or stream, and where that was written: an override
- * (--strategy), its own, else the scenario's. (A stream app's own is named by its id: the
- * scenario keeps its stream apps apart from the batch apps, so its index in apps[] is not known.)
+ * The index in the file's apps[] of the i-th batch app: the scenario keeps batch and stream apps
+ * apart, each in file order, and the stream apps know their entries; the batch apps have the rest.
  */
-export function strategySpecFor(s: { strategy?: string; apps: readonly OwnStrategy[]; streamApps?: readonly OwnStrategy[] }, appId: number, override?: string): { spec: string; field: string } {
+function batchEntry(s: { streamApps?: readonly { entry: number }[] }, i: number): number {
+  const taken = new Set((s.streamApps ?? []).map((a) => a.entry));
+  let entry = -1;
+  for (let k = 0; k <= i; k++) do entry++; while (taken.has(entry));
+  return entry;
+}
+
+/**
+ * Which strategy an app runs, batch or stream, and where that was written (its path in the
+ * scenario file): an override (--strategy), its own, else the scenario's.
+ */
+export function strategySpecFor(s: { strategy?: string; apps: readonly OwnStrategy[]; streamApps?: readonly (OwnStrategy & { entry: number })[] }, appId: number, override?: string): { spec: string; field: string } {
   if (override !== undefined) return { spec: override, field: '--strategy (FOGSIM_STRATEGY)' };
   const i = s.apps.findIndex((a) => a.id === appId);
-  if (i >= 0 && s.apps[i].strategy !== undefined) return { spec: s.apps[i].strategy!, field: `apps[${i}].strategy` };
-  const own = s.streamApps?.find((a) => a.id === appId)?.strategy;
-  if (own !== undefined) return { spec: own, field: `the strategy of stream app ${appId} (apps[])` };
+  if (i >= 0 && s.apps[i].strategy !== undefined) return { spec: s.apps[i].strategy!, field: `apps[${batchEntry(s, i)}].strategy` };
+  const stream = s.streamApps?.find((a) => a.id === appId);
+  if (stream?.strategy !== undefined) return { spec: stream.strategy, field: `apps[${stream.entry}].strategy` };
   return { spec: s.strategy ?? DEFAULT_STRATEGY, field: 'strategy' };
 }

@@ -199,6 +199,12 @@ describe('choosing and loading a strategy (decision/strategies/spec.ts, load.ts)
     expect(strategySpecFor(s, 9)).toEqual({ spec: 'random', field: 'strategy' }); // an app added at run time
     expect(strategySpecFor(s, 2, 'original').spec).toBe('original');
     expect(strategySpecFor({ apps: [] }, 1).spec).toBe('original');
+    // stream apps between the batch apps: each field is its entry in the file's apps[]
+    const mixed = { apps: [{ id: 1, strategy: 'random' }, { id: 3, strategy: 'static' }], streamApps: [{ id: 2, entry: 0, strategy: 'static' }, { id: 4, entry: 2 }] };
+    expect(strategySpecFor(mixed, 1)).toEqual({ spec: 'random', field: 'apps[1].strategy' });
+    expect(strategySpecFor(mixed, 3)).toEqual({ spec: 'static', field: 'apps[3].strategy' });
+    expect(strategySpecFor(mixed, 2)).toEqual({ spec: 'static', field: 'apps[0].strategy' });
+    expect(strategySpecFor(mixed, 4)).toEqual({ spec: 'original', field: 'strategy' });
     expect(base.strategy).toBe('original');
   });
 
