@@ -1,4 +1,4 @@
-/** The CLI over generated scenarios: validate prints their sizes; emulation refuses ids past the port-safe bound. */
+/** The CLI over generated scenarios: validate prints their sizes; emulation refuses ids past the port-safe bound; the engine refuses what it does not model. */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,5 +40,13 @@ describe('fogsim and generated scenarios', () => {
     expect(r.stderr).toContain(`node id ${MAX_NODE_ID + 1} is above ${MAX_NODE_ID}, the largest id emulation can run (an emulated session is edited and watched through the controller's API, whose node and app ids stop there); run it in virtual time: fogsim simulate --scenario ${file}`);
     // nothing started: no store, no object store under the data folder
     expect(readdirSync(join(dir, 'data')).filter((f) => !f.endsWith('.lock'))).toEqual([]);
+  });
+
+  it('simulate refuses a scenario with stream apps, naming the entry and emulation, and writes no report', async () => {
+    const report = join(dir, 'stream-sim.json');
+    const r = await fogsim('simulate', '--scenario', 'scenarios/stream-scale.yaml', '--duration', '30', '--report', report);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('apps[1]: the virtual-time engine does not run stream apps (kind: stream) yet; run this scenario with emulation (fogsim run, or --engine emu for compare and sweep)');
+    expect(readdirSync(dir).filter((f) => f.startsWith('stream-sim'))).toEqual([]);
   });
 });
