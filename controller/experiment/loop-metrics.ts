@@ -14,7 +14,7 @@ import type { ExperimentReport } from './report.js';
 export interface LoopStream {
   startedAtMs?: StreamReport['startedAtMs'];
   apps: (Pick<StreamAppReport, 'id' | 'converged'> & {
-    windows: Pick<StreamAppReport['windows'][number], 'startS' | 'goalMet'>[];
+    windows: (Pick<StreamAppReport['windows'][number], 'startS' | 'goalMet'> & Partial<Pick<StreamAppReport['windows'][number], 'endS' | 'workers'>>)[];
     actions: Pick<StreamAppReport['actions'][number], 'atS' | 'from' | 'to' | 'label' | 'eventId'>[];
   })[];
 }
@@ -48,6 +48,8 @@ export interface LoopMetrics {
   copies: number;
   changeRefs: number;
   scales: number;
+  /** what the stream apps' scaling cost: workers x seconds summed over their windows; null without stream apps */
+  workerS: number | null;
   /** actions that undo an earlier action within the feedback window */
   oscillations: number;
   /** actions after which the acting app's next run still violated its goal */
@@ -76,6 +78,7 @@ export const LOOP_METRIC_NAMES = [
   'copies',
   'changeRefs',
   'scales',
+  'workerS',
   'oscillations',
   'ineffectiveActions',
   'bytesMoved',
@@ -215,6 +218,7 @@ export function loopMetrics(report: LoopReport, batchRuns: readonly LoopRun[]): 
   const copies = events.filter((e) => e.actionType === 'copy').length;
   const changeRefs = events.filter((e) => e.actionType === 'changeRef').length;
   const scales = events.filter((e) => e.actionType === 'scale').length;
+  const workerS = streamApps.length ? round3(streamApps.reduce((sum, a) => sum + a.windows.reduce((t, w) => t + (w.workers ?? 0) * ((w.endS ?? w.startS) - w.startS), 0), 0)) : null;
   const bytes = report.datasetBytes;
   // the run's verdict waited for the stream apps; each one's own (its last windows met, none acting) must hold too
   const converged = report.converged && streamApps.every((a) => a.converged);
@@ -232,6 +236,7 @@ export function loopMetrics(report: LoopReport, batchRuns: readonly LoopRun[]): 
     copies,
     changeRefs,
     scales,
+    workerS,
     oscillations,
     ineffectiveActions,
     bytesMoved: bytes === undefined || bytes === null ? null : bytes * (moves + copies),

@@ -147,6 +147,10 @@ describe('loop metrics', () => {
     // an S{n} the store did not record is an action all the same; S3 then S2 is no oscillation
     const unrecorded = { ...stream, apps: [{ ...stream.apps[0], actions: [stream.apps[0].actions[0], { atS: 10, from: 3, to: 2, label: 'S2', eventId: null }] }] };
     expect(loopMetrics(report({ durationS: 13, events: [events[0]], stream: unrecorded }), [])).toMatchObject({ actions: 2, scales: 2, oscillations: 0 });
+    // the workers' cost: workers x window seconds, 1 worker up to the S3 at 5 s, 3 up to the S1 at 10 s, then 1
+    const costed = { ...stream, apps: [{ ...stream.apps[0], windows: met.map((goalMet, i) => ({ startS: i, endS: i + 1, goalMet, workers: i < 5 ? 1 : i < 10 ? 3 : 1 })) }] };
+    expect(loopMetrics(report({ durationS: 13, events, stream: costed }), []).workerS).toBe(5 + 15 + 2);
+    expect(loopMetrics(report(), []).workerS).toBeNull();
     // an S{n} whose first window after is still violated (the backlog drains) but a later one, before
     // the app's next action, meets the goal is effective; one with no met window until the next action is not
     const draining = [true, true, false, false, false, false, true, false, false, false, false, false];
