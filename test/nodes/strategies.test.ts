@@ -1,3 +1,4 @@
+import { lastNodeFailure } from '../../nodes/failure.js';
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -115,7 +116,11 @@ describe('the node loop runs the app\'s strategy', () => {
     child.on('message', (m) => told.push(m));
     const [code] = await once(child, 'exit');
     expect(code).toBe(1);
-    expect(err.trim()).toMatch(new RegExp(`^fogsim node: ${expected.source.slice(1)}`));
+    // the message for a human, then the same as the line a container's log carries (nodes/failure.ts)
+    const [said, ...rest] = err.trim().split('\n');
+    expect(said).toMatch(new RegExp(`^fogsim node: ${expected.source.slice(1)}`));
+    expect(rest).toHaveLength(1);
+    expect(lastNodeFailure(err)).toEqual({ message: expect.stringMatching(expected), kind: 'strategy' });
     expect(told).toContainEqual({ fogsimNodeFailure: { message: expect.stringMatching(expected), kind: 'strategy' } });
     const runs = await infra.store.listRuns({ appId: 1 });
     expect(runs.at(-1)!.error).toMatch(expected);
