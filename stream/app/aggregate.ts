@@ -16,6 +16,9 @@ export function ageBand(age: unknown): string {
   return `${lo}-${lo + 19}`;
 }
 
+/** Bands by their lower bound (0-19 before 100-119), `unknown` last. */
+const bandOrder = (band: string): number => (band === 'unknown' ? Infinity : Number.parseInt(band, 10));
+
 export class WindowAggregate {
   private readonly groups = new Map<string, { gender: string; ageBand: string; count: number; sum: number; withValue: number }>();
   records = 0;
@@ -38,7 +41,7 @@ export class WindowAggregate {
   /** The groups, in gender then band order. */
   results(): GroupResult[] {
     return [...this.groups.values()]
-      .sort((a, b) => a.gender.localeCompare(b.gender) || a.ageBand.localeCompare(b.ageBand))
+      .sort((a, b) => a.gender.localeCompare(b.gender) || bandOrder(a.ageBand) - bandOrder(b.ageBand))
       .map((g) => ({ gender: g.gender, ageBand: g.ageBand, count: g.count, avgCholesterol: g.withValue ? Math.round((g.sum / g.withValue) * 100) / 100 : null }));
   }
 }
