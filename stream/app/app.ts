@@ -92,7 +92,15 @@ export interface StreamAppDeps {
   /** the data path as the window closes: link latency to the bus's node, its availability (default 0 ms, 100 %) */
   dataPath?: () => Promise<{ latencyMs: number; availability: number }>;
   onError?: (e: Error) => void;
+  /** the most windows kept in memory (default MAX_KEPT_WINDOWS); the oldest go first, windowCount counts them all */
+  keepWindows?: number;
 }
+
+/**
+ * Windows a stream app keeps: 11 h of 2-s windows, about 20 MB with their aggregates. A long
+ * `fogsim up` would otherwise grow without end; a run's report holds the latest this many.
+ */
+export const MAX_KEPT_WINDOWS = 20_000;
 
 const CHUNK = 20;
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -122,7 +130,10 @@ export class StreamApp {
   readonly spec: StreamAppSpec;
   readonly group: string;
   readonly resultsTopic: string;
+  /** the latest windows, oldest first (at most keepWindows) */
   readonly windows: StreamWindow[] = [];
+  /** every window closed since the start, those no longer kept included */
+  windowCount = 0;
   readonly actions: StreamScaleAction[] = [];
   /** records handled since the start, by every worker */
   consumed = 0;
@@ -273,6 +284,9 @@ export class StreamApp {
     };
     this.windowStartMs = endMs;
     this.windows.push(w);
+    this.windowCount++;
+    const keep = this.d.keepWindows ?? MAX_KEPT_WINDOWS;
+    if (this.windows.length > keep) this.windows.splice(0, this.windows.length - keep);
     await this.community(endMs, check.met);
     if (chosen.action.type === 'scale' && !this.stopped) {
       const from = workers;

@@ -112,7 +112,7 @@ export interface StreamSnapshotSource {
   /** when the stream apps started (StreamWindowEvent.startedAtMs) */
   startedAtMs: number;
   bus: MessageBus['kind'];
-  apps: readonly (Pick<StreamApp, 'spec' | 'startedAtMs' | 'workerCount' | 'windows' | 'actions' | 'consumed'> & { strategy: Pick<StreamApp['strategy'], 'name'> })[];
+  apps: readonly (Pick<StreamApp, 'spec' | 'startedAtMs' | 'workerCount' | 'windows' | 'windowCount' | 'actions' | 'consumed'> & { strategy: Pick<StreamApp['strategy'], 'name'> })[];
   workloads: readonly Pick<WorkloadSpec, 'id' | 'topic' | 'rateSteps'>[];
   /** ms since the epoch when the producers started: the steps' `at` count from it */
   workloadsStartedAtMs: number;
@@ -146,7 +146,7 @@ export function streamSnapshot(src: StreamSnapshotSource, limit = 120): StreamAp
       rule: a.spec.scale.rule,
       strategy: a.strategy.name,
       windows: a.windows.slice(-limit),
-      windowCount: a.windows.length,
+      windowCount: a.windowCount,
       actions: a.actions,
       rateSteps: appRateSteps(a, src.workloads, src.workloadsStartedAtMs),
       groups: a.windows.at(-1)?.groups ?? [],

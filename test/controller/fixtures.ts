@@ -272,7 +272,7 @@ export function seedStreamHistory(endMs: number, id = 4): SeededStreams {
       violations = 0;
     }
   }
-  const app = { spec, strategy: { name: 'original' }, startedAtMs: appStartMs, workerCount: workers, windows, actions, consumed };
+  const app = { spec, strategy: { name: 'original' }, startedAtMs: appStartMs, workerCount: workers, windows, windowCount: windows.length, actions, consumed };
   const listeners = new Set<(e: StreamWindowEvent) => void>();
   return {
     snapshot: (limit) => streamSnapshot({ startedAtMs, bus: 'embedded', apps: [app], workloads: [workload], workloadsStartedAtMs }, limit),

@@ -93,6 +93,23 @@ describe('stream app on the embedded bus', () => {
     expect(w.stats.error).toMatch(/does not exist/);
   });
 
+  it('keeps the latest windows only (a long fogsim up): the oldest go, the count goes on', async () => {
+    const bus = new EmbeddedBus();
+    buses.push(bus);
+    await bus.createTopic('tests', 2);
+    const s = parseScenario({ ...base, apps: [{ ...streamApp, windowS: 0.1 }], workloads: [workload] });
+    const app = new StreamApp({ bus, spec: s.streamApps[0], timing: s.timing, decision: s.decision, keepWindows: 3 });
+    await app.start();
+    try {
+      await expect.poll(() => app.windowCount, { timeout: 10_000 }).toBeGreaterThanOrEqual(6);
+    } finally {
+      await app.stop();
+    }
+    expect(app.windows).toHaveLength(3);
+    // the kept ones are the latest, in order
+    expect(app.windows.map((w) => w.index)).toEqual([app.windowCount - 3, app.windowCount - 2, app.windowCount - 1]);
+  });
+
   it('a producer whose bus went away stops with its error (not a hang)', async () => {
     const bus = new EmbeddedBus();
     await bus.createTopic('gone', 2);
