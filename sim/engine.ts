@@ -7,6 +7,13 @@
  * vectors come from the model on first use (sim/impacts.ts) instead of training. Pure: no I/O,
  * no clock; one seed repeats a run. The report has the shape of `fogsim run`'s.
  *
+ * Stream apps (kind: stream) close a window every windowS s: the fluid model (sim/stream.ts)
+ * gives what the window measured, and the window is decided as stream/app/app.ts decides it
+ * (stream/app/window.ts: goal, violations, scale rule, the app's strategy); an S{n} changes the
+ * workers from the next window and is an event on no copy (NO_COPY), closed by the same rules.
+ * The report's `stream` section has emulation's shape (runtime `virtual`); there is no drain at
+ * the end, so an app's lagAtEnd is its model's backlog then.
+ *
  * An app decides when its run ends, as a node does (a run reads the world as it is when it starts),
  * so of two violated apps the one whose run ends first acts first. Deliberate differences from
  * emulation, each a consequence of virtual time: an action takes the model's transfer time and is
@@ -37,6 +44,13 @@ import { FEEDBACK_LISTED } from '../controller/experiment/story.js';
 import { DEFAULT_DATA_PATH_MODEL, readSucceeds, timeJob, type DataPathModel } from './data-path.js';
 import { DerivedImpacts, derivedRow, type ExpectationWorld } from './impacts.js';
 import { Agenda } from './heap.js';
+import { modelWindow, producedIn } from './stream.js';
+import type { StreamAppSpec, WorkloadSpec } from '../model/scenario.js';
+import { NO_COPY } from '../db/store.js';
+import { formatGoal } from '../decision/goal.js';
+import type { StreamScaleAction, StreamWindow } from '../stream/app/app.js';
+import { appRateSteps, type StreamReport } from '../stream/app/run.js';
+import { assessWindow, busAvailability, chooseScale, lastRateStepS, scaleActionRow, streamAppConverged, windowRow } from '../stream/app/window.js';
 
 export interface SimOptions {
   durationS: number;
@@ -77,6 +91,22 @@ interface SimApp {
   stopped: boolean;
 }
 
+/** A stream app in virtual time: its model's state and what the report keeps. */
+interface SimStream {
+  spec: StreamAppSpec;
+  strategy: NamedStrategy;
+  rng: { noise: Rng; choice: Rng };
+  /** the workloads on its topic */
+  workloads: WorkloadSpec[];
+  workers: number;
+  /** the backlog at the end of its latest window */
+  lag: number;
+  violations: number;
+  consumed: number;
+  windows: StreamWindow[];
+  actions: StreamScaleAction[];
+}
+
 interface OpenEvent extends EventRow {
   /** apps that gave feedback, under feedbackScope family (under copy, each app's cursor sees an event once) */
   givenBy?: Set<number>;
@@ -101,7 +131,7 @@ interface Measured {
   tookMs: number;
 }
 
-type Agendum = { kind: 'arrival'; app: number } | { kind: 'step'; step: Step } | Ran;
+type Agendum = { kind: 'arrival'; app: number } | { kind: 'step'; step: Step } | { kind: 'window'; stream: number; index: number } | Ran;
 
 
 /** Runs a scenario in virtual time; returns the report `fogsim run` would write and the runs. */
@@ -149,6 +179,14 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     unsettled.add(id);
   };
   for (const a of scenario.apps) addApp(a.id, a.node, a.goal);
+  const busNode = scenario.stream.busNode;
+  const streams = new Map<number, SimStream>();
+  for (const spec of scenario.streamApps) {
+    const root = createRng(appSeed(scenario.seed, spec.id));
+    const rng = { noise: forkRng(root), choice: forkRng(root) };
+    const workloads = scenario.workloads.filter((w) => w.topic === spec.topic);
+    streams.set(spec.id, { spec, strategy: o.strategies?.get(spec.id) ?? BUILTIN_STRATEGIES.original, rng, workloads, workers: spec.workers, lag: 0, violations: 0, consumed: 0, windows: [], actions: [] });
+  }
 
   // ---- what the run leaves (the store's tables in emulation)
   const runs: RunRow[] = [];
@@ -171,6 +209,8 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
   for (const s of timeline) agenda.push(t0 + s.at * 1000, { kind: 'step', step: s.do });
   let pendingSteps = timeline.length;
   for (const a of apps.values()) agenda.push(t0 + Math.max(0, a.rng.arrival.normal(timing.arrivalMeanMs, timing.arrivalSdMs)), { kind: 'arrival', app: a.id });
+  // the workloads start with the stream apps: their clocks are one (startStreams starts them a few ms apart)
+  for (const st of streams.values()) agenda.push(t0 + st.spec.windowS * 1000, { kind: 'window', stream: st.spec.id, index: 0 });
 
   // ---- the community (nodes/community.ts in emulation)
   const closeDue = (now: number) => {
@@ -187,25 +227,26 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
       if (list) while (list.head < list.events.length && !list.events[list.head].active) list.head++;
     }
   };
-  const give = (app: SimApp, e: OpenEvent, now: number): number => {
-    if (e.closesAtMs <= now || e.appId === app.id || e.givenBy?.has(app.id)) return 0;
+  const give = (appId: number, e: OpenEvent, now: number): number => {
+    if (e.closesAtMs <= now || e.appId === appId || e.givenBy?.has(appId)) return 0;
     const value = feedbackValue(now, e.createdAtMs, timing.feedbackWindowMs);
-    e.givenBy?.add(app.id);
+    e.givenBy?.add(appId);
     e.sumFeedback += value;
-    if (e.feedbackCount++ < FEEDBACK_LISTED) feedback.push({ eventId: e.id, appId: app.id, value, createdAtMs: now });
+    if (e.feedbackCount++ < FEEDBACK_LISTED) feedback.push({ eventId: e.id, appId, value, createdAtMs: now });
     return 1;
   };
-  const leaveFeedback = (app: SimApp, copy: DatasetCopy, now: number): number => {
+  /** a stream app answers the open events on no copy (other stream apps' S{n}) under copy scope, as app.ts community() does */
+  const leaveFeedback = (appId: number, copy: Pick<DatasetCopy, 'id' | 'familyId'>, now: number, scope = params.feedbackScope): number => {
     let given = 0;
-    if (params.feedbackScope === 'family') {
-      for (const e of open.values()) if (copies.get(e.datasetId)?.familyId === copy.familyId) given += give(app, e, now);
+    if (scope === 'family') {
+      for (const e of open.values()) if (copies.get(e.datasetId)?.familyId === copy.familyId) given += give(appId, e, now);
       return given;
     }
     const list = byCopy.get(copy.id);
     if (!list) return 0;
-    const mine = seen.get(app.id) ?? seen.set(app.id, new Map()).get(app.id)!;
+    const mine = seen.get(appId) ?? seen.set(appId, new Map()).get(appId)!;
     // every event before the cursor was given, was the app's own, or has closed
-    for (let k = Math.max(list.head, mine.get(copy.id) ?? 0); k < list.events.length; k++) given += give(app, list.events[k], now);
+    for (let k = Math.max(list.head, mine.get(copy.id) ?? 0); k < list.events.length; k++) given += give(appId, list.events[k], now);
     mine.set(copy.id, list.events.length);
     return given;
   };
@@ -276,7 +317,6 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     const trace = traceDecision(check, { ...weighed, chosen, explored }, { ...ctx, dataNode: ref.nodeId, strategy: app.strategy.name });
     if (chosen.action.type === 'none') return { label: 'NA', trace, chosen, tookMs: 0, acted: false };
     const created = Math.round(now);
-    const e: OpenEvent = { id: events.length + 1, appId: app.id, datasetId: ref.id, actionLabel: chosen.label, actionType: chosen.action.type, createdAtMs: created, closesAtMs: created + Math.round(timing.feedbackWindowMs), active: true, explored, sumFeedback: 0, globalFeedback: null, feedbackCount: 0, ...(params.feedbackScope === 'family' ? { givenBy: new Set<number>() } : {}) };
     const a = chosen.action;
     let tookMs = 0;
     if (a.type === 'changeRef') app.ref = chosen.targetCopyId!;
@@ -293,12 +333,44 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
         app.ref = id;
       }
     }
+    openEvent(app.id, ref.id, chosen.label, chosen.action.type, explored, created);
+    return { label: chosen.label, trace, chosen, tookMs, acted: true };
+  };
+  /** an action's event: open until its feedback window ends (closeDue), on copy `datasetId` (NO_COPY for an S{n}) */
+  const openEvent = (appId: number, datasetId: number, actionLabel: string, actionType: EventRow['actionType'], explored: boolean, created: number): OpenEvent => {
+    const e: OpenEvent = { id: events.length + 1, appId, datasetId, actionLabel, actionType, createdAtMs: created, closesAtMs: created + Math.round(timing.feedbackWindowMs), active: true, explored, sumFeedback: 0, globalFeedback: null, feedbackCount: 0, ...(params.feedbackScope === 'family' ? { givenBy: new Set<number>() } : {}) };
     events.push(e);
     open.set(e.id, e);
     (byCopy.get(e.datasetId) ?? byCopy.set(e.datasetId, { events: [], head: 0 }).get(e.datasetId)!).events.push(e);
     closing.push(e.closesAtMs, e.id);
     lastActionAtMs = created;
-    return { label: chosen.label, trace, chosen, tookMs, acted: true };
+    return e;
+  };
+
+  // ---- one window of a stream app (stream/app/app.ts closeWindow in emulation), from the model
+  const closeStreamWindow = (st: SimStream, index: number, now: number) => {
+    const { spec } = st;
+    const startS = index * spec.windowS;
+    const endS = (index + 1) * spec.windowS;
+    const bus = nodes.get(busNode);
+    const path = { latencyMs: linkLatency(spec.node, busNode), availability: busAvailability(bus, bus?.down) };
+    const m = modelWindow(spec, st, { index, startS, endS, produced: producedIn(st.workloads, startS, endS), path }, st.rng.noise);
+    st.lag = m.lag;
+    st.consumed += m.processed;
+    const a = assessWindow(spec, m, st.violations, st.windows);
+    st.violations = a.violations;
+    const chosen = chooseScale(st.strategy, a, { spec, counters, params, rng: st.rng.choice });
+    const w = windowRow(m, a, chosen, st.strategy.name);
+    st.windows.push(w);
+    // the community as app.ts community(): overdue events closed, then feedback when violated
+    closeDue(now);
+    if (!a.check.met && st.strategy.leavesFeedback) leaveFeedback(spec.id, { id: NO_COPY, familyId: NO_COPY }, now, 'copy');
+    if (chosen.action.type !== 'scale') return;
+    const e = openEvent(spec.id, NO_COPY, chosen.label, 'scale', chosen.explored, Math.round(now));
+    st.actions.push(scaleActionRow(w, a, chosen, chosen.action.workers, { rule: spec.scale.rule, strategy: st.strategy.name, eventId: e.id }));
+    st.workers = chosen.action.workers;
+    // the new workers get their own violationsInARow windows before the rule acts again
+    st.violations = 0;
   };
 
   /*
@@ -327,7 +399,7 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
       return now;
     }
     closeDue(now);
-    const feedbackGiven = app.strategy.leavesFeedback ? leaveFeedback(app, m.copy, now) : 0;
+    const feedbackGiven = app.strategy.leavesFeedback ? leaveFeedback(app.id, m.copy, now) : 0;
     if (repair >= timing.maxRepairs) {
       record(app, m, check, 'NA', { ...base, kind: 'repairs-exhausted', feedbackGiven });
       return now;
@@ -432,9 +504,14 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
   };
 
   // ---- convergence (decision/convergence.ts), checked when its cheap part holds
+  // stream apps: stream/app/run.ts's rule, every one converged (their windows after the last rate step)
+  const lastStepS = lastRateStepS(scenario.workloads);
+  const streamsConverged = () => [...streams.values()].every((st) => streamAppConverged(st.windows, windowRuns, lastStepS));
   const converged = (): boolean => {
-    if (pendingSteps > 0 || open.size > 0 || unsettled.size > 0) return false;
+    if (pendingSteps > 0 || open.size > 0 || unsettled.size > 0 || !streamsConverged()) return false;
     const live = [...apps.values()].filter((a) => !a.stopped && !nodes.get(a.node)!.down);
+    // stream apps alone have no batch verdict to wait for, only their events to close (controller/experiment/experiment.ts)
+    if (live.length === 0 && streams.size > 0) return true;
     const runsByApp = new Map(live.map((a) => [a.id, a.window]));
     return convergence({ appIds: live.map((a) => a.id), runsByApp, windowRuns, openEvents: open.size, lastActionAtMs }).converged;
   };
@@ -455,6 +532,17 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     if (item.kind === 'step') {
       applyStep(item.step, at);
       pendingSteps--;
+      continue;
+    }
+    if (item.kind === 'window') {
+      const st = streams.get(item.stream)!;
+      closeStreamWindow(st, item.index, at);
+      if (o.stopAtConvergence !== false && converged()) {
+        convergedAtMs = at;
+        endedAtMs = at;
+        break;
+      }
+      agenda.push(t0 + (item.index + 2) * st.spec.windowS * 1000, { kind: 'window', stream: st.spec.id, index: item.index + 1 });
       continue;
     }
     const app = apps.get(item.app);
@@ -482,5 +570,40 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     scenario,
     { engine: 'sim', startedAtMs: t0, endedAtMs, convergedAtMs, datasetBytes: bytes, strategy: o.strategy },
   );
+  if (streams.size) report.stream = streamReport([...streams.values()], scenario, { t0, endedAtMs, windowRuns, lastStepS });
   return { report, runs, stats: { cycles, runs: runs.length, events: events.length, decisions: decisions.length } };
+}
+
+/** The report's stream section, in emulation's shape (stream/app/run.ts stop()): the workloads sent what they were due to. */
+function streamReport(streams: readonly SimStream[], scenario: Scenario, t: { t0: number; endedAtMs: number; windowRuns: number; lastStepS: number }): StreamReport & { errors: string[] } {
+  const ranS = (t.endedAtMs - t.t0) / 1000;
+  return {
+    runtime: 'virtual',
+    startedAtMs: t.t0,
+    bus: 'model',
+    dataPath: { busNode: scenario.stream.busNode, latency: 'modelled', proxies: [] },
+    workloads: scenario.workloads.map((w) => {
+      const sent = producedIn([w], 0, ranS);
+      return { id: w.id, topic: w.topic, acked: sent, sent, status: 'stopped' as const, producers: [], rate: w.rate, rateSteps: w.rateSteps, partitions: w.partitions, nodes: w.nodes };
+    }),
+    degradations: [],
+    errors: [],
+    apps: streams.map((st) => ({
+      id: st.spec.id,
+      node: st.spec.node,
+      topic: st.spec.topic,
+      goal: formatGoal(st.spec.goal),
+      windowS: st.spec.windowS,
+      costMs: st.spec.costMs,
+      rule: st.spec.scale.rule,
+      strategy: st.strategy.name,
+      workers: { initial: st.spec.workers, final: st.workers, max: st.spec.maxWorkers },
+      windows: st.windows,
+      actions: st.actions,
+      rateSteps: appRateSteps({ spec: st.spec, startedAtMs: t.t0 }, scenario.workloads, t.t0),
+      consumed: st.consumed,
+      lagAtEnd: st.lag,
+      converged: streamAppConverged(st.windows, t.windowRuns, t.lastStepS),
+    })),
+  };
 }

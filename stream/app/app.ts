@@ -14,17 +14,13 @@ import type { BusConsumer, BusProducer, ConsumedBatch, MessageBus } from '../bus
 import { lagOf } from '../bus.js';
 import { NO_COPY, type Store } from '../../db/store.js';
 import type { DecisionParams, StreamAppSpec, TimingParams } from '../../model/scenario.js';
-import type { StreamMetric, StreamMetricValues } from '../../model/metrics.js';
-import { evaluateGoal, formatTerm, type GoalCheck } from '../../decision/goal.js';
-import type { Action } from '../../decision/actions.js';
-import { countViolations, decideScale, type ScaleDecision, type WindowRates } from '../../decision/scale.js';
-import { applyStrategy } from '../../decision/strategies/apply.js';
+import type { ScaleDecision } from '../../decision/scale.js';
 import { BUILTIN_STRATEGIES } from '../../decision/strategies/registry.js';
-import { streamStrategyInput } from '../../decision/strategies/stream.js';
 import { StrategyError, type NamedStrategy } from '../../decision/strategies/types.js';
 import { closeDueEvents, leaveFeedback } from '../../nodes/community.js';
 import { appSeed, createRng, type Rng } from '../../util/rng.js';
 import { WindowAggregate, quantile, type GroupResult } from './aggregate.js';
+import { assessWindow, chooseScale, scaleActionRow, windowRow, type WindowMeasurement } from './window.js';
 
 /** One window as the report shows it. */
 export interface StreamWindow {
@@ -243,53 +239,35 @@ export class StreamApp {
     const produced = end - this.lastEnd;
     this.lastEnd = end;
     const lag = lagOf(offsets);
-    const p95 = quantile(latencies, 0.95);
-    const p50 = quantile(latencies, 0.5);
-    // a window that processed nothing has no latency to measure: met when nothing waits, else violated
-    const idle = processed === 0 && lag === 0;
     const path = (await this.d.dataPath?.()) ?? { latencyMs: 0, availability: 100 };
-    const metrics: StreamMetricValues = { latency: idle ? 0 : p95, latencyP50: idle ? 0 : p50, throughput: processed / durS, lag, pathLatency: path.latencyMs, availability: path.availability };
-    const check = evaluateGoal(this.spec.goal, metrics);
-    this.violations = countViolations(this.violations, check.met);
-    // the lag when the violated streak began: at the end of the window before its first
-    const streakStart = this.windows.length - (this.violations - 1) - 1;
-    const lagAtStreakStart = this.violations > 0 && streakStart >= 0 ? this.windows[streakStart]!.lag : undefined;
-    const rates = { workers, inputRate: produced / durS, throughput: processed / durS, processed, busyMs, lag, lagAtStreakStart };
-    const decision = decideScale({ ...this.spec.scale, maxWorkers: this.spec.maxWorkers }, rates, this.violations, true);
-    const chosen = decision.triggered ? await this.choose(check, metrics, rates, decision) : { label: decision.label, action: decision.action, explored: false };
-    const reason = chosen.label === decision.label ? decision.reason : `${this.strategy.name} chose ${chosen.label}; the rule proposed ${decision.label} (${decision.reason})`;
-    const w: StreamWindow = {
+    const m: WindowMeasurement = {
       index,
       startS: r2((this.windowStartMs - this.startMs) / 1000),
       endS: r2((endMs - this.startMs) / 1000),
+      durS,
       workers,
       produced,
       processed,
-      inputRate: r2(rates.inputRate),
-      throughput: r2(rates.throughput),
-      throughputPerWorker: r2(rates.throughput / Math.max(1, workers)),
-      busyFraction: r2(busyMs / (durS * 1000 * Math.max(1, workers))),
-      latencyP50: Number.isFinite(p50) ? Math.round(p50) : null,
-      latencyP95: Number.isFinite(p95) ? Math.round(p95) : null,
+      busyMs,
       lag,
-      pathLatencyMs: path.latencyMs,
-      availability: path.availability,
-      goalMet: check.met,
-      violated: check.violated.map((t) => formatTerm(t)),
-      violationsInARow: this.violations,
-      action: chosen.label,
-      proposed: decision.label,
-      reason,
+      latencyP95: quantile(latencies, 0.95),
+      latencyP50: quantile(latencies, 0.5),
+      path,
       groups,
     };
+    const a = assessWindow(this.spec, m, this.violations, this.windows);
+    this.violations = a.violations;
+    const decision = a.decision;
+    const counters = a.decision.triggered ? ((await this.d.store?.getCounters()) ?? {}) : {};
+    const chosen = chooseScale(this.strategy, a, { spec: this.spec, counters, params: this.d.decision, rng: this.rng });
+    const w = windowRow(m, a, chosen, this.strategy.name);
     this.windowStartMs = endMs;
     this.windows.push(w);
     this.windowCount++;
     const keep = this.d.keepWindows ?? MAX_KEPT_WINDOWS;
     if (this.windows.length > keep) this.windows.splice(0, this.windows.length - keep);
-    await this.community(endMs, check.met);
+    await this.community(endMs, a.check.met);
     if (chosen.action.type === 'scale' && !this.stopped) {
-      const from = workers;
       await this.scaleTo(chosen.action.workers);
       const event = await this.d.store?.recordEvent({
         appId: this.spec.id,
@@ -300,48 +278,11 @@ export class StreamApp {
         closesAtMs: endMs + Math.round(this.d.timing.feedbackWindowMs),
         explored: chosen.explored,
       });
-      this.actions.push({
-        atS: w.endS,
-        window: index,
-        from,
-        to: chosen.action.workers,
-        label: chosen.label,
-        strategy: this.strategy.name,
-        explored: chosen.explored,
-        rule: this.spec.scale.rule,
-        proposed: decision.label,
-        arithmetic: decision.arithmetic,
-        inputs: decision.inputs,
-        eventId: event?.id ?? null,
-      });
+      this.actions.push(scaleActionRow(w, a, chosen, chosen.action.workers, { rule: this.spec.scale.rule, strategy: this.strategy.name, eventId: event?.id ?? null }));
       // the new workers get their own violationsInARow windows before the rule acts again
       this.violations = 0;
     }
     this.d.onWindow?.(w, decision);
-  }
-
-  /**
-   * The strategy's choice for a window whose rule's trigger fired: NA or an S{n}, the rule's
-   * proposal in its input. Throws the StrategyError of a strategy that threw or chose what is
-   * not a candidate.
-   */
-  private async choose(check: GoalCheck<StreamMetric>, metrics: StreamMetricValues, rates: WindowRates, proposal: ScaleDecision): Promise<{ label: string; action: Action; explored: boolean }> {
-    const counters = (await this.d.store?.getCounters()) ?? {};
-    const input = streamStrategyInput({
-      appId: this.spec.id,
-      appNode: this.spec.node,
-      check,
-      metrics,
-      counters,
-      params: this.d.decision,
-      rng: this.rng,
-      rule: this.spec.scale.rule,
-      proposal,
-      rates,
-      maxWorkers: this.spec.maxWorkers,
-    });
-    const { chosen, explored } = applyStrategy(this.strategy, input);
-    return { label: chosen.label, action: chosen.action, explored };
   }
 
   /**

@@ -17,6 +17,7 @@ import { directPath, type DataPath } from '../data-path.js';
 import { startWorkload, type RunningWorkload, type WorkloadStats } from '../workload/producer.js';
 import { StreamApp, type StreamScaleAction, type StreamWindow } from './app.js';
 import type { GroupResult } from './aggregate.js';
+import { busAvailability, lastRateStepS, streamAppConverged } from './window.js';
 
 export interface StreamAppReport {
   id: number;
@@ -43,13 +44,14 @@ export interface StreamAppReport {
 }
 
 export interface StreamReport {
-  /** where it ran: the controller's process, on this bus */
-  runtime: 'controller';
+  /** where it ran: the controller's process (fogsim run), or the virtual-time engine's fluid model (fogsim simulate, sim/stream.ts) */
+  runtime: 'controller' | 'virtual';
   /** epoch ms when the stream apps started: their windows' startS / endS and actions' atS count from it (absent in older reports) */
   startedAtMs: number;
-  bus: MessageBus['kind'];
-  /** the node the bus is on, how the link latency reaches the stream (stream/data-path.ts), the proxies made for it */
-  dataPath: { busNode: number; latency: DataPath['latency']; proxies: ReturnType<DataPath['proxies']> };
+  /** the bus it ran on; `model` in virtual time, where no bus runs */
+  bus: MessageBus['kind'] | 'model';
+  /** the node the bus is on, how the link latency reaches the stream (stream/data-path.ts; `modelled` in virtual time), the proxies made for it */
+  dataPath: { busNode: number; latency: DataPath['latency'] | 'modelled'; proxies: ReturnType<DataPath['proxies']> };
   workloads: (WorkloadStats & { rate: number; rateSteps: { at: number; rate: number }[]; partitions: number; nodes: number[] })[];
   /** what stopped during the run and let it go on: a workload that failed (its module threw, its sends failed) */
   degradations: string[];
@@ -232,7 +234,7 @@ async function start(o: StreamRunOptions, path: DataPath): Promise<StreamRun> {
         // the bus node's availability as the store holds it (admin edits, a node down: 0)
         dataPath: async () => {
           const [latencyMs, node, down] = await Promise.all([path.latencyOf(spec.node), o.store?.getNode(path.busNode), o.store?.isNodeDown(path.busNode)]);
-          return { latencyMs, availability: down ? 0 : (node?.availability ?? 100) };
+          return { latencyMs, availability: busAvailability(node, down) };
         },
         onWindow: (w) => {
           if (w.action !== 'NA') o.log?.(`stream app ${spec.id}: window ${w.index} ${w.action} (${w.reason})`);
@@ -260,11 +262,8 @@ async function start(o: StreamRunOptions, path: DataPath): Promise<StreamRun> {
       o.log?.(`stream: ${e.message} (a degradation: the run goes on without it)`);
     });
   }
-  const lastStepS = Math.max(0, ...s.workloads.flatMap((w) => w.rateSteps.map((st) => st.at)));
-  const appConverged = (a: StreamApp, windowRuns: number) => {
-    const recent = a.windows.slice(-windowRuns);
-    return recent.length === windowRuns && recent.every((w) => w.goalMet && w.action === 'NA' && w.startS >= lastStepS);
-  };
+  const lastStepS = lastRateStepS(s.workloads);
+  const appConverged = (a: StreamApp, windowRuns: number) => streamAppConverged(a.windows, windowRuns, lastStepS);
   let stopped: Promise<StreamReport> | undefined;
   const stop = async (drainMs: number): Promise<StreamReport> => {
     for (const w of workloads) await w.stop();

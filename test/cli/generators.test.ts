@@ -1,6 +1,6 @@
-/** The CLI over generated scenarios: validate prints their sizes; emulation refuses ids past the port-safe bound; the engine refuses what it does not model. */
+/** The CLI over generated scenarios: validate prints their sizes; emulation refuses ids past the port-safe bound; the engine runs stream apps on its fluid model. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_NODE_ID } from '../../model/limits.js';
 import { isolatedEnv } from '../helpers/env.js';
+import type { ExperimentReport } from '../../controller/experiment/report.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -42,11 +43,18 @@ describe('fogsim and generated scenarios', () => {
     expect(readdirSync(join(dir, 'data')).filter((f) => !f.endsWith('.lock'))).toEqual([]);
   });
 
-  it('simulate refuses a scenario with stream apps, naming the entry and emulation, and writes no report', async () => {
+  it('simulate runs the stream app on the fluid model: one S3 by the rule\'s arithmetic from the modelled rates, then convergence', async () => {
     const report = join(dir, 'stream-sim.json');
-    const r = await fogsim('simulate', '--scenario', 'scenarios/stream-scale.yaml', '--duration', '30', '--report', report);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('apps[1]: the virtual-time engine does not run stream apps (kind: stream) yet; run this scenario with emulation (fogsim run, or --engine emu for compare and sweep)');
-    expect(readdirSync(dir).filter((f) => f.startsWith('stream-sim'))).toEqual([]);
+    const r = await fogsim('simulate', '--scenario', 'scenarios/stream-scale.yaml', '--duration', '90', '--report', report);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(readFileSync(report, 'utf8')) as ExperimentReport;
+    expect(rep.engine).toBe('sim');
+    const app = rep.stream!.apps[0]!;
+    expect(rep.stream!.runtime).toBe('virtual');
+    expect(app.actions.map((a) => a.label)).toEqual(['S3']);
+    expect(app.actions[0]!.arithmetic).toMatch(/^throughput per worker = [\d.]+ \/ 1 = [\d.]+; n = ceil\(input rate \/ throughput per worker\) = ceil\(650 \/ [\d.]+\) = 3$/);
+    expect(rep.converged).toBe(true);
+    expect(rep.convergedAtS!).toBeGreaterThan(app.actions[0]!.atS);
+    expect(app.converged).toBe(true);
   });
 });

@@ -9,12 +9,12 @@ import type { NewRun } from '../../model/types.js';
 import { bucketForNode } from '../../objectstore/object-store.js';
 import { createRng } from '../../util/rng.js';
 import { datasetText } from '../../dataset/generate.js';
-import { evaluateGoal, formatTerm } from '../../decision/goal.js';
-import { countViolations, decideScale } from '../../decision/scale.js';
+import { BUILTIN_STRATEGIES } from '../../decision/strategies/registry.js';
 import { WindowAggregate } from '../../stream/app/aggregate.js';
 import type { StreamScaleAction, StreamWindow } from '../../stream/app/app.js';
 import { streamSnapshot, type StreamRun, type StreamWindowEvent } from '../../stream/app/run.js';
-import { dueBy } from '../../stream/workload/producer.js';
+import { assessWindow, chooseScale, scaleActionRow, windowRow } from '../../stream/app/window.js';
+import { modelWindow, producedIn } from '../../sim/stream.js';
 
 export interface TempStore {
   store: SqliteStore;
@@ -210,10 +210,9 @@ export interface SeededStreams extends Pick<StreamRun, 'subscribe' | 'snapshot'>
 /**
  * A seeded history of the stream app of scenarios/stream-scale.yaml, as seedRealistic is for the
  * batch apps: 30 windows of 2 s over 60 s, shown as stream app `id` (default 4, beside the thesis
- * scenario's apps 1-3). The workload's own schedule (producer.ts dueBy: 200 msgs/s, 650 from 30 s)
- * feeds a queue that one worker serves at 1000 / costMs records/s (with a seeded 1 % jitter); the
- * goal is checked and the autoscaler rule asked (decision/goal.ts, decision/scale.ts) as the app
- * does each window, and each window's aggregates are the real aggregates of the records it served
+ * scenario's apps 1-3). Each window is the virtual-time engine's fluid model (sim/stream.ts: the
+ * workload's schedule, 200 msgs/s then 650 from 30 s, into a queue the workers serve at 1000 /
+ * costMs records/s each), decided as the app decides it (stream/app/window.ts), and and each window's aggregates are the real aggregates of the records it served
  * from the scenario's data set. The snapshot is the run's own (stream/app/run.ts streamSnapshot).
  */
 export function seedStreamHistory(endMs: number, id = 4): SeededStreams {
@@ -239,36 +238,22 @@ export function seedStreamHistory(endMs: number, id = 4): SeededStreams {
   for (let index = 0; index < windowCount; index++) {
     const startS = index * spec.windowS;
     const endS = startS + spec.windowS;
-    const produced = dueBy(workload, endS - offsetS) - dueBy(workload, Math.max(0, startS - offsetS));
-    const capacity = Math.floor((workers * windowMs * rng.normal(1, 0.01)) / spec.costMs);
-    const lagBefore = lag;
-    const processed = Math.min(lag + produced, capacity);
-    lag += produced - processed;
+    // the one model of a stream app's window (sim/stream.ts), on the producers' clock
+    const produced = producedIn([workload], startS - offsetS, endS - offsetS);
+    const m = modelWindow(spec, { workers, lag }, { index, startS, endS, produced, path: { latencyMs: 0, availability: 99 } }, rng);
+    lag = m.lag;
     const agg = new WindowAggregate();
-    for (let i = consumed; i < consumed + processed; i++) agg.add(records[i % records.length]!);
-    consumed += processed;
-    const inputRate = produced / spec.windowS;
-    const throughput = processed / spec.windowS;
-    // a record waits for its window to close, and behind the records queued before it (FIFO)
-    const queuedS = (records: number) => records / Math.max(1, inputRate);
-    const latencyP95 = Math.round(rng.normal(0.95 * windowMs, 20) + 1000 * queuedS(Math.max(lagBefore, lag)));
-    const latencyP50 = Math.round(rng.normal(0.5 * windowMs, 20) + 1000 * queuedS((lagBefore + lag) / 2));
-    const check = evaluateGoal(spec.goal, { latency: latencyP95, latencyP50, throughput, lag, pathLatency: 0, availability: 99 });
-    violations = countViolations(violations, check.met);
-    const busyMs = processed * spec.costMs;
-    // no lagAtStreakStart: the backlog grows over the streak before S3, so the catch-up check would not hold the rule back
-    const decision = decideScale({ ...spec.scale, maxWorkers: spec.maxWorkers }, { workers, inputRate, throughput, processed, busyMs, lag }, violations, true);
-    windows.push({
-      index, startS, endS, workers, produced, processed,
-      inputRate: r2(inputRate), throughput: r2(throughput), throughputPerWorker: r2(throughput / workers), busyFraction: r2(busyMs / (windowMs * workers)),
-      latencyP50, latencyP95, lag, pathLatencyMs: 0, availability: 99,
-      goalMet: check.met, violated: check.violated.map((t) => formatTerm(t)), violationsInARow: violations, action: decision.label, proposed: decision.label, reason: decision.reason,
-      groups: agg.results(),
-    });
-    if (decision.action.type === 'scale') {
-      // the original strategy takes the rule's proposal (decision/strategies/stream.ts)
-      actions.push({ atS: endS, window: index, from: workers, to: decision.action.workers, label: decision.label, strategy: 'original', explored: false, rule: spec.scale.rule, proposed: decision.label, arithmetic: decision.arithmetic, inputs: decision.inputs, eventId: null });
-      workers = decision.action.workers;
+    for (let i = consumed; i < consumed + m.processed; i++) agg.add(records[i % records.length]!);
+    consumed += m.processed;
+    // the window decided as the app decides it (stream/app/window.ts): the original takes the rule's proposal
+    const a = assessWindow(spec, { ...m, groups: agg.results() }, violations, windows);
+    violations = a.violations;
+    const chosen = chooseScale(BUILTIN_STRATEGIES.original, a, { spec, counters: {}, params: file.decision, rng });
+    const w = windowRow({ ...m, groups: agg.results() }, a, chosen, 'original');
+    windows.push(w);
+    if (chosen.action.type === 'scale') {
+      actions.push(scaleActionRow(w, a, chosen, chosen.action.workers, { rule: spec.scale.rule, strategy: 'original', eventId: null }));
+      workers = chosen.action.workers;
       violations = 0;
     }
   }
@@ -286,4 +271,3 @@ export function seedStreamHistory(endMs: number, id = 4): SeededStreams {
   };
 }
 
-const r2 = (x: number) => Math.round(x * 100) / 100;

@@ -55,7 +55,8 @@ export function groupSeries(windows: readonly Window[]): GroupSeries[] {
 export function streamSectionHtml(stream: StreamSection | undefined, xRange: [number, number], timeline: { x: number; label: string; color: string; dashed: boolean }[] = []): string {
   if (!stream || !stream.apps?.length) return '';
   const out: string[] = [`<h2>Stream apps</h2>`];
-  out.push(`<p>in the controller's process on the ${esc(stream.bus)} bus; ${stream.apps.length} stream app(s), ${stream.workloads.length} workload(s)</p>`);
+  const where = stream.runtime === 'virtual' ? `in virtual time (the fluid model of sim/stream.ts, bus on node ${esc(stream.dataPath?.busNode)})` : `in the controller's process on the ${esc(stream.bus)} bus`;
+  out.push(`<p>${where}; ${stream.apps.length} stream app(s), ${stream.workloads.length} workload(s)</p>`);
   if (stream.errors?.length) out.push(`<p class="err">${stream.errors.map((e) => esc(e)).join('<br>')}</p>`);
   out.push(
     `<table class="workloads"><tr><th>workload</th><th>topic</th><th>partitions</th><th>rate (msgs/s)</th><th>rate steps</th><th>acked</th></tr>${stream.workloads
