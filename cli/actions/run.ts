@@ -1,7 +1,7 @@
 import { readInfraConfig } from '../../util/config.js';
 import { createLogger } from '../../util/logger.js';
 import { runExperiment } from '../../controller/experiment/experiment.js';
-import { formatStory } from '../../controller/experiment/story.js';
+import { formatStory, formatStreamLines } from '../../controller/experiment/story.js';
 import { acquireLock } from '../../controller/lock.js';
 import { sourceNodeEntry } from '../../controller/runtime/process-runtime.js';
 
@@ -48,6 +48,7 @@ export async function run(opts: RunOptions): Promise<void> {
       ...sourceNodeEntry(),
     });
     console.log(formatStory(report.story));
+    for (const line of formatStreamLines(report.stream)) console.log(line);
     console.log(`${report.converged ? `converged in ${report.convergedAtS} s` : `not converged in ${report.durationS} s`}; ${report.runs} runs; ${report.events.length} action(s)`);
     console.log(`report: ${reportFile}`);
     console.log(`runs:   ${csvFile}`);

@@ -2,7 +2,7 @@ import { loadDataPathModel, loadScenario } from '../../model/scenario.js';
 import { UserError } from '../../model/errors.js';
 import { runSimulation } from '../../controller/experiment/simulation.js';
 import { parseDurationS } from '../commands/options.js';
-import { formatStory } from '../../controller/experiment/story.js';
+import { formatStory, formatStreamLines } from '../../controller/experiment/story.js';
 
 export interface SimulateFlags {
   scenario: string;
@@ -31,6 +31,7 @@ export async function simulateCommand(flags: SimulateFlags): Promise<void> {
   const out = await runSimulation({ scenario, durationS, model, reportFile: flags.report, strategy: flags.strategy, stop: flags.stop });
   const { report, stats, wallS } = out;
   if (report.story.steps.length <= 50) console.log(formatStory(report.story));
+  for (const line of formatStreamLines(report.stream)) console.log(line);
   console.log(`${report.converged ? `converged in ${report.convergedAtS} s` : `not converged in ${report.durationS} s`} of virtual time; ${report.runs} runs; ${report.events.length} action(s); ${stats.cycles} cycles in ${wallS.toFixed(2)} s`);
   console.log(`data-path model: ${flags.model ?? scenario.sim.model ?? 'built in (sim/data-path.ts)'}`);
   console.log(`report: ${out.reportFile}`);

@@ -179,3 +179,16 @@ export function formatStory(st: Story): string {
   lines.push(`time violated (s): ${Object.entries(st.violatedS).map(([a, v]) => `app ${a} ${v.toFixed(1)}`).join(', ')}  (* = explored)`);
   return lines.join('\n');
 }
+
+/**
+ * One line per stream app of a report, for the CLI after the story (whose table and time violated
+ * are the batch apps'): its windows, the violated ones and their seconds, its actions, its verdict.
+ */
+export function formatStreamLines(stream: { apps: readonly { id: number; windowS: number; windows: readonly { goalMet: boolean; startS: number; endS: number }[]; actions: readonly { label: string; atS: number }[]; converged: boolean }[] } | undefined): string[] {
+  return (stream?.apps ?? []).map((a) => {
+    const violated = a.windows.filter((w) => !w.goalMet);
+    const seconds = violated.reduce((t, w) => t + (w.endS - w.startS), 0);
+    const acts = a.actions.map((x) => `${x.label} at ${x.atS} s`).join(', ') || 'no action';
+    return `stream app ${a.id}: ${a.windows.length} windows of ${a.windowS} s, ${violated.length} violated (${seconds.toFixed(1)} s); ${acts}; ${a.converged ? 'converged' : 'not converged'}`;
+  });
+}

@@ -55,6 +55,9 @@ describe('fogsim and generated scenarios', () => {
     expect(app.actions[0]!.arithmetic).toMatch(/^throughput per worker = [\d.]+ \/ 1 = [\d.]+; n = ceil\(input rate \/ throughput per worker\) = ceil\(650 \/ [\d.]+\) = 3$/);
     expect(rep.converged).toBe(true);
     expect(rep.convergedAtS!).toBeGreaterThan(app.actions[0]!.atS);
+    // the summary says what the stream app did, beside the batch apps' story
+    const violated = app.windows.filter((w) => !w.goalMet).length;
+    expect(r.stdout).toContain(`stream app 2: ${app.windows.length} windows of 2 s, ${violated} violated (${(violated * 2).toFixed(1)} s); S3 at ${app.actions[0]!.atS} s; converged`);
     expect(app.converged).toBe(true);
   });
 });
