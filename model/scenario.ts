@@ -123,6 +123,12 @@ const workloadSchema = z
       .optional()
       .describe('the nodes the producers run on, round-robin (producer i on nodes[i % length]); default: the first node. Each pays the link latency between its node and stream.busNode'),
     batch: int(1).default(100).describe('most messages in one send'),
+    waitMs: z
+      .number()
+      .min(0)
+      .max(60_000)
+      .default(0)
+      .describe("wait time: how long a producer waits for a batch to fill before it sends the messages due (Kafka's linger.ms); 0: it sends what is due at once"),
     key: z.string().min(1).optional().describe('a record field whose value keys the message (same key, same partition); default none: round-robin'),
     rateSteps: z
       .array(z.object({ at: z.number().min(0).describe('seconds from the start'), rate: z.number().positive().describe('the new target rate, messages/s') }).strict())

@@ -120,7 +120,8 @@ export type BusOf = MessageBus | ((node: number) => MessageBus);
  * producers (the steps too), all taking messages from the one source in turn. The first error
  * (a send, or the source: a module that threw) stops every producer of the workload.
  */
-export function startWorkload(busOf: BusOf, spec: Pick<WorkloadSpec, 'id' | 'topic' | 'rate' | 'rateSteps' | 'batch'> & Partial<Pick<WorkloadSpec, 'producers' | 'nodes'>>, source: MessageSource, o: WorkloadOptions = {}): RunningWorkload {
+export function startWorkload(busOf: BusOf, spec: Pick<WorkloadSpec, 'id' | 'topic' | 'rate' | 'rateSteps' | 'batch'> & Partial<Pick<WorkloadSpec, 'producers' | 'nodes' | 'waitMs'>>, source: MessageSource, o: WorkloadOptions = {}): RunningWorkload {
+  const waitMs = spec.waitMs ?? 0;
   const now = o.now ?? Date.now;
   const tickMs = o.tickMs ?? 20;
   const count = spec.producers ?? 1;
@@ -146,10 +147,16 @@ export function startWorkload(busOf: BusOf, spec: Pick<WorkloadSpec, 'id' | 'top
     };
     const producer: BusProducer = bus(node).producer({ batch: spec.batch, acks: -1 });
     let due0 = 0;
+    // when the first message of a batch that is not full yet fell due (waitMs)
+    let firstDueAt: number | undefined;
     try {
       while (!stopped) {
         const due = dueBy(share, (now() - t0) / 1000) - due0;
-        if (due > 0) {
+        if (due > 0 && due < spec.batch && waitMs > 0) firstDueAt ??= now();
+        // a batch that is not full waits for more up to waitMs since its first message fell due
+        const lingering = firstDueAt !== undefined && due < spec.batch && now() - firstDueAt < waitMs;
+        if (due > 0 && !lingering) {
+          firstDueAt = undefined;
           const n = Math.min(due, spec.batch);
           const messages = source.next(n, now());
           // the due messages are used up whether or not the source had them: no burst to catch up with later
@@ -177,8 +184,9 @@ export function startWorkload(busOf: BusOf, spec: Pick<WorkloadSpec, 'id' | 'top
             continue;
           }
         }
+        const sleepMs = lingering ? Math.max(1, Math.min(tickMs, waitMs - (now() - firstDueAt!))) : tickMs;
         await new Promise<void>((r) => {
-          const t = setTimeout(done, tickMs);
+          const t = setTimeout(done, sleepMs);
           function done() {
             clearTimeout(t);
             wakes.delete(done);
