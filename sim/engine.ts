@@ -320,7 +320,7 @@ export function simulate(scenario: Scenario, o: SimOptions): SimResult {
     const a = chosen.action;
     let tookMs = 0;
     if (a.type === 'changeRef') app.ref = chosen.targetCopyId!;
-    else if (a.type === 'scale') throw new Error(`${chosen.label}: the virtual-time engine has no stream apps, so no candidate scales`);
+    else if (a.type === 'scale') throw new Error(`${chosen.label}: a batch app's candidates never scale (stream apps decide in stream/app/window.ts)`);
     else {
       // the object crosses the link between the two nodes once
       tookMs = model.perRequestMs + linkLatency(a.from, a.to) * model.latencyFactor + bytes / model.bytesPerMs;

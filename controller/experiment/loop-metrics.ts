@@ -202,16 +202,26 @@ export function loopMetrics(report: LoopReport, batchRuns: readonly LoopRun[]): 
   // violated streak drains over several windows, which the rule waits for before it acts again
   // (decision/scale.ts), so the first window after is violated even when the S{n} repaired it
   let ineffectiveActions = 0;
+  // each app's next action, from the end back: one pass, not a search per action
+  const nextOfApp = new Map<number, number>();
+  const untilNext = events.map(() => Infinity);
+  for (let j = events.length - 1; j >= 0; j--) {
+    untilNext[j] = nextOfApp.get(events[j].appId) ?? Infinity;
+    nextOfApp.set(events[j].appId, events[j].atMs);
+  }
   events.forEach((e, j) => {
-    const after = (byApp.get(e.appId) ?? []).filter((r) => r.startedAtMs >= e.atMs);
-    if (e.actionType === 'scale') {
-      const until = events.slice(j + 1).find((x) => x.appId === e.appId)?.atMs ?? Infinity;
-      const judged = after.filter((r) => r.startedAtMs < until);
-      if (judged.length && !judged.some((r) => r.goalMet && !r.error)) ineffectiveActions++;
+    const list = byApp.get(e.appId) ?? [];
+    const k = list.findIndex((r) => r.startedAtMs >= e.atMs);
+    if (k < 0) return;
+    const ok = (r: LoopRun) => r.goalMet && !r.error;
+    if (e.actionType !== 'scale') {
+      if (!ok(list[k])) ineffectiveActions++;
       return;
     }
-    const next = after[0];
-    if (next && (!next.goalMet || next.error)) ineffectiveActions++;
+    let met = false;
+    for (let i = k; i < list.length && list[i].startedAtMs < untilNext[j] && !met; i++) met = ok(list[i]);
+    // judged on the windows up to the next action; none of them (the next action at once) judges nothing
+    if (!met && list[k].startedAtMs < untilNext[j]) ineffectiveActions++;
   });
 
   const moves = events.filter((e) => e.actionType === 'move').length;

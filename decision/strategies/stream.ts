@@ -42,4 +42,4 @@ export function streamStrategyInput(p: StreamInputParts): StreamStrategyInput {
 export const ruleProposal = (i: StreamStrategyInput): string => i.scale.proposal.label;
 
 /** The most workers, S{maxWorkers}: the lowest-latency choice there is without an impact vector (greedy-latency); NA when the app has them already. */
-export const mostWorkers = (i: StreamStrategyInput): string => (i.scale.workers >= i.scale.maxWorkers ? 'NA' : `S${i.scale.maxWorkers}`);
+export const mostWorkers = (i: StreamStrategyInput): string => (i.scale.workers >= i.scale.maxWorkers ? 'NA' : formatAction(scaleAction(i.scale.maxWorkers)));
